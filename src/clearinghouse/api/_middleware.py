@@ -1,0 +1,144 @@
+"""Cross-cutting HTTP concerns: request ids, the request log and metrics."""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+
+from prometheus_client import Counter, Histogram
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+log = logging.getLogger("clearinghouse.http")
+REQUESTS = Counter("clearinghouse_http_requests_total", "HTTP requests", ["method", "route", "status"])
+LATENCY = Histogram("clearinghouse_http_request_seconds", "HTTP request latency", ["method", "route"])
+
+
+def route_template(scope: Scope) -> str:
+    """The matched route with its parameters as placeholders (``/api/v1/bulletins/{bulletin_id}``),
+    so metrics have one series per route rather than one per object."""
+    route = scope.get("route")
+    path_format = getattr(route, "path_format", None)
+    if not isinstance(path_format, str):
+        return "unmatched"
+    params = {k: str(v) for k, v in scope.get("path_params", {}).items()}
+    try:
+        filled = path_format.format(**params)
+    except (KeyError, IndexError, ValueError):
+        return path_format
+    path: str = scope["path"]
+    # An included router's route knows only its own part; the prefix is what precedes it.
+    prefix = path[: -len(filled)] if filled and path.endswith(filled) else ""
+    return prefix + path_format
+
+
+class ObservabilityMiddleware:
+    """Counts and times every request by route template, and logs it as JSON."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = uuid.uuid4().hex
+        status = 500
+        start = time.perf_counter()
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                message["headers"] = [*message.get("headers", []), (b"x-request-id", request_id.encode())]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            elapsed = time.perf_counter() - start
+            route = route_template(scope)
+            method = scope["method"]
+            REQUESTS.labels(method=method, route=route, status=str(status)).inc()
+            LATENCY.labels(method=method, route=route).observe(elapsed)
+            log.info(
+                "request",
+                extra={
+                    "request_id": request_id,
+                    "method": method,
+                    "path": scope["path"],
+                    "route": route,
+                    "status": status,
+                    "duration_ms": round(elapsed * 1000, 2),
+                },
+            )
+
+
+class BodyLimitMiddleware:
+    """Refuses request bodies over ``max_bytes`` with a 413 problem.
+
+    A declared ``Content-Length`` over the limit is refused before reading; a
+    body without one is read up to the limit first and then handed on.
+    """
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def _refuse(self, send: Send) -> None:
+        from clearinghouse.api._problems import problem
+
+        response = problem(
+            413,
+            "Content too large",
+            f"the request body is larger than {self.max_bytes} bytes",
+            kind="body_too_large",
+        )
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 413,
+                "headers": [(k.encode(), v.encode()) for k, v in response.headers.items()],
+            }
+        )
+        await send({"type": "http.response.body", "body": response.body})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers", []))
+        declared = headers.get(b"content-length")
+        if declared is not None:
+            if not declared.isdigit() or int(declared) > self.max_bytes:
+                await self._refuse(send)
+                return
+            await self.app(scope, receive, send)
+            return
+        if b"transfer-encoding" not in headers:
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] != "http.request":
+                break
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                await self._refuse(send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,83 @@
+"""Assembling the FastAPI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from sqlalchemy import text
+
+import clearinghouse
+from clearinghouse.access.views import router as access_router
+from clearinghouse.api._deps import CurrentContext
+from clearinghouse.api._middleware import BodyLimitMiddleware, ObservabilityMiddleware
+from clearinghouse.api._problems import PROBLEM_JSON, install_problem_handlers
+from clearinghouse.jobs.views import router as jobs_router
+from clearinghouse.ledger.views import router as ledger_router
+from clearinghouse.runtime import Runtime
+from clearinghouse.sharing.views import router as sharing_router
+
+API_PREFIX = "/api/v1"
+
+PROBLEM_RESPONSES: dict[int | str, dict[str, object]] = {
+    status: {"description": title, "content": {PROBLEM_JSON: {}}}
+    for status, title in [
+        (401, "Missing or bad token"),
+        (403, "Not allowed"),
+        (404, "No such object, or one the caller may not see"),
+        (409, "Conflicts with what is stored"),
+        (413, "Request body too large"),
+        (422, "Invalid input; the problem names the field by JSON pointer"),
+    ]
+}
+
+system_router = APIRouter(tags=["system"])
+
+
+@system_router.get("/health", summary="Liveness and database reachability")
+def health(context: CurrentContext) -> dict[str, str]:
+    with context.reading() as uow:
+        uow.session.execute(text("SELECT 1"))
+    return {
+        "status": "ok",
+        "version": clearinghouse.__version__,
+        "database": context.runtime.engine.dialect.name,
+        "jobs": context.runtime.settings.job_backend,
+    }
+
+
+def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
+    """The API over ``runtime``. With ``run_jobs``, the in-process job worker
+    runs alongside the server for its lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_jobs:
+            runtime.jobs.start()
+        try:
+            yield
+        finally:
+            if run_jobs:
+                runtime.jobs.stop()
+
+    app = FastAPI(
+        title="Clearinghouse",
+        version=clearinghouse.__version__,
+        summary="The AI cybersecurity clearinghouse of EO 14409.",
+        lifespan=lifespan,
+        responses=PROBLEM_RESPONSES,
+    )
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    for router in (system_router, access_router, sharing_router, ledger_router, jobs_router):
+        app.include_router(router, prefix=API_PREFIX)
+
+    @app.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(ObservabilityMiddleware)
+    return app

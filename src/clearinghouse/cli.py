@@ -1,0 +1,426 @@
+"""The ``clearinghouse`` command line (Typer + Rich).
+
+Commands run as the local operator: whoever holds the data folder and the
+database on this host. They go through the same services and the same access
+policy as the HTTP API.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import func, select
+
+import clearinghouse
+from clearinghouse.access import AccessDenied, Classification, OrgKind, Role, Scope
+from clearinghouse.access import services as access
+from clearinghouse.errors import ClearinghouseError
+from clearinghouse.jobs import JobStatus
+from clearinghouse.jobs import services as job_services
+from clearinghouse.ledger import AuditEvent
+from clearinghouse.ledger import services as ledger
+from clearinghouse.runtime import Runtime
+from clearinghouse.storage import Actor, UnitOfWork
+
+app = typer.Typer(
+    help="Clearinghouse: the AI cybersecurity clearinghouse of EO 14409.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+org_app = typer.Typer(help="Manage participant organizations.", no_args_is_help=True)
+user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
+token_app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
+audit_app = typer.Typer(help="Read and verify the audit ledger.", no_args_is_help=True)
+jobs_app = typer.Typer(help="See background jobs and their attempts.", no_args_is_help=True)
+app.add_typer(org_app, name="org")
+app.add_typer(user_app, name="user")
+app.add_typer(token_app, name="token")
+app.add_typer(audit_app, name="audit")
+app.add_typer(jobs_app, name="jobs")
+
+console = Console()
+err = Console(stderr=True)
+CLI_ACTOR = Actor.system("cli")
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _runtime() -> Iterator[Runtime]:
+    try:
+        runtime = Runtime.from_env()
+    except ValueError as exc:
+        raise _fail(str(exc), 2) from exc
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def _unit(runtime: Runtime, *, write: bool = True) -> Iterator[UnitOfWork]:
+    """A unit of work whose user-caused errors print as one clear line."""
+    try:
+        with runtime.uow(CLI_ACTOR, write=write) as uow:
+            yield uow
+    except ClearinghouseError as exc:
+        where = f" ({exc.pointer})" if exc.pointer else ""
+        raise _fail(f"{exc.detail}{where}", 2) from exc
+    except AccessDenied as exc:
+        raise _fail(str(exc), 2) from exc
+
+
+def _initialize(runtime: Runtime) -> access.IssuedToken | None:
+    from clearinghouse.jobs import prepare_backend
+
+    runtime.migrate()
+    prepare_backend(runtime)
+    with _unit(runtime) as uow:
+        issued = access.bootstrap_admin(uow)
+        uow.commit()
+    return issued
+
+
+def _print_admin(issued: access.IssuedToken | None, url: str | None = None) -> None:
+    if url:
+        console.print(f"Clearinghouse at [bold]{url}[/]  (API docs: {url}/docs, OpenAPI: {url}/openapi.json)")
+    if issued is not None:
+        console.print("Created the admin account [bold]admin[/] (organization 'Clearinghouse').")
+        console.print(f"Admin API token (shown once, keep it): [bold green]{issued.secret}[/]")
+        if url:
+            console.print(f"Try: curl -H 'Authorization: Bearer {issued.secret}' {url}/api/v1/whoami")
+    else:
+        console.print(
+            "The admin account exists already; its first token was shown when it was made. "
+            "Issue another with: "
+            "clearinghouse token create --user admin --scope read --scope write --scope admin"
+        )
+
+
+@app.command()
+def init() -> None:
+    """Create the data folder, the database schema, the ledger key and the admin account."""
+    with _runtime() as runtime:
+        issued = _initialize(runtime)
+        console.print(f"Data folder: {runtime.settings.home}")
+        _print_admin(issued)
+
+
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8000,
+    do_init: Annotated[
+        bool, typer.Option("--init", help="Initialize first (schema, key, admin account) if needed.")
+    ] = False,
+    jobs: Annotated[
+        bool, typer.Option(help="Run background jobs in this process (default with the in-process backend).")
+    ] = True,
+) -> None:
+    """Start the HTTP API (and, by default, the in-process job worker)."""
+    import uvicorn
+
+    from clearinghouse.api.app import create_app
+    from clearinghouse.observability import configure_logging
+
+    with _runtime() as runtime:
+        configure_logging(runtime.settings.log_level)
+        url = f"http://{host}:{port}"
+        if do_init:
+            _print_admin(_initialize(runtime), url)
+        else:
+            console.print(f"Clearinghouse at [bold]{url}[/]")
+        run_jobs = jobs and runtime.settings.job_backend == "inprocess"
+        uvicorn.run(create_app(runtime, run_jobs=run_jobs), host=host, port=port, log_config=None)
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(min=1, help="Jobs run at once by this worker.")] = 1,
+    once: Annotated[bool, typer.Option(help="Run the jobs due now, then exit.")] = False,
+) -> None:
+    """Run background jobs. With PostgreSQL, any number of workers on any machines share the queue."""
+    from clearinghouse.observability import configure_logging
+
+    with _runtime() as runtime:
+        configure_logging(runtime.settings.log_level)
+        err.print(f"worker: backend {runtime.settings.job_backend}, database {runtime.engine.dialect.name}")
+        runtime.jobs.run_worker(concurrency=concurrency, once=once)
+
+
+@app.command()
+def version() -> None:
+    """Print the version."""
+    console.print(clearinghouse.__version__)
+
+
+# -- organizations -------------------------------------------------------------
+
+
+@org_app.command("add")
+def org_add(
+    name: Annotated[str, typer.Argument(help="The organization's name (unique).")],
+    kind: Annotated[OrgKind, typer.Option(help="What kind of participant it is.")],
+) -> None:
+    """Register an organization (idempotent: the same name and kind again is a no-op)."""
+    with _runtime() as runtime, _unit(runtime) as uow:
+        org, created = access.create_organization(uow, access.OPERATOR, name, kind)
+        uow.commit()
+    console.print(f"{'created' if created else 'exists'} organization {org.name} ({org.kind}) id={org.id}")
+
+
+@org_app.command("list")
+def org_list() -> None:
+    """List organizations."""
+    with _runtime() as runtime, _unit(runtime, write=False) as uow:
+        orgs = access.list_organizations(uow.session, access.OPERATOR)
+    table = Table("id", "name", "kind")
+    for org in orgs:
+        table.add_row(org.id, org.name, org.kind)
+    console.print(table)
+
+
+# -- users ---------------------------------------------------------------------
+
+
+@user_app.command("add")
+def user_add(
+    username: Annotated[str, typer.Argument(help="Login name (unique, no spaces).")],
+    org: Annotated[str, typer.Option(help="Organization id or name.")],
+    role: Annotated[list[Role], typer.Option(help="A role; repeat for several.")],
+    clearance: Annotated[Classification, typer.Option(help="Highest classification the user may read.")] = (
+        Classification.UNCLASSIFIED
+    ),
+    compartment: Annotated[
+        list[str] | None, typer.Option(help="A compartment held; repeat for several.")
+    ] = None,
+    email: Annotated[str | None, typer.Option(help="Email address for notifications.")] = None,
+    password: Annotated[
+        bool, typer.Option("--password", help="Prompt for a password (for the web console).")
+    ] = False,
+) -> None:
+    """Create a user (idempotent: the same attributes again is a no-op)."""
+    secret = typer.prompt("Password", hide_input=True, confirmation_prompt=True) if password else None
+    new = access.NewUser(
+        username=username,
+        org=org,
+        roles=[r.value for r in role],
+        clearance=clearance.value,
+        compartments=compartment or [],
+        email=email,
+        password=secret,
+    )
+    with _runtime() as runtime, _unit(runtime) as uow:
+        user, created = access.create_user(uow, access.OPERATOR, new)
+        uow.commit()
+    console.print(
+        f"{'created' if created else 'exists'} user {user.username} id={user.id} roles={','.join(user.roles)}"
+    )
+
+
+@user_app.command("list")
+def user_list() -> None:
+    """List users."""
+    with _runtime() as runtime, _unit(runtime, write=False) as uow:
+        users = access.list_users(uow.session, access.OPERATOR)
+    table = Table("id", "username", "org", "roles", "clearance")
+    for user in users:
+        table.add_row(user.id, user.username, user.org_id, ",".join(user.roles), user.clearance)
+    console.print(table)
+
+
+# -- tokens --------------------------------------------------------------------
+
+
+@token_app.command("create")
+def token_create(
+    user: Annotated[str, typer.Option(help="User id or username the token acts for.")],
+    scope: Annotated[
+        list[Scope] | None, typer.Option(help="A scope; repeat. Default: read and write.")
+    ] = None,
+    name: Annotated[str, typer.Option(help="What the token is for.")] = "",
+    expires_in_days: Annotated[int, typer.Option(min=0, help="Days until it expires; 0: never.")] = 90,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON (for scripts).")] = False,
+) -> None:
+    """Issue an API token. The secret is printed once and only its hash is kept."""
+    scopes = [s.value for s in (scope or [Scope.READ, Scope.WRITE])]
+    expires = dt.timedelta(days=expires_in_days) if expires_in_days else None
+    with _runtime() as runtime, _unit(runtime) as uow:
+        issued = access.issue_token(uow, access.OPERATOR, user, name=name, scopes=scopes, expires_in=expires)
+        uow.commit()
+    token = issued.token
+    if as_json:
+        print(json.dumps({"id": token.id, "secret": issued.secret, "scopes": token.scopes}))
+        return
+    expiry = token.expires_at.isoformat() if token.expires_at else "never"
+    console.print(f"token id={token.id} scopes={','.join(token.scopes)} expires={expiry}")
+    console.print(f"secret (shown once): [bold green]{issued.secret}[/]")
+
+
+@token_app.command("revoke")
+def token_revoke(token: Annotated[str, typer.Argument(help="Token id or its shown prefix.")]) -> None:
+    """Revoke a token at once (revoking twice is a no-op)."""
+    with _runtime() as runtime, _unit(runtime) as uow:
+        revoked = access.revoke_token(uow, access.OPERATOR, token)
+        uow.commit()
+    console.print(f"revoked token {revoked.id} at {revoked.revoked_at}")
+
+
+@token_app.command("list")
+def token_list(user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None) -> None:
+    """List tokens (never their secrets)."""
+    with _runtime() as runtime, _unit(runtime, write=False) as uow:
+        tokens = access.list_tokens(uow.session, access.OPERATOR, user)
+    table = Table("id", "prefix", "user", "scopes", "expires", "revoked")
+    for t in tokens:
+        table.add_row(
+            t.id,
+            t.prefix,
+            t.user_id,
+            ",".join(t.scopes),
+            str(t.expires_at or "never"),
+            str(t.revoked_at or ""),
+        )
+    console.print(table)
+
+
+# -- audit ---------------------------------------------------------------------
+
+
+@audit_app.command("verify")
+def audit_verify(
+    background: Annotated[
+        bool, typer.Option("--background", help="Queue the check as a job; a worker records the outcome.")
+    ] = False,
+) -> None:
+    """Check every event's hash and link, every checkpoint and the signed head.
+
+    Exits 1 and names the first bad event when anything was altered, removed,
+    inserted or reordered.
+    """
+    if background:
+        with _runtime() as runtime, _unit(runtime) as uow:
+            job_id = ledger.schedule_verification(uow, access.OPERATOR, runtime.jobs)
+            uow.commit()
+        console.print(f"queued job {job_id}; see: clearinghouse jobs show {job_id}")
+        return
+    with _runtime() as runtime, _unit(runtime, write=False) as uow:
+        total = uow.session.scalar(select(func.count()).select_from(AuditEvent)) or 0
+        with Progress(
+            TextColumn("verifying ledger"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("verify", total=total)
+            report = ledger.verify(
+                uow.session,
+                access.OPERATOR,
+                runtime.settings.keys_dir,
+                runtime.signing_key,
+                progress=lambda n: bar.update(task, completed=n),
+            )
+    if report.ok:
+        console.print(
+            f"ledger OK: {report.events_checked} events, {report.checkpoints_checked} checkpoints, "
+            f"signed head at event {report.head_seq}"
+        )
+        return
+    first = report.first_problem
+    assert first is not None
+    err.print(f"[bold red]ledger FAILED[/] at event {first.seq}: {first.message}")
+    for problem in sorted(report.problems, key=lambda p: p.seq)[1:10]:
+        err.print(f"  also: {problem.message}")
+    raise typer.Exit(1)
+
+
+@audit_app.command("checkpoint")
+def audit_checkpoint() -> None:
+    """Sign a checkpoint at the ledger's current head."""
+    with _runtime() as runtime, _unit(runtime) as uow:
+        checkpoint = runtime.ledger.checkpoint(uow.session)
+        uow.commit()
+    if checkpoint is None:
+        console.print("the ledger is empty")
+    else:
+        console.print(f"checkpoint at event {checkpoint.seq}: {checkpoint.hash}")
+
+
+@audit_app.command("log")
+def audit_log(
+    after: Annotated[int, typer.Option(help="Show events after this sequence number.")] = 0,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many events.")] = 50,
+) -> None:
+    """Print ledger events as JSON lines."""
+    with _runtime() as runtime, _unit(runtime, write=False) as uow:
+        for e in ledger.list_events(uow.session, access.OPERATOR, after_seq=after, limit=limit):
+            line = {
+                "seq": e.seq,
+                "at": e.occurred_at.isoformat(),
+                "actor": e.actor,
+                "action": e.action,
+                "object": f"{e.object_type}:{e.object_id}" if e.object_type else None,
+                "state_digest": e.state_digest,
+                "hash": e.hash,
+            }
+            sys.stdout.write(json.dumps(line) + "\n")
+
+
+# -- jobs ----------------------------------------------------------------------
+
+
+@jobs_app.command("list")
+def jobs_list(
+    status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
+    name: Annotated[str | None, typer.Option(help="Only jobs of this name.")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+) -> None:
+    """List background jobs, newest first."""
+    with _runtime() as runtime, _unit(runtime, write=False):
+        jobs = job_services.list_jobs(
+            runtime.jobs, access.OPERATOR, status=status.value if status else None, name=name, limit=limit
+        )
+    table = Table("id", "name", "status", "attempts", "created", "last error")
+    for j in jobs:
+        error = (j.last_error or "").strip().splitlines()
+        table.add_row(
+            j.id,
+            j.name,
+            j.status,
+            f"{j.attempts}/{j.max_attempts}",
+            str(j.created_at),
+            error[-1] if error else "",
+        )
+    console.print(table)
+
+
+@jobs_app.command("show")
+def jobs_show(job_id: Annotated[str, typer.Argument(help="The job's id.")]) -> None:
+    """Show one job, every attempt, and its error."""
+    with _runtime() as runtime, _unit(runtime, write=False):
+        info, history = job_services.get_job(runtime.jobs, access.OPERATOR, job_id)
+    console.print(
+        f"job {info.id} {info.name} status={info.status} attempts={info.attempts}/{info.max_attempts}"
+    )
+    for attempt in history:
+        console.print(f"  attempt {attempt.attempt} on {attempt.worker}: {attempt.outcome or 'running'}")
+    if info.last_error:
+        console.print(info.last_error)
+
+
+def main() -> None:
+    app()

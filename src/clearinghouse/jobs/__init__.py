@@ -1,0 +1,46 @@
+"""Background jobs: the job registry, the queue (in-process or procrastinate) and its ``jobs`` tables.
+
+Register work with ``@job("name")`` on ``fn(ctx: JobContext, **payload)``;
+queue it with ``runtime.jobs.enqueue("name", payload)`` (pass ``uow=`` to queue
+it in the same transaction as the change that calls for it). The runner opens
+one unit of work per attempt (``ctx.uow``), marks the job succeeded in that
+same transaction and commits once, so a job's effects commit exactly once even
+when a worker dies mid-job; failures are retried with back-off and recorded
+with their error, attempt by attempt.
+
+``make_job_queue`` picks the backend from ``Settings.job_backend``: the
+in-process one (threads claiming from the ``jobs`` table, SQLite or
+PostgreSQL) or procrastinate (PostgreSQL; ``clearinghouse worker`` processes on
+any number of machines). ``prepare_backend`` readies the database for it.
+"""
+
+from clearinghouse.jobs._context import JobContext, JobUnitOfWork
+from clearinghouse.jobs._errors import JobCommitError, UnknownJobError
+from clearinghouse.jobs._factory import make_job_queue, prepare_backend
+from clearinghouse.jobs._inprocess import InProcessJobQueue
+from clearinghouse.jobs._procrastinate import JobFailedError, ProcrastinateJobQueue, WorkerTimings
+from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo, JobQueue
+from clearinghouse.jobs._registry import JobDefinition, get_job, job, registered_jobs
+from clearinghouse.jobs.models import AttemptOutcome, JobStatus
+
+__all__ = [
+    "AttemptOutcome",
+    "InProcessJobQueue",
+    "JobAttemptInfo",
+    "JobCommitError",
+    "JobContext",
+    "JobDefinition",
+    "JobFailedError",
+    "JobInfo",
+    "JobQueue",
+    "JobStatus",
+    "JobUnitOfWork",
+    "ProcrastinateJobQueue",
+    "UnknownJobError",
+    "WorkerTimings",
+    "get_job",
+    "job",
+    "make_job_queue",
+    "prepare_backend",
+    "registered_jobs",
+]

@@ -1,0 +1,82 @@
+"""What a running job is given: who it is, and the one unit of work it writes through."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from clearinghouse.config import Settings
+from clearinghouse.jobs._errors import JobCommitError
+from clearinghouse.jobs._protocol import JobQueue
+from clearinghouse.storage import UnitOfWork
+
+
+class JobUnitOfWork(UnitOfWork):
+    """The unit of work a job runs in. Only the runner commits it.
+
+    The runner marks the job succeeded in this same transaction and commits
+    once, so the job's effects and its "succeeded" mark land together or not at
+    all. A job that commits by itself would break that, so ``commit`` raises.
+    """
+
+    _runner_may_commit = False
+
+    def commit(self) -> None:
+        if not self._runner_may_commit:
+            raise JobCommitError("a job must not commit ctx.uow; the runner commits it once the job returns")
+        super().commit()
+
+    def commit_for_runner(self) -> None:
+        self._runner_may_commit = True
+        try:
+            self.commit()
+        finally:
+            self._runner_may_commit = False
+
+
+@dataclass(frozen=True)
+class JobContext:
+    """Handed to every job function as its first argument.
+
+    ``uow`` is open for the whole run, attributed to ``system:job:<name>``; do
+    all database work through ``uow.session`` (changes to audited models are
+    recorded in the ledger as usual) and do not commit: the runner does.
+    Follow-up jobs queued with :meth:`enqueue` join the same transaction, so
+    they exist only if this attempt's effects commit.
+    """
+
+    job_id: str
+    name: str
+    attempt: int
+    max_attempts: int
+    worker: str
+    settings: Settings
+    uow: JobUnitOfWork
+    jobs: JobQueue
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
+
+    def enqueue(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        """Queue a follow-up job in this attempt's transaction."""
+        return self.jobs.enqueue(
+            name, payload, idempotency_key=idempotency_key, run_after=run_after, uow=self.uow
+        )
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
+        """The ``clearinghouse.jobs`` logger with this job's id, name and attempt in ``extra``."""
+        return logging.LoggerAdapter(
+            logging.getLogger("clearinghouse.jobs"),
+            {"job_id": self.job_id, "job_name": self.name, "attempt": self.attempt},
+        )

@@ -1,0 +1,130 @@
+"""Writing and reading job rows: enqueue (idempotent, optionally in the caller's transaction), get, list."""
+
+from __future__ import annotations
+
+import builtins
+import datetime as dt
+import json
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from clearinghouse.jobs._metrics import JOBS_ENQUEUED
+from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo
+from clearinghouse.jobs._registry import get_job
+from clearinghouse.jobs.models import Job, JobAttempt, JobStatus
+from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, new_id, utcnow
+
+logger = logging.getLogger("clearinghouse.jobs")
+
+QUEUE_ACTOR = Actor.system("jobs")
+
+OnInsert = Callable[[Session, Job], None]
+"""Called in the inserting transaction once a new job row is flushed (a backend's hand-off)."""
+
+
+class JobStore:
+    def __init__(self, uow: UnitOfWorkFactory, *, on_insert: OnInsert | None = None) -> None:
+        self._uow = uow
+        self._on_insert = on_insert
+
+    def enqueue(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+        uow: UnitOfWork | None = None,
+    ) -> str:
+        definition = get_job(name)
+        try:
+            payload = json.loads(json.dumps(payload))
+        except (TypeError, ValueError) as exc:
+            raise TypeError(f"a job payload must be JSON: {exc}") from exc
+        if not isinstance(payload, dict):
+            raise TypeError("a job payload is a JSON object (a dict)")
+        if run_after is not None and run_after.tzinfo is None:
+            raise ValueError("run_after must be timezone-aware")
+        row = Job(
+            id=new_id(),
+            name=name,
+            payload=payload,
+            status=JobStatus.QUEUED.value,
+            attempts=0,
+            max_attempts=definition.max_attempts,
+            run_after=run_after or utcnow(),
+            idempotency_key=idempotency_key,
+        )
+        extra = {
+            "job_id": row.id,
+            "job_name": name,
+            "run_after": row.run_after.isoformat(),
+            "idempotency_key": idempotency_key,
+        }
+        if uow is not None:
+            job_id, created = self._insert(uow.session, row)
+            if created:
+                uow.after_commit(lambda: _enqueued(extra))
+            return job_id
+        with self._uow(QUEUE_ACTOR) as own:
+            job_id, created = self._insert(own.session, row)
+            own.commit()
+        if created:
+            _enqueued(extra)
+        return job_id
+
+    def _insert(self, session: Session, row: Job) -> tuple[str, bool]:
+        key = row.idempotency_key
+        if key is None:
+            self._add(session, row)
+            return row.id, True
+        existing = session.scalar(select(Job.id).where(Job.idempotency_key == key))
+        if existing is not None:
+            return existing, False
+        try:
+            # A savepoint, so losing a race on the key leaves the caller's transaction usable.
+            with session.begin_nested():
+                self._add(session, row)
+        except IntegrityError:
+            existing = session.scalar(select(Job.id).where(Job.idempotency_key == key))
+            if existing is None:
+                raise
+            return existing, False
+        return row.id, True
+
+    def _add(self, session: Session, row: Job) -> None:
+        session.add(row)
+        session.flush()
+        if self._on_insert is not None:
+            self._on_insert(session, row)
+
+    def get(self, job_id: str) -> JobInfo | None:
+        with self._uow(QUEUE_ACTOR, write=False) as uow:
+            row = uow.session.get(Job, job_id)
+            return None if row is None else JobInfo.of(row)
+
+    def list(
+        self, status: str | None = None, limit: int = 100, *, name: str | None = None
+    ) -> builtins.list[JobInfo]:
+        query = select(Job).order_by(Job.created_at.desc(), Job.id).limit(limit)
+        if status is not None:
+            query = query.where(Job.status == JobStatus(status).value)
+        if name is not None:
+            query = query.where(Job.name == name)
+        with self._uow(QUEUE_ACTOR, write=False) as uow:
+            return [JobInfo.of(row) for row in uow.session.scalars(query)]
+
+    def history(self, job_id: str) -> builtins.list[JobAttemptInfo]:
+        query = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.attempt)
+        with self._uow(QUEUE_ACTOR, write=False) as uow:
+            return [JobAttemptInfo.of(row) for row in uow.session.scalars(query)]
+
+
+def _enqueued(extra: dict[str, Any]) -> None:
+    JOBS_ENQUEUED.labels(job=extra["job_name"]).inc()
+    logger.info("job enqueued", extra=extra)

@@ -1,0 +1,35 @@
+"""The running system's wiring: settings, database, ledger, units of work, jobs.
+
+Adapters (the HTTP app, the CLI, workers) open one :class:`Runtime` and hand
+its parts to the services; nothing below this module reads the environment.
+"""
+
+from __future__ import annotations
+
+import clearinghouse.tasks_registry  # noqa: F401  (registers every job)
+from clearinghouse.config import Settings
+from clearinghouse.jobs import JobQueue, make_job_queue
+from clearinghouse.ledger import Ledger, SigningKey, load_or_create_signing_key
+from clearinghouse.storage import UnitOfWorkFactory, make_engine, migrate
+
+
+class Runtime:
+    def __init__(self, settings: Settings) -> None:
+        settings.ensure_home()
+        self.settings = settings
+        self.engine = make_engine(settings.database_url)
+        self.signing_key: SigningKey = load_or_create_signing_key(settings.keys_dir)
+        self.ledger = Ledger(self.signing_key)
+        self.uow = UnitOfWorkFactory(self.engine, self.ledger)
+        self.jobs: JobQueue = make_job_queue(self)
+
+    @classmethod
+    def from_env(cls) -> Runtime:
+        return cls(Settings.from_env())
+
+    def migrate(self) -> None:
+        migrate(self.engine)
+
+    def close(self) -> None:
+        self.jobs.stop()
+        self.engine.dispose()

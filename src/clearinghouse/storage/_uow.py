@@ -1,0 +1,230 @@
+"""The unit of work: one transaction per use case, audited on commit.
+
+Every object whose class sets ``__audit_type__`` is watched: each one created,
+changed or deleted inside the unit of work becomes one ledger event, appended
+in the same transaction as the change itself, so the data and its record can
+never disagree. A service may name the action (``uow.audit_as``) or add an
+event that changes no row (``uow.record``); nothing has to remember to call
+the ledger for a plain change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from decimal import Decimal
+from types import TracebackType
+from typing import Any, Protocol
+
+from sqlalchemy import Connection, Engine, event, inspect
+from sqlalchemy.orm import Session
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who a change is attributed to in the ledger."""
+
+    kind: str  # "user", "system"
+    id: str
+
+    @property
+    def ref(self) -> str:
+        return f"{self.kind}:{self.id}"
+
+    @classmethod
+    def system(cls, component: str) -> Actor:
+        return cls("system", component)
+
+    @classmethod
+    def user(cls, user_id: str) -> Actor:
+        return cls("user", user_id)
+
+
+@dataclass
+class PendingEvent:
+    action: str
+    object_type: str | None
+    object_id: str | None
+    state: dict[str, Any] | None
+    detail: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def state_digest(self) -> str | None:
+        if self.state is None:
+            return None
+        return hashlib.sha256(canonical_json(self.state).encode()).hexdigest()
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    if isinstance(value, (dt.date, uuid.UUID, Decimal)):
+        return str(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, bytes):
+        return hashlib.sha256(value).hexdigest()
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = [_jsonable(v) for v in value]
+        return sorted(items, key=str) if isinstance(value, (set, frozenset)) else items
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    return value
+
+
+def canonical_json(value: Any) -> str:
+    """Deterministic JSON: sorted keys, no spaces, UTF-8 kept as is."""
+    return json.dumps(_jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def object_state(obj: Any) -> dict[str, Any]:
+    """The column values of a mapped object, as stored."""
+    mapper = inspect(obj).mapper
+    return {attr.key: getattr(obj, attr.key) for attr in mapper.column_attrs}
+
+
+class LedgerWriter(Protocol):
+    """What the unit of work needs of the audit ledger (``clearinghouse.ledger``)."""
+
+    def append(self, session: Session, actor: Actor, events: list[PendingEvent]) -> None: ...
+
+
+class UnitOfWork:
+    """One database transaction for one use case, attributed to ``actor``.
+
+    ``write=True`` takes SQLite's write lock at BEGIN (``BEGIN IMMEDIATE``) so
+    concurrent writers wait for each other instead of failing.
+    """
+
+    def __init__(self, engine: Engine, ledger: LedgerWriter, actor: Actor, *, write: bool = True) -> None:
+        self.engine = engine
+        self.ledger = ledger
+        self.actor = actor
+        self.write = write
+        self._conn: Connection | None = None
+        self._session: Session | None = None
+        self._watched: dict[int, tuple[Any, str]] = {}
+        self._named: dict[int, tuple[str, dict[str, Any]]] = {}
+        self._extra: list[PendingEvent] = []
+        self._after_commit: list[Callable[[], None]] = []
+        self.committed = False
+
+    @property
+    def session(self) -> Session:
+        if self._session is None:
+            raise RuntimeError("the unit of work is not open")
+        return self._session
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self.engine.connect()
+        if self.engine.dialect.name == "sqlite" and self.write:
+            self._conn.info["sqlite_begin"] = "IMMEDIATE"
+        self._conn.begin()
+        self._session = Session(bind=self._conn, expire_on_commit=False)
+        event.listen(self._session, "before_flush", self._before_flush)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        # Closing (not rolling back) the session first keeps what was loaded
+        # readable after the block; the connection's rollback then undoes any
+        # uncommitted writes.
+        try:
+            if self._session is not None:
+                self._session.close()
+        finally:
+            if self._conn is not None:
+                if self._conn.in_transaction():
+                    self._conn.rollback()
+                self._conn.close()
+            self._session = None
+            self._conn = None
+        if self.committed and exc is None:
+            for callback in self._after_commit:
+                callback()
+
+    # -- audit -----------------------------------------------------------
+
+    def _before_flush(self, session: Session, _ctx: Any, _instances: Any) -> None:
+        for obj in session.new:
+            self._watch(obj, "created")
+        for obj in session.dirty:
+            if session.is_modified(obj, include_collections=False):
+                self._watch(obj, "updated")
+        for obj in session.deleted:
+            self._watch(obj, "deleted")
+
+    def _watch(self, obj: Any, change: str) -> None:
+        if getattr(obj, "__audit_type__", None) is None:
+            return
+        previous = self._watched.get(id(obj))
+        if previous is not None and previous[1] == "created" and change == "updated":
+            return  # still one "created" event, with the final state
+        self._watched[id(obj)] = (obj, change)
+
+    def audit_as(self, obj: Any, action: str, **detail: Any) -> None:
+        """Name the ledger action for a change to ``obj`` (default: ``<type>.<change>``)."""
+        self._named[id(obj)] = (action, detail)
+        self._watch(obj, "updated" if inspect(obj).persistent else "created")
+
+    def record(
+        self,
+        action: str,
+        object_type: str | None = None,
+        object_id: str | None = None,
+        **detail: Any,
+    ) -> None:
+        """Add a ledger event that changes no watched row (an access, an export)."""
+        self._extra.append(PendingEvent(action, object_type, object_id, None, detail))
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        self._after_commit.append(callback)
+
+    def pending_events(self) -> Iterator[PendingEvent]:
+        for key, (obj, change) in self._watched.items():
+            audit_type: str = obj.__audit_type__
+            action, detail = self._named.get(key, (f"{audit_type}.{change}", {}))
+            state = None if change == "deleted" else object_state(obj)
+            yield PendingEvent(action, audit_type, str(obj.id), state, detail)
+        yield from self._extra
+
+    # -- transaction -----------------------------------------------------
+
+    def flush(self) -> None:
+        self.session.flush()
+
+    def commit(self) -> None:
+        self.session.flush()
+        events = list(self.pending_events())
+        if events:
+            self.ledger.append(self.session, self.actor, events)
+            self.session.flush()
+        assert self._conn is not None
+        self._conn.commit()
+        self.committed = True
+
+    def rollback(self) -> None:
+        if self._session is not None:
+            self._session.rollback()
+        if self._conn is not None and self._conn.in_transaction():
+            self._conn.rollback()
+
+
+class UnitOfWorkFactory:
+    """Opens units of work on one engine; what services receive."""
+
+    def __init__(self, engine: Engine, ledger: LedgerWriter) -> None:
+        self.engine = engine
+        self.ledger = ledger
+
+    def __call__(self, actor: Actor, *, write: bool = True) -> UnitOfWork:
+        return UnitOfWork(self.engine, self.ledger, actor, write=write)

@@ -1,0 +1,7 @@
+"""Every module that defines background jobs, imported so that every server and
+every worker knows every job by name. A feature that adds jobs adds its
+``tasks`` module here."""
+
+from clearinghouse.ledger import tasks as ledger_tasks
+
+__all__ = ["ledger_tasks"]

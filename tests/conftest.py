@@ -1,0 +1,96 @@
+"""Shared fixtures: a migrated runtime on SQLite and, where configured, on
+PostgreSQL (``CLEARINGHOUSE_TEST_POSTGRES_URL``; ``scripts/test`` sets it and
+``CLEARINGHOUSE_REQUIRE_POSTGRES=1``, which turns a missing server into a failure)."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from clearinghouse.config import Settings
+from clearinghouse.runtime import Runtime
+from clearinghouse.storage import make_engine, migrate
+
+PG_URL = os.environ.get("CLEARINGHOUSE_TEST_POSTGRES_URL")
+REQUIRE_PG = os.environ.get("CLEARINGHOUSE_REQUIRE_POSTGRES") == "1"
+_template_db: str | None = None
+
+
+def _pg_admin_url() -> str:
+    assert PG_URL is not None
+    return make_url(PG_URL).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
+
+
+def _create_pg_database() -> str:
+    """A fresh, migrated PostgreSQL database (copied from a migrated template)."""
+    global _template_db
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    base = make_url(_pg_admin_url())
+    try:
+        with admin.connect() as conn:
+            if _template_db is None:
+                _template_db = f"ch_template_{uuid.uuid4().hex[:8]}"
+                conn.execute(text(f'CREATE DATABASE "{_template_db}"'))
+                template_engine = make_engine(
+                    base.set(database=_template_db).render_as_string(hide_password=False)
+                )
+                migrate(template_engine)
+                template_engine.dispose()
+            name = f"ch_test_{uuid.uuid4().hex[:12]}"
+            conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{_template_db}"'))
+    finally:
+        admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_pg_database(url: str) -> None:
+    admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
+    name = make_url(url).database
+    try:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'clearinghouse.db'}"
+        engine = make_engine(url)
+        migrate(engine)
+        engine.dispose()
+        yield url
+        return
+    if PG_URL is None:
+        if REQUIRE_PG:
+            pytest.fail("CLEARINGHOUSE_REQUIRE_POSTGRES=1 but CLEARINGHOUSE_TEST_POSTGRES_URL is not set")
+        pytest.skip("PostgreSQL tests need CLEARINGHOUSE_TEST_POSTGRES_URL (scripts/test sets it)")
+    url = _create_pg_database()
+    yield url
+    _drop_pg_database(url)
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings.from_env(
+        {
+            "CLEARINGHOUSE_HOME": str(tmp_path / "home"),
+            "CLEARINGHOUSE_DATABASE_URL": database_url,
+            "CLEARINGHOUSE_JOB_BACKEND": "inprocess",
+        }
+    )
+
+
+@pytest.fixture
+def runtime(settings: Settings) -> Iterator[Runtime]:
+    rt = Runtime(settings)
+    yield rt
+    rt.close()
