@@ -94,3 +94,17 @@ def runtime(settings: Settings) -> Iterator[Runtime]:
     rt = Runtime(settings)
     yield rt
     rt.close()
+
+
+def corpus_root() -> Path:
+    """The shared corpus of real public data (``CLEARINGHOUSE_CORPUS``, default ``../shared/corpus``)."""
+    default = Path(__file__).resolve().parents[1].parent / "shared" / "corpus"
+    return Path(os.environ.get("CLEARINGHOUSE_CORPUS", default))
+
+
+@pytest.fixture(scope="session")
+def corpus() -> Path:
+    root = corpus_root()
+    if not (root / "README.md").is_file():
+        pytest.skip(f"the shared corpus is not at {root}; set CLEARINGHOUSE_CORPUS to run corpus-scale tests")
+    return root

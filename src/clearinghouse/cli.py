@@ -47,8 +47,9 @@ app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
 
-console = Console()
-err = Console(stderr=True)
+# Soft wrap: a token or URL is never broken across lines, so it can be copied.
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
 CLI_ACTOR = Actor.system("cli")
 
 
