@@ -288,7 +288,9 @@ def test_can_matches_reference_on_the_whole_role_scope_tlp_lattice() -> None:
     ):
         subject = Subject(user_id="user-1", org_id=org, roles=roles, sharing_group_ids=groups, scopes=scopes)
         marking = Marking(owner_org_id="org-a", tlp=tlp, sharing_group_ids=frozenset({"grp-x"}))
-        resource = Resource.marked("report", "r-1", marking)
+        # Inside a GREEN container of another organization, which admits every signed-in
+        # user but must not make its organization the object's owner.
+        resource = Resource.marked("report", "r-1", marking, Marking(owner_org_id="org-b", tlp=TLP.GREEN))
         for action in OBJECT_ACTIONS:
             if can(subject, action, resource) is not REFERENCE[action](subject, action, resource):
                 mismatches.append((subject, action, marking))
