@@ -173,7 +173,7 @@ class FindingSubmission(BaseModel):
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True, title="Clearinghouse finding")
 
-    format_version: Literal["1.0"] = FORMAT_VERSION
+    format_version: Literal["1.0"] = "1.0"
     idempotency_key: str | None = Field(
         None, max_length=200, description="Client-chosen key; without one, the content hash is used"
     )
