@@ -12,6 +12,7 @@ import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -379,6 +380,109 @@ def audit_log(
                 "hash": e.hash,
             }
             sys.stdout.write(json.dumps(line) + "\n")
+
+
+# -- intake --------------------------------------------------------------------
+
+
+@app.command()
+def submit(
+    paths: Annotated[
+        list[Path], typer.Argument(help="Files or folders: native NDJSON, OSV, SARIF, CSAF, CVE 5.")
+    ],
+    url: Annotated[str, typer.Option(envvar="CLEARINGHOUSE_URL", help="The Clearinghouse to submit to.")] = (
+        "http://127.0.0.1:8000"
+    ),
+    token: Annotated[
+        str, typer.Option(envvar="CLEARINGHOUSE_TOKEN", help="Your API token (write scope).")
+    ] = "",
+    package: Annotated[
+        str | None, typer.Option(help="Affected package as a purl, for formats without one (SARIF).")
+    ] = None,
+    journal: Annotated[
+        Path, typer.Option(help="Where to remember finished files, so a rerun resumes.")
+    ] = Path(".clearinghouse-submit.json"),
+) -> None:
+    """Submit findings from files to a Clearinghouse, with progress; rerun to resume."""
+    from clearinghouse.intake._client import (
+        Client,
+        Journal,
+        SubmitError,
+        file_digest,
+        package_option,
+        submit_file,
+    )
+    from clearinghouse.intake.importers import iter_files
+
+    if not token:
+        raise _fail("give --token or set CLEARINGHOUSE_TOKEN", 2)
+    try:
+        affected = package_option(package)
+    except ValueError as exc:
+        raise _fail(f"--package: {exc}", 2) from exc
+    files = sorted(iter_files(paths))
+    if not files:
+        raise _fail("no supported files found", 2)
+    state = Journal.load(journal)
+    client = Client(url, token)
+    totals = {"created": 0, "existing": 0, "problems": 0, "skipped": 0}
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+        task = bar.add_task("submitting files", total=len(files))
+        for path in files:
+            digest = file_digest(path)
+            if state.is_done(path, digest):
+                totals["skipped"] += 1
+                bar.advance(task)
+                continue
+            bar.update(task, description=f"submitting {path.name}")
+            try:
+                outcome = submit_file(client, path, package=affected)
+            except SubmitError as exc:
+                raise _fail(f"{path}: {exc} (rerun to resume)", 1) from exc
+            for problem in outcome.problems:
+                err.print(f"[yellow]{path}[/]: {problem}")
+            totals["created"] += outcome.created
+            totals["existing"] += outcome.existing
+            totals["problems"] += len(outcome.problems)
+            state.mark(path, digest)
+            bar.advance(task)
+    console.print(
+        f"{len(files)} files: {totals['created']} findings stored, {totals['existing']} already there, "
+        f"{totals['problems']} refused, {totals['skipped']} files done before"
+    )
+    if totals["problems"]:
+        raise typer.Exit(1)
+
+
+@app.command("import")
+def import_advisories(
+    paths: Annotated[
+        list[Path], typer.Argument(help="OSV files or trees, .tar.gz / .jsonl.gz bundles, CISA KEV JSON.")
+    ],
+) -> None:
+    """Load public advisories (and KEV) as known vulnerabilities, so findings can be checked against them."""
+    from clearinghouse.intake.advisories import import_paths
+
+    with _runtime() as runtime, Progress(
+        TextColumn("importing advisories"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+    ) as bar:
+        task = bar.add_task("import", total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        report = import_paths(runtime, paths, progress=progress)
+    for error in report.errors[:50]:
+        err.print(f"[yellow]{error}[/]")
+    console.print(report.summary())
+    if report.errors:
+        raise typer.Exit(1)
 
 
 # -- jobs ----------------------------------------------------------------------

@@ -6,6 +6,10 @@ HTTP API can answer with an RFC 9457 problem and the CLI with a clear line.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
 
 class ClearinghouseError(Exception):
     """Base of the errors a user can cause."""
@@ -27,3 +31,17 @@ class InvalidInput(ClearinghouseError):
 class Conflict(ClearinghouseError):
     status = 409
     title = "Conflict"
+
+
+def json_pointer(parts: Sequence[str | int]) -> str:
+    """RFC 6901 pointer for a path of keys and indexes."""
+    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def first_error(exc: ValidationError) -> tuple[str, str]:
+    """(JSON pointer, message) of the first thing pydantic found wrong."""
+    errors = exc.errors()
+    if not errors:  # pragma: no cover - pydantic always lists at least one
+        return "", str(exc)
+    first = errors[0]
+    return json_pointer([p for p in first["loc"]]), first["msg"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import clearinghouse.tasks_registry  # noqa: F401  (registers every job)
 from clearinghouse.config import Settings
+from clearinghouse.envelope import Envelope
 from clearinghouse.jobs import JobQueue, make_job_queue
 from clearinghouse.ledger import Ledger, SigningKey, load_or_create_signing_key
 from clearinghouse.storage import UnitOfWorkFactory, make_engine, migrate
@@ -20,6 +21,7 @@ class Runtime:
         self.engine = make_engine(settings.database_url)
         self.signing_key: SigningKey = load_or_create_signing_key(settings.keys_dir)
         self.ledger = Ledger(self.signing_key)
+        self.envelope = Envelope.from_keys_dir(settings.keys_dir)
         self.uow = UnitOfWorkFactory(self.engine, self.ledger)
         self.jobs: JobQueue = make_job_queue(self)
 

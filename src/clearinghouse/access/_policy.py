@@ -16,6 +16,9 @@ container's — to admit the subject, so the most restrictive marking wins:
   only — staff included only if named;
 * the token used carries the ``read`` scope.
 
+A record shared between parties (an overlap between two organizations' scan
+campaigns) lists its parties' markings as ``any_of``: one of them must admit.
+
 Changing an object needs read access, the ``write`` scope and either
 membership of the owning organization (any role but auditor) or a staff role
 (admin or coordinator may update and delete; an analyst may update).
@@ -27,6 +30,10 @@ Platform actions: managing organizations, users and sharing groups needs the
 admin role (sharing groups: admin or coordinator) and the ``admin`` scope;
 reading and verifying the audit ledger needs admin or auditor and ``read``;
 reading background jobs' records needs admin, coordinator or auditor and ``read``.
+Triage decisions (validating or rejecting a finding) need read access to the
+finding, a staff role (admin, coordinator, analyst) and ``write`` — a
+submitter never decides on its own finding. Finder pipelines' reputations are
+read by staff and auditors (``read``).
 A user may create tokens for themself (``admin`` scope), never with a scope
 they do not hold; an admin may for anyone. Anyone may revoke their own token.
 
@@ -51,6 +58,8 @@ STAFF_CREATORS_FOR_OTHERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 GROUP_MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
 AUDIT_READERS = frozenset({Role.ADMIN, Role.AUDITOR})
 JOB_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.AUDITOR})
+TRIAGERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
+REPUTATION_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR})
 
 
 class Action(enum.StrEnum):
@@ -66,6 +75,8 @@ class Action(enum.StrEnum):
     READ_AUDIT = "audit.read"
     VERIFY_AUDIT = "audit.verify"
     READ_JOBS = "jobs.read"
+    TRIAGE = "triage"
+    READ_REPUTATION = "reputation.read"
 
 
 @dataclass(frozen=True)
@@ -75,6 +86,8 @@ class Resource:
     ``markings`` holds the object's own marking first, then its containers'.
     ``owner_user_id`` names the user a personal resource (a token) belongs to.
     ``scopes`` are the scopes a token being created would carry.
+    ``any_of`` holds markings of which at least one must admit the subject, for
+    a record shared between parties (the overlap of two scan campaigns).
     """
 
     kind: str
@@ -82,6 +95,7 @@ class Resource:
     markings: tuple[Marking, ...] = ()
     owner_user_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
+    any_of: tuple[Marking, ...] = ()
 
     @classmethod
     def marked(cls, kind: str, id: str | None, *markings: Marking) -> Resource:
@@ -139,6 +153,8 @@ def marking_admits(subject: Subject, marking: Marking) -> bool:
 def _can_read(subject: Subject, resource: Resource) -> bool:
     if subject.authenticated and Scope.READ not in subject.scopes:
         return False
+    if resource.any_of and not any(marking_admits(subject, m) for m in resource.any_of):
+        return False
     return all(marking_admits(subject, marking) for marking in resource.markings)
 
 
@@ -186,6 +202,10 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
         return _needs(subject, AUDIT_READERS, Scope.READ)
     if action is Action.READ_JOBS:
         return _needs(subject, JOB_READERS, Scope.READ)
+    if action is Action.READ_REPUTATION:
+        return _needs(subject, REPUTATION_READERS, Scope.READ)
+    if action is Action.TRIAGE:
+        return _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
     if action is Action.CREATE_TOKEN:
         if not subject.authenticated or Scope.ADMIN not in subject.scopes:
             return False
@@ -210,7 +230,11 @@ def authorize(subject: Subject, action: Action, resource: Resource = PLATFORM) -
     """
     if can(subject, action, resource):
         return
-    if resource.id is not None and resource.markings and not _can_read(subject, resource):
+    if (
+        resource.id is not None
+        and (resource.markings or resource.any_of)
+        and not _can_read(subject, resource)
+    ):
         raise NotFound(resource.kind, resource.id)
     raise Forbidden(action, resource.kind)
 

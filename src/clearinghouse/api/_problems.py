@@ -13,7 +13,7 @@ from prometheus_client import Counter
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from clearinghouse.access import Forbidden, NotFound
-from clearinghouse.errors import ClearinghouseError
+from clearinghouse.errors import ClearinghouseError, json_pointer
 
 PROBLEM_JSON = "application/problem+json"
 log = logging.getLogger("clearinghouse.api")
@@ -36,11 +36,6 @@ def problem(
         body["errors"] = list(errors)
     PROBLEMS.labels(kind=kind, status=str(status)).inc()
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
-
-
-def json_pointer(parts: Sequence[str | int]) -> str:
-    """RFC 6901 pointer for a path of keys and indexes."""
-    return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
 
 
 def validation_errors(raw: Sequence[Any]) -> list[dict[str, Any]]:

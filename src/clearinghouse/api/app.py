@@ -14,6 +14,8 @@ from clearinghouse.access.views import router as access_router
 from clearinghouse.api._deps import CurrentContext
 from clearinghouse.api._middleware import BodyLimitMiddleware, ObservabilityMiddleware
 from clearinghouse.api._problems import PROBLEM_JSON, install_problem_handlers
+from clearinghouse.coordination.views import router as coordination_router
+from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
 from clearinghouse.runtime import Runtime
@@ -71,7 +73,16 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     )
     app.state.runtime = runtime
     install_problem_handlers(app)
-    for router in (system_router, access_router, sharing_router, ledger_router, jobs_router):
+    routers = (
+        system_router,
+        access_router,
+        intake_router,
+        coordination_router,
+        sharing_router,
+        ledger_router,
+        jobs_router,
+    )
+    for router in routers:
         app.include_router(router, prefix=API_PREFIX)
 
     @app.get("/metrics", include_in_schema=False)

@@ -10,16 +10,26 @@ import base64
 import binascii
 import enum
 import re
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from packageurl import PackageURL
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 FORMAT_VERSION = "1.0"
 MAX_POC_BYTES = 1024 * 1024  # decoded; larger proofs of concept go through a reference, not inline
 CWE_PATTERN = re.compile(r"^CWE-[1-9][0-9]{0,4}$")
 
 _strict = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+def _cwe_id(value: str) -> str:
+    upper = value.strip().upper()
+    if not CWE_PATTERN.match(upper):
+        raise ValueError(f"{value!r} is not a CWE id like CWE-79")
+    return upper
+
+
+CweId = Annotated[str, AfterValidator(_cwe_id)]
 
 
 class ClaimedImpact(enum.StrEnum):
@@ -181,7 +191,7 @@ class FindingSubmission(BaseModel):
     description: str = Field("", max_length=100_000)
     package: PackageRef
     source: SourceRef | None = None
-    cwe: list[str] = Field(default_factory=list, max_length=10, description='e.g. ["CWE-79"]')
+    cwe: list[CweId] = Field(default_factory=list, max_length=10, description='e.g. ["CWE-79"]')
     impact: Impact
     preconditions: list[str] = Field(
         default_factory=list, max_length=50, description="The threat model: what an attacker needs"
@@ -193,16 +203,6 @@ class FindingSubmission(BaseModel):
     references: list[str] = Field(default_factory=list, max_length=100)
     origin: Origin = Field(default_factory=Origin)
 
-    @field_validator("cwe")
-    @classmethod
-    def _cwe_ids(cls, values: list[str]) -> list[str]:
-        out = []
-        for value in values:
-            upper = value.upper()
-            if not CWE_PATTERN.match(upper):
-                raise ValueError(f"{value!r} is not a CWE id like CWE-79")
-            out.append(upper)
-        return out
 
 
 def finding_json_schema() -> dict[str, Any]:

@@ -4,11 +4,25 @@ A feature that adds tables adds its ``models`` module here.
 """
 
 from clearinghouse.access import models as access_models
+from clearinghouse.coordination import models as coordination_models
+from clearinghouse.intake import models as intake_models
+from clearinghouse.intake.advisories import models as advisories_models
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.ledger import models as ledger_models
 from clearinghouse.sharing import models as sharing_models
 from clearinghouse.storage._base import Base
+from clearinghouse.triage import models as triage_models
 
 metadata = Base.metadata
 
-__all__ = ["access_models", "jobs_models", "ledger_models", "metadata", "sharing_models"]
+__all__ = [
+    "access_models",
+    "advisories_models",
+    "coordination_models",
+    "intake_models",
+    "jobs_models",
+    "ledger_models",
+    "metadata",
+    "sharing_models",
+    "triage_models",
+]

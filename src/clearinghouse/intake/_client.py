@@ -1,0 +1,157 @@
+"""Submitting files to a Clearinghouse over its HTTP API, resumably.
+
+The command line's ``submit`` runs here, on the finder's machine: each file is
+turned into native findings by the same importers the API's own
+``/findings:import`` uses, and sent in NDJSON batches. A journal beside the
+files records each file that was fully accepted, so an interrupted run picks up
+where it stopped; files sent again are harmless, because the server stores
+each finding once (idempotency by key or content hash).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from clearinghouse.intake._format import PackageRef
+
+BATCH_ITEMS = 2000
+NDJSON_SUFFIXES = (".ndjson", ".jsonl")
+
+
+class SubmitError(Exception):
+    """The server refused a request or could not be reached."""
+
+
+@dataclass
+class FileOutcome:
+    path: Path
+    findings: int = 0
+    created: int = 0
+    existing: int = 0
+    problems: list[str] = field(default_factory=list)
+    skipped: bool = False
+
+
+@dataclass
+class Journal:
+    """Files already accepted, by path and content digest."""
+
+    path: Path
+    done: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, path: Path) -> Journal:
+        if path.is_file():
+            return cls(path, json.loads(path.read_text()).get("done", {}))
+        return cls(path)
+
+    def is_done(self, file: Path, digest: str) -> bool:
+        return self.done.get(str(file.resolve())) == digest
+
+    def mark(self, file: Path, digest: str) -> None:
+        self.done[str(file.resolve())] = digest
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"done": self.done}, indent=1))
+        tmp.replace(self.path)
+
+
+def file_digest(path: Path) -> str:
+    h = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+class Client:
+    def __init__(self, base_url: str, token: str, timeout: float = 600) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.token = token
+        self.timeout = timeout
+
+    def post_batch(self, lines: list[bytes]) -> dict[str, Any]:
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v1/findings:batch",
+            data=b"\n".join(lines) + b"\n",
+            method="POST",
+            headers={"Authorization": f"Bearer {self.token}", "Content-Type": "application/x-ndjson"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:
+                body: dict[str, Any] = json.loads(response.read())
+                return body
+        except urllib.error.HTTPError as exc:
+            detail = exc.read().decode(errors="replace")
+            raise SubmitError(f"the server answered {exc.code}: {detail}") from exc
+        except urllib.error.URLError as exc:
+            raise SubmitError(f"cannot reach {self.base_url}: {exc.reason}") from exc
+
+
+def _native_lines(path: Path) -> Iterator[tuple[bytes | None, str | None]]:
+    with path.open("rb") as fh:
+        for line in fh:
+            if line.strip():
+                yield line.rstrip(b"\r\n"), None
+
+
+def _imported_lines(path: Path, package: PackageRef | None) -> Iterator[tuple[bytes | None, str | None]]:
+    from clearinghouse.intake.importers import ItemError, UnsupportedDocument, parse_document
+
+    try:
+        for item in parse_document(path.read_bytes(), path.name, package=package):
+            if isinstance(item, ItemError):
+                yield None, f"item {item.index} at {item.pointer or '/'}: {item.detail}"
+            else:
+                yield item.submission.model_dump_json(exclude_none=True).encode(), None
+    except UnsupportedDocument as exc:
+        yield None, str(exc)
+
+
+def submit_file(
+    client: Client,
+    path: Path,
+    *,
+    package: PackageRef | None = None,
+    on_findings: Callable[[int], None] | None = None,
+) -> FileOutcome:
+    outcome = FileOutcome(path)
+    lines = _native_lines(path) if path.suffix in NDJSON_SUFFIXES else _imported_lines(path, package)
+    batch: list[bytes] = []
+
+    def send() -> None:
+        if not batch:
+            return
+        report = client.post_batch(batch)
+        outcome.created += report["created"]
+        outcome.existing += report["existing"]
+        base = outcome.findings
+        outcome.problems.extend(
+            f"item {base + p['index']} at {p['pointer'] or '/'}: {p['detail']}" for p in report["problems"]
+        )
+        outcome.findings += len(batch)
+        if on_findings is not None:
+            on_findings(len(batch))
+        batch.clear()
+
+    for line, problem in lines:
+        if problem is not None:
+            outcome.problems.append(problem)
+            continue
+        assert line is not None
+        batch.append(line)
+        if len(batch) >= BATCH_ITEMS:
+            send()
+    send()
+    return outcome
+
+
+def package_option(purl: str | None) -> PackageRef | None:
+    """The ``--package`` option: the affected package for formats that lack one (SARIF)."""
+    return PackageRef(purl=purl) if purl else None

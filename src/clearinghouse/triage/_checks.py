@@ -1,0 +1,142 @@
+"""Automatic validation checks, each recorded on the finding with its result and reason."""
+
+from __future__ import annotations
+
+import enum
+import functools
+import json
+from dataclasses import asdict, dataclass
+from importlib import resources
+
+from packageurl import PackageURL
+from sqlalchemy.orm import Session
+
+from clearinghouse.intake._format import FindingSubmission
+
+# purl type -> OSV ecosystem name, for the lookups in the advisory data.
+PURL_TO_OSV_ECOSYSTEM = {
+    "pypi": "PyPI",
+    "npm": "npm",
+    "maven": "Maven",
+    "golang": "Go",
+    "cargo": "crates.io",
+    "gem": "RubyGems",
+    "nuget": "NuGet",
+    "composer": "Packagist",
+    "hex": "Hex",
+    "pub": "Pub",
+    "deb": "Debian",
+    "apk": "Alpine",
+}
+
+
+class CheckResult(enum.StrEnum):
+    PASS = "pass"
+    FAIL = "fail"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class CheckOutcome:
+    name: str
+    result: CheckResult
+    reason: str
+
+    def as_dict(self) -> dict[str, str]:
+        return {k: str(v) for k, v in asdict(self).items()}
+
+
+@functools.cache
+def cwe_catalog() -> dict[int, str]:
+    """CWE 4.14 (shipped as package data, under MITRE's terms of use): id -> name."""
+    text = resources.files("clearinghouse.data").joinpath("cwe/cwe-4.14.json").read_text(encoding="utf-8")
+    return {w["id"]: w["name"] for w in json.loads(text)["weaknesses"]}
+
+
+def osv_package(purl: PackageURL) -> tuple[str, str] | None:
+    """(OSV ecosystem, package name as OSV writes it) for a purl, if the ecosystem is one OSV knows."""
+    ecosystem = PURL_TO_OSV_ECOSYSTEM.get(purl.type)
+    if ecosystem is None:
+        return None
+    if purl.type == "maven":
+        return ecosystem, f"{purl.namespace}:{purl.name}" if purl.namespace else purl.name
+    if purl.namespace:
+        return ecosystem, f"{purl.namespace}/{purl.name}"
+    return ecosystem, purl.name
+
+
+def check_cwe(submission: FindingSubmission) -> CheckOutcome:
+    if not submission.cwe:
+        return CheckOutcome("cwe_exists", CheckResult.UNKNOWN, "no CWE given")
+    catalog = cwe_catalog()
+    unknown = [c for c in submission.cwe if int(c.removeprefix("CWE-")) not in catalog]
+    if unknown:
+        return CheckOutcome("cwe_exists", CheckResult.FAIL, f"not in CWE 4.14: {', '.join(unknown)}")
+    names = "; ".join(f"{c} {catalog[int(c.removeprefix('CWE-'))]}" for c in submission.cwe)
+    return CheckOutcome("cwe_exists", CheckResult.PASS, names)
+
+
+def check_reproducer(submission: FindingSubmission) -> CheckOutcome:
+    rep = submission.reproducer
+    parts = []
+    if rep is not None:
+        if rep.steps:
+            parts.append(f"{len(rep.steps)} steps")
+        if rep.poc is not None:
+            parts.append(f"proof of concept {rep.poc.filename}")
+        if rep.oracle is not None:
+            parts.append(f"oracle ({rep.oracle.kind})")
+    if not parts:
+        return CheckOutcome("reproducer_present", CheckResult.FAIL, "no steps, proof of concept or oracle")
+    return CheckOutcome("reproducer_present", CheckResult.PASS, ", ".join(parts))
+
+
+def check_package(session: Session, submission: FindingSubmission) -> list[CheckOutcome]:
+    """Is the package (and version) known to the loaded advisory data?"""
+    from clearinghouse.intake.advisories import package_known, version_known
+
+    purl = submission.package.parsed
+    target = osv_package(purl)
+    if target is None:
+        reason = f"no advisory data is kept for purl type {purl.type!r}"
+        return [
+            CheckOutcome("package_known", CheckResult.UNKNOWN, reason),
+            CheckOutcome("version_known", CheckResult.UNKNOWN, reason),
+        ]
+    ecosystem, name = target
+    if not package_known(session, ecosystem, name):
+        return [
+            CheckOutcome(
+                "package_known", CheckResult.FAIL, f"{ecosystem} package {name} is in no loaded data"
+            ),
+            CheckOutcome("version_known", CheckResult.UNKNOWN, "the package is not known"),
+        ]
+    version = purl.version or submission.package.version
+    outcomes = [CheckOutcome("package_known", CheckResult.PASS, f"{ecosystem} package {name} is known")]
+    if version is None:
+        outcomes.append(
+            CheckOutcome("version_known", CheckResult.UNKNOWN, "a range was given, not a version")
+        )
+        return outcomes
+    known = version_known(session, ecosystem, name, version)
+    if known is None:
+        outcomes.append(
+            CheckOutcome("version_known", CheckResult.UNKNOWN, "the data lists no versions to compare")
+        )
+    elif known:
+        outcomes.append(CheckOutcome("version_known", CheckResult.PASS, f"version {version} is known"))
+    else:
+        outcomes.append(
+            CheckOutcome("version_known", CheckResult.FAIL, f"version {version} is in no loaded data")
+        )
+    return outcomes
+
+
+def run_intake_checks(session: Session, submission: FindingSubmission) -> list[CheckOutcome]:
+    """Every check that needs only the submission and the reference data."""
+    return [
+        CheckOutcome("schema_valid", CheckResult.PASS, "valid against the finding schema 1.0"),
+        *check_package(session, submission),
+        check_cwe(submission),
+        check_reproducer(submission),
+    ]
