@@ -405,6 +405,7 @@ def submit(
 ) -> None:
     """Submit findings from files to a Clearinghouse, with progress; rerun to resume."""
     from clearinghouse.intake._client import (
+        NDJSON_SUFFIXES,
         Client,
         Journal,
         SubmitError,
@@ -412,7 +413,7 @@ def submit(
         package_option,
         submit_file,
     )
-    from clearinghouse.intake.importers import iter_files
+    from clearinghouse.intake.importers import SUPPORTED_SUFFIXES, iter_files
 
     if not token:
         raise _fail("give --token or set CLEARINGHOUSE_TOKEN", 2)
@@ -420,7 +421,10 @@ def submit(
         affected = package_option(package)
     except ValueError as exc:
         raise _fail(f"--package: {exc}", 2) from exc
-    files = sorted(iter_files(paths))
+    try:
+        files = sorted(iter_files(paths, SUPPORTED_SUFFIXES + NDJSON_SUFFIXES))
+    except FileNotFoundError as exc:
+        raise _fail(str(exc), 2) from exc
     if not files:
         raise _fail("no supported files found", 2)
     state = Journal.load(journal)
@@ -465,13 +469,16 @@ def import_advisories(
     """Load public advisories (and KEV) as known vulnerabilities, so findings can be checked against them."""
     from clearinghouse.intake.advisories import import_paths
 
-    with _runtime() as runtime, Progress(
-        TextColumn("importing advisories"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=err,
-    ) as bar:
+    with (
+        _runtime() as runtime,
+        Progress(
+            TextColumn("importing advisories"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err,
+        ) as bar,
+    ):
         task = bar.add_task("import", total=None)
 
         def progress(done: int, total: int) -> None:

@@ -31,8 +31,9 @@ admin role (sharing groups: admin or coordinator) and the ``admin`` scope;
 reading and verifying the audit ledger needs admin or auditor and ``read``;
 reading background jobs' records needs admin, coordinator or auditor and ``read``.
 Triage decisions (validating or rejecting a finding) need read access to the
-finding, a staff role (admin, coordinator, analyst) and ``write`` — a
-submitter never decides on its own finding. Finder pipelines' reputations are
+finding, a staff role (admin, coordinator, analyst) and ``write``, and a
+subject of another organization than the one that submitted it: a submitter
+never decides on its own finding. Finder pipelines' reputations are
 read by staff and auditors (``read``).
 A user may create tokens for themself (``admin`` scope), never with a scope
 they do not hold; an admin may for anyone. Anyone may revoke their own token.
@@ -205,7 +206,10 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
     if action is Action.READ_REPUTATION:
         return _needs(subject, REPUTATION_READERS, Scope.READ)
     if action is Action.TRIAGE:
-        return _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
+        # The submitting organization never judges its own finding, even with a staff role.
+        submitter = resource.markings[0].owner_org_id if resource.markings else None
+        own = submitter is not None and submitter == subject.org_id
+        return not own and _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
     if action is Action.CREATE_TOKEN:
         if not subject.authenticated or Scope.ADMIN not in subject.scopes:
             return False

@@ -13,7 +13,7 @@ from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import Context, CurrentContext, SignedIn
 from clearinghouse.errors import InvalidInput
 from clearinghouse.intake import services
-from clearinghouse.intake._format import FindingSubmission, finding_json_schema
+from clearinghouse.intake._format import FindingSubmission, PackageRef, finding_json_schema
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.triage import services as triage
 
@@ -175,6 +175,46 @@ async def submit_batch(request: Request, context: SignedIn) -> IntakeReportOut:
         raise InvalidInput("the batch holds no findings: send one JSON object per line", "")
     report.items.sort(key=lambda item: item.index)
     report.problems.sort(key=lambda problem: problem.index)
+    return IntakeReportOut.of(report)
+
+
+@router.post(
+    "/findings:import",
+    summary="Submit a whole OSV, SARIF, CSAF 2.0 or CVE 5 document; each finding in it is stored",
+    description="The format is detected from the content. Items the document holds that cannot become "
+    "findings are reported by index with a JSON pointer into the document.",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+    },
+)
+async def import_document(
+    request: Request,
+    context: SignedIn,
+    filename: str | None = Query(None, max_length=255, description="The file's name, a hint for detection"),
+    package: str | None = Query(None, max_length=1000, description="Affected package purl (SARIF lacks one)"),
+) -> IntakeReportOut:
+    from clearinghouse.intake.importers import ItemError, UnsupportedDocument, detect_format, parse_document
+
+    data = await request.body()
+    try:
+        affected = PackageRef(purl=package) if package else None
+    except ValueError as exc:
+        raise InvalidInput(f"not a package: {exc}", "package") from None
+
+    def run() -> services.IntakeReport:
+        detect_format(data, filename)  # refuses what no importer reads, with the reason
+        items: list[tuple[int, FindingSubmission | services.ItemProblem]] = []
+        for item in parse_document(data, filename, package=affected):
+            if isinstance(item, ItemError):
+                items.append((item.index, services.ItemProblem(item.index, item.pointer, item.detail)))
+            else:
+                items.append((item.index, item.submission))
+        return _submit(context, items)
+
+    try:
+        report = await run_in_threadpool(run)
+    except UnsupportedDocument as exc:
+        raise InvalidInput(exc.detail, "") from None
     return IntakeReportOut.of(report)
 
 
