@@ -19,6 +19,10 @@ from clearinghouse.runtime import Runtime
 from tests.factories import make_org, make_token, make_user
 
 
+# The batch endpoint reads NDJSON; generated bodies go out as text, one line each.
+schemathesis.serializer.alias("application/x-ndjson", "text/plain")
+
+
 @pytest.fixture(scope="module")
 def fuzz_runtime(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Runtime, str]]:
     home: Path = tmp_path_factory.mktemp("fuzz")

@@ -467,28 +467,13 @@ def import_advisories(
     ],
 ) -> None:
     """Load public advisories (and KEV) as known vulnerabilities, so findings can be checked against them."""
-    from clearinghouse.intake.advisories import import_paths
+    from clearinghouse.intake.advisories import import_paths, render_report, rich_progress
 
-    with (
-        _runtime() as runtime,
-        Progress(
-            TextColumn("importing advisories"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err,
-        ) as bar,
-    ):
-        task = bar.add_task("import", total=None)
-
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        report = import_paths(runtime, paths, progress=progress)
-    for error in report.errors[:50]:
-        err.print(f"[yellow]{error}[/]")
-    console.print(report.summary())
-    if report.errors:
+    with _runtime() as runtime:
+        with rich_progress(err) as progress:
+            report = import_paths(runtime, paths, progress=progress)
+        render_report(report, console)
+    if not report.ok:
         raise typer.Exit(1)
 
 

@@ -20,6 +20,7 @@ from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.views import router as sharing_router
+from clearinghouse.triage.views import router as triage_router
 
 API_PREFIX = "/api/v1"
 
@@ -77,6 +78,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         system_router,
         access_router,
         intake_router,
+        triage_router,
         coordination_router,
         sharing_router,
         ledger_router,

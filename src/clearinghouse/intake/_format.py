@@ -101,8 +101,8 @@ class SourceRef(BaseModel):
     commit: str | None = Field(None, pattern=r"^[0-9a-fA-F]{7,64}$")
     file: str | None = Field(None, max_length=2000)
     symbol: str | None = Field(None, max_length=500)
-    start_line: int | None = Field(None, ge=1)
-    end_line: int | None = Field(None, ge=1)
+    start_line: int | None = Field(None, ge=1, le=100_000_000)
+    end_line: int | None = Field(None, ge=1, le=100_000_000)
 
 
 class Impact(BaseModel):
@@ -202,7 +202,6 @@ class FindingSubmission(BaseModel):
     aliases: list[str] = Field(default_factory=list, max_length=50, description="CVE, GHSA, OSV ids")
     references: list[str] = Field(default_factory=list, max_length=100)
     origin: Origin = Field(default_factory=Origin)
-
 
 
 def finding_json_schema() -> dict[str, Any]:

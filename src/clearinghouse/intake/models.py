@@ -62,6 +62,7 @@ class Finding(MarkedMixin, Base):
     cwe: Mapped[list[str]] = mapped_column(JSON, default=list)
     generator_key: Mapped[str] = mapped_column(String(600), index=True)
     campaign_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    case_id: Mapped[str | None] = mapped_column(String(36), index=True)
     source_format: Mapped[str] = mapped_column(String(10), default="native")
     # The submission as received, less the proof of concept's content (stored encrypted).
     document: Mapped[dict[str, Any]] = mapped_column(JSON)

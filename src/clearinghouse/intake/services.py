@@ -26,9 +26,11 @@ from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error
 from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
+from clearinghouse.jobs import JobQueue
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
 from clearinghouse.triage._checks import run_intake_checks
 from clearinghouse.triage._reputation import admit
+from clearinghouse.triage.tasks import DEDUP_JOB
 
 MAX_BATCH_ITEMS = 100_000
 CHUNK_SIZE = 500
@@ -110,6 +112,7 @@ def _actor(subject: Subject) -> Actor:
 def submit(
     uow: UnitOfWorkFactory,
     envelope: Envelope,
+    jobs: JobQueue,
     subject: Subject,
     items: Iterable[tuple[int, FindingSubmission | ItemProblem]],
     *,
@@ -124,7 +127,7 @@ def submit(
 
     def flush() -> None:
         if chunk:
-            report.merge(_store_chunk(uow, envelope, subject, marking, chunk))
+            report.merge(_store_chunk(uow, envelope, jobs, subject, marking, chunk))
             chunk.clear()
             if progress is not None:
                 progress(report.received)
@@ -146,21 +149,23 @@ def submit(
 def _store_chunk(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
+    jobs: JobQueue,
     subject: Subject,
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
 ) -> IntakeReport:
     try:
-        return _store_chunk_once(uow_factory, envelope, subject, marking, chunk)
+        return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
     except IntegrityError:
         # Another request stored some of the same findings meanwhile; now they
         # are visible, so the second pass finds them instead of inserting.
-        return _store_chunk_once(uow_factory, envelope, subject, marking, chunk)
+        return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
 
 
 def _store_chunk_once(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
+    jobs: JobQueue,
     subject: Subject,
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
@@ -199,6 +204,10 @@ def _store_chunk_once(
             existing[key] = (finding.id, finding.state)
             report.created += 1
             report.items.append(StoredItem(index, finding.id, True, finding.state))
+        if report.created:
+            # Deduplication follows in the background; queued in this transaction,
+            # so it exists exactly when the findings do.
+            jobs.enqueue(DEDUP_JOB, {}, uow=uow)
         uow.commit()
     return report
 

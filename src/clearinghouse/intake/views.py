@@ -41,6 +41,7 @@ class FindingOut(BaseModel):
     cwe: list[str]
     generator_key: str
     campaign_id: str | None
+    case_id: str | None
     source_format: str
     checks: list[CheckOut]
     marking: MarkingOut
@@ -62,6 +63,7 @@ class FindingOut(BaseModel):
             cwe=list(f.cwe),
             generator_key=f.generator_key,
             campaign_id=f.campaign_id,
+            case_id=f.case_id,
             source_format=f.source_format,
             checks=[CheckOut(**c) for c in f.checks],
             marking=MarkingOut.of(f),
@@ -120,7 +122,7 @@ def _submit(
     context: Context, items: list[tuple[int, FindingSubmission | services.ItemProblem]]
 ) -> services.IntakeReport:
     runtime = context.runtime
-    return services.submit(runtime.uow, runtime.envelope, context.subject, items)
+    return services.submit(runtime.uow, runtime.envelope, runtime.jobs, context.subject, items)
 
 
 @router.post(

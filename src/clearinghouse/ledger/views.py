@@ -56,7 +56,7 @@ class VerifyOut(BaseModel):
 @router.get("/events", summary="Ledger events in order (auditors and admins)")
 def list_events(
     context: SignedIn,
-    after: int = Query(0, ge=0, description="Return events after this sequence number"),
+    after: int = Query(0, ge=0, le=2**62, description="Return events after this sequence number"),
     limit: int = Query(100, ge=1, le=1000),
     object_id: str | None = None,
     action: str | None = None,

@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, visible
+from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
 from clearinghouse.storage import UnitOfWork
 from clearinghouse.triage._reputation import Standing, record_decision, standing
-from clearinghouse.triage.models import PipelineReputation
+from clearinghouse.triage.models import Case, FindingRelation, PipelineReputation, RelationStatus
 
 # Which states a decision may leave from.
 DECIDABLE = {FindingState.CHECKED, FindingState.TRIAGED}
@@ -125,3 +125,118 @@ def pipeline_standings(session: Session, subject: Subject) -> list[Standing]:
     authorize(subject, Action.READ_REPUTATION)
     rows = session.scalars(select(PipelineReputation))
     return sorted((standing(r) for r in rows), key=lambda s: (-s.validity, s.generator_key))
+
+
+# -- cases -----------------------------------------------------------------
+
+
+def case_resource(case: Case) -> Resource:
+    return Resource.marked("case", case.id, case.marking)
+
+
+def get_case(session: Session, subject: Subject, case_id: str) -> Case:
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    authorize(subject, Action.READ, case_resource(case))
+    return case
+
+
+def list_cases(session: Session, subject: Subject, *, limit: int = 50, min_members: int = 1) -> list[Case]:
+    query = (
+        select(Case)
+        .where(Case.member_count >= min_members)
+        .order_by(Case.member_count.desc(), Case.created_at.desc(), Case.id)
+    )
+    page: list[Case] = []
+    for case in visible(subject, session.scalars(query.execution_options(yield_per=500)), case_resource):
+        page.append(case)
+        if len(page) >= limit:
+            break
+    return page
+
+
+def case_members(session: Session, subject: Subject, case: Case) -> list[Finding]:
+    """The case's findings the subject may read, first reported first."""
+    rows = session.scalars(select(Finding).where(Finding.case_id == case.id).order_by(Finding.received_at))
+    return list(visible(subject, rows, finding_resource))
+
+
+def case_relations(session: Session, subject: Subject, case: Case) -> list[FindingRelation]:
+    relations = session.scalars(
+        select(FindingRelation).where(FindingRelation.case_id == case.id).order_by(FindingRelation.created_at)
+    )
+    out = []
+    for relation in relations:
+        finding = session.get(Finding, relation.finding_id)
+        if finding is not None and can(subject, Action.READ, finding_resource(finding)):
+            out.append(relation)
+    return out
+
+
+def _relation_for(session: Session, finding: Finding) -> FindingRelation | None:
+    return session.scalar(
+        select(FindingRelation)
+        .where(FindingRelation.finding_id == finding.id)
+        .order_by(FindingRelation.created_at.desc())
+        .limit(1)
+    )
+
+
+def confirm_relation(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
+    """Accept a proposed match: the finding joins the case it was matched to."""
+    finding = get_finding(uow.session, subject, finding_id)
+    authorize(subject, Action.TRIAGE, finding_resource(finding))
+    relation = _relation_for(uow.session, finding)
+    if relation is None or relation.status not in (RelationStatus.PROPOSED, RelationStatus.CONFIRMED):
+        raise Conflict("the finding has no proposed match to confirm", "/finding_id")
+    if relation.status == RelationStatus.CONFIRMED:
+        return finding
+    old_case = uow.session.get(Case, finding.case_id) if finding.case_id else None
+    target = uow.session.get(Case, relation.case_id)
+    if target is None:
+        raise Conflict("the case it was matched to no longer exists", "/case_id")
+    if old_case is not None and old_case.id != target.id:
+        if old_case.member_count <= 1:
+            uow.session.delete(old_case)
+        else:
+            raise Conflict("the finding leads a case with other members; split those first", "/finding_id")
+    finding.case_id = target.id
+    target.member_count += 1
+    relation.status = RelationStatus.CONFIRMED
+    relation.decided_by = subject.user_id
+    uow.flush()
+    return finding
+
+
+def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
+    """Take a finding out of the case it was merged into: it leads a case of its own."""
+    finding = get_finding(uow.session, subject, finding_id)
+    authorize(subject, Action.TRIAGE, finding_resource(finding))
+    if finding.case_id is None or finding.case_id == finding.id:
+        raise Conflict("the finding is not part of another finding's case", "/finding_id")
+    case = uow.session.get(Case, finding.case_id)
+    if case is not None:
+        case.member_count -= 1
+    relation = _relation_for(uow.session, finding)
+    if relation is not None:
+        relation.status = RelationStatus.SPLIT
+        relation.decided_by = subject.user_id
+    own = Case(
+        id=finding.id,
+        title=finding.title,
+        purl=finding.purl,
+        cwe=list(finding.cwe),
+        member_count=1,
+        first_reporter_finding_id=finding.id,
+        first_reporter_org_id=finding.submitter_org_id,
+    )
+    own.set_marking(Marking(owner_org_id=finding.submitter_org_id, tlp=TLP.AMBER_STRICT))
+    uow.session.add(own)
+    uow.flush()
+    finding.case_id = finding.id
+    if finding.state == FindingState.REJECTED and finding.rejection_reason == RejectionReason.DUPLICATE:
+        finding.state, finding.rejection_reason, finding.state_reason = FindingState.TRIAGED, None, None
+    uow.audit_as(finding, "finding.split", case=case.id if case else None)
+    uow.flush()
+    return finding

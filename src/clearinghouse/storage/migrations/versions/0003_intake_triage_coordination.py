@@ -2,7 +2,7 @@
 
 Revision ID: 0003
 Revises: 0002
-Create Date: 2026-11-26 22:59:31.116553
+Create Date: 2026-11-26 23:08:02.216712
 """
 
 from collections.abc import Sequence
@@ -30,6 +30,31 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("generator_key", name=op.f("pk_pipeline_reputation")),
     )
     op.create_table(
+        "cases",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("title", sa.String(length=500), nullable=False),
+        sa.Column("purl", sa.String(length=1000), nullable=False),
+        sa.Column("cwe", sa.JSON(), nullable=False),
+        sa.Column("member_count", sa.Integer(), nullable=False),
+        sa.Column("first_reporter_finding_id", sa.String(length=36), nullable=False),
+        sa.Column("first_reporter_org_id", sa.String(length=36), nullable=False),
+        sa.Column("first_reported_seq", sa.BigInteger(), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("tlp", sa.String(length=20), nullable=False),
+        sa.Column("classification", sa.String(length=20), nullable=False),
+        sa.Column("compartments", sa.JSON(), nullable=False),
+        sa.Column("owner_org_id", sa.String(length=36), nullable=False),
+        sa.Column("sharing_group_ids", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["owner_org_id"], ["organizations.id"], name=op.f("fk_cases_owner_org_id_organizations")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_cases")),
+    )
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_cases_owner_org_id"), ["owner_org_id"], unique=False)
+
+    op.create_table(
         "findings",
         sa.Column("id", sa.String(length=36), nullable=False),
         sa.Column("submitter_org_id", sa.String(length=36), nullable=False),
@@ -50,6 +75,7 @@ def upgrade() -> None:
         sa.Column("cwe", sa.JSON(), nullable=False),
         sa.Column("generator_key", sa.String(length=600), nullable=False),
         sa.Column("campaign_id", sa.String(length=36), nullable=True),
+        sa.Column("case_id", sa.String(length=36), nullable=True),
         sa.Column("source_format", sa.String(length=10), nullable=False),
         sa.Column("document", sa.JSON(), nullable=False),
         sa.Column("checks", sa.JSON(), nullable=False),
@@ -73,6 +99,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("findings", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_findings_campaign_id"), ["campaign_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_findings_case_id"), ["case_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_content_hash"), ["content_hash"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_generator_key"), ["generator_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_findings_owner_org_id"), ["owner_org_id"], unique=False)
@@ -159,9 +186,51 @@ def upgrade() -> None:
     with op.batch_alter_table("finding_attachments", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_finding_attachments_finding_id"), ["finding_id"], unique=False)
 
+    op.create_table(
+        "finding_relations",
+        sa.Column("id", sa.String(length=36), nullable=False),
+        sa.Column("finding_id", sa.String(length=36), nullable=False),
+        sa.Column("target_finding_id", sa.String(length=36), nullable=False),
+        sa.Column("case_id", sa.String(length=36), nullable=False),
+        sa.Column("relation", sa.String(length=20), nullable=False),
+        sa.Column("confidence", sa.Float(), nullable=False),
+        sa.Column("status", sa.String(length=12), nullable=False),
+        sa.Column("reasons", sa.JSON(), nullable=False),
+        sa.Column("decided_by", sa.String(length=200), nullable=True),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["finding_id"],
+            ["findings.id"],
+            name=op.f("fk_finding_relations_finding_id_findings"),
+            ondelete="CASCADE",
+        ),
+        sa.ForeignKeyConstraint(
+            ["target_finding_id"],
+            ["findings.id"],
+            name=op.f("fk_finding_relations_target_finding_id_findings"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_finding_relations")),
+    )
+    with op.batch_alter_table("finding_relations", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_finding_relations_case_id"), ["case_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_finding_relations_finding_id"), ["finding_id"], unique=False)
+        batch_op.create_index(
+            batch_op.f("ix_finding_relations_target_finding_id"), ["target_finding_id"], unique=False
+        )
+        batch_op.create_index(batch_op.f("ix_finding_relations_updated_at"), ["updated_at"], unique=False)
+
 
 def downgrade() -> None:
 
+    with op.batch_alter_table("finding_relations", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_finding_relations_updated_at"))
+        batch_op.drop_index(batch_op.f("ix_finding_relations_target_finding_id"))
+        batch_op.drop_index(batch_op.f("ix_finding_relations_finding_id"))
+        batch_op.drop_index(batch_op.f("ix_finding_relations_case_id"))
+
+    op.drop_table("finding_relations")
     with op.batch_alter_table("finding_attachments", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_finding_attachments_finding_id"))
 
@@ -183,7 +252,12 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_findings_owner_org_id"))
         batch_op.drop_index(batch_op.f("ix_findings_generator_key"))
         batch_op.drop_index(batch_op.f("ix_findings_content_hash"))
+        batch_op.drop_index(batch_op.f("ix_findings_case_id"))
         batch_op.drop_index(batch_op.f("ix_findings_campaign_id"))
 
     op.drop_table("findings")
+    with op.batch_alter_table("cases", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_cases_owner_org_id"))
+
+    op.drop_table("cases")
     op.drop_table("pipeline_reputation")

@@ -1,0 +1,41 @@
+"""The store of known public advisories: import OSV (and converted rubysec and
+Node.js security WG) records and the CISA KEV catalog, and look findings up
+against them.
+
+    report = import_paths(runtime, [Path("advisory-database/vulns")], progress=callback)
+    with runtime.uow(actor, write=False) as uow:
+        version_known(uow.session, "PyPI", "Django", "3.2.1")
+"""
+
+from clearinghouse.intake.advisories._loaders import Issue
+from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected, AdvisoryAlias, KevEntry
+from clearinghouse.intake.advisories.services import (
+    ImportReport,
+    ProgressCallback,
+    advisories_affecting,
+    advisories_for_alias,
+    import_paths,
+    kev_entry,
+    package_known,
+    render_report,
+    rich_progress,
+    version_known,
+)
+
+__all__ = [
+    "Advisory",
+    "AdvisoryAffected",
+    "AdvisoryAlias",
+    "ImportReport",
+    "Issue",
+    "KevEntry",
+    "ProgressCallback",
+    "advisories_affecting",
+    "advisories_for_alias",
+    "import_paths",
+    "kev_entry",
+    "package_known",
+    "render_report",
+    "rich_progress",
+    "version_known",
+]

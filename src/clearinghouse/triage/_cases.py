@@ -1,0 +1,198 @@
+"""Deduplication into cases, on stored findings.
+
+The in-memory :class:`DedupIndex` decides; this module keeps the database in
+step with it (cases, relations, finding states) and keeps one index per
+process in step with the database. Only one deduplication runs at a time
+(a PostgreSQL advisory lock; SQLite's single writer), so two near-duplicates
+arriving together are still compared with each other.
+"""
+
+from __future__ import annotations
+
+import threading
+import zlib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, text
+from sqlalchemy.orm import Session
+
+from clearinghouse.access import TLP, Marking
+from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.intake.models import Finding, FindingState, RejectionReason
+from clearinghouse.ledger import AuditEvent
+from clearinghouse.storage import UnitOfWork
+from clearinghouse.triage._dedup import DedupDecision, DedupIndex, Relation
+from clearinghouse.triage._fingerprint import FindingFeatures, extract_features_many
+from clearinghouse.triage.models import Case, FindingRelation, RelationStatus
+
+BATCH = 2000
+_LOCK_KEY = zlib.crc32(b"clearinghouse.triage.deduplicate")
+
+
+def submission_of(document: dict[str, Any]) -> FindingSubmission:
+    """The stored document as a submission again (the proof of concept's content is
+    kept encrypted elsewhere and plays no part in deduplication)."""
+    doc = dict(document)
+    reproducer = dict(doc.get("reproducer") or {})
+    if reproducer.pop("poc", None) is not None:
+        doc["reproducer"] = reproducer
+    return FindingSubmission.model_validate(doc)
+
+
+def features_of(findings: Sequence[Finding]) -> list[FindingFeatures]:
+    return extract_features_many([submission_of(f.document) for f in findings])
+
+
+@dataclass
+class _Cached:
+    index: DedupIndex
+    signature: tuple[int, int, str]
+
+
+_cache: _Cached | None = None
+_cache_lock = threading.Lock()
+
+
+def _signature(session: Session) -> tuple[int, int, str]:
+    """Changes whenever any process changed the cases: a stale index is rebuilt."""
+    cased = session.scalar(select(func.count()).select_from(Finding).where(Finding.case_id.is_not(None))) or 0
+    relations = session.scalar(select(func.count()).select_from(FindingRelation)) or 0
+    last = session.scalar(select(func.max(FindingRelation.updated_at)))
+    return cased, relations, str(last)
+
+
+def _rebuild(session: Session) -> DedupIndex:
+    index = DedupIndex()
+    # Canonical findings first, so every member's case already exists when it is added.
+    canonical = Finding.case_id == Finding.id
+    query = (
+        select(Finding)
+        .where(Finding.case_id.is_not(None))
+        .order_by(canonical.desc(), Finding.received_at, Finding.id)
+        .execution_options(yield_per=BATCH)
+    )
+    batch: list[Finding] = []
+
+    def add(rows: list[Finding]) -> None:
+        for finding, feats in zip(rows, features_of(rows), strict=True):
+            index.add(finding.id, feats, case_id=finding.case_id)
+
+    for finding in session.scalars(query):
+        batch.append(finding)
+        if len(batch) >= BATCH:
+            add(batch)
+            batch = []
+    add(batch)
+    return index
+
+
+def _index_for(session: Session) -> DedupIndex:
+    global _cache
+    signature = _signature(session)
+    if _cache is None or _cache.signature != signature:
+        _cache = _Cached(_rebuild(session), signature)
+    return _cache.index
+
+
+def _lock(session: Session) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _LOCK_KEY})
+
+
+def _created_seq(session: Session, finding_id: str) -> int | None:
+    return session.scalar(
+        select(AuditEvent.seq).where(
+            AuditEvent.object_id == finding_id, AuditEvent.action == "finding.created"
+        )
+    )
+
+
+def _new_case(uow: UnitOfWork, finding: Finding) -> Case:
+    case = Case(
+        id=finding.id,
+        title=finding.title,
+        purl=finding.purl,
+        cwe=list(finding.cwe),
+        member_count=1,
+        first_reporter_finding_id=finding.id,
+        first_reporter_org_id=finding.submitter_org_id,
+        first_reported_seq=_created_seq(uow.session, finding.id),
+    )
+    case.set_marking(Marking(owner_org_id=finding.submitter_org_id, tlp=TLP.AMBER_STRICT))
+    uow.session.add(case)
+    return case
+
+
+def _join(uow: UnitOfWork, finding: Finding, case_id: str) -> None:
+    case = uow.session.get(Case, case_id)
+    assert case is not None, f"case {case_id} is in the index but not stored"
+    finding.case_id = case_id
+    case.member_count += 1
+    seq = _created_seq(uow.session, finding.id)
+    if seq is not None and (case.first_reported_seq is None or seq < case.first_reported_seq):
+        case.first_reporter_finding_id = finding.id
+        case.first_reporter_org_id = finding.submitter_org_id
+        case.first_reported_seq = seq
+
+
+def _apply(uow: UnitOfWork, finding: Finding, decision: DedupDecision) -> None:
+    if decision.merged:
+        _join(uow, finding, decision.case_id)
+        finding.state = FindingState.REJECTED
+        finding.rejection_reason = RejectionReason.DUPLICATE
+        finding.state_reason = f"duplicate of {decision.target_id} (case {decision.case_id})"
+        uow.audit_as(finding, "finding.deduplicated", case=decision.case_id, confidence=decision.confidence)
+    else:
+        uow.session.add(_new_case(uow, finding))
+        uow.session.flush()
+        finding.case_id = finding.id
+        finding.state = FindingState.TRIAGED
+    if decision.target_id is not None and decision.relation is not Relation.NEW:
+        uow.session.add(
+            FindingRelation(
+                finding_id=finding.id,
+                target_finding_id=decision.target_id,
+                case_id=decision.target_case or decision.case_id,
+                relation=decision.relation.value,
+                confidence=round(decision.confidence, 4),
+                status=RelationStatus.MERGED if decision.merged else RelationStatus.PROPOSED,
+                reasons=list(decision.reasons),
+                decided_by="dedup",
+            )
+        )
+
+
+def deduplicate_pending(uow: UnitOfWork, limit: int = BATCH) -> int:
+    """Place up to ``limit`` checked findings that have no case yet; returns how many."""
+    global _cache
+    session = uow.session
+    _lock(session)
+    with _cache_lock:
+        try:
+            index = _index_for(session)
+            pending = list(
+                session.scalars(
+                    select(Finding)
+                    .where(Finding.case_id.is_(None), Finding.state == FindingState.CHECKED)
+                    .order_by(Finding.received_at, Finding.id)
+                    .limit(limit)
+                )
+            )
+            for finding, feats in zip(pending, features_of(pending), strict=True):
+                _apply(uow, finding, index.add(finding.id, feats))
+            uow.flush()
+            assert _cache is not None
+            _cache.signature = _signature(session)
+        except BaseException:
+            _cache = None  # the index ran ahead of a transaction that did not commit
+            raise
+    return len(pending)
+
+
+def forget_index() -> None:
+    """Drop this process's index (tests; after restoring a database)."""
+    global _cache
+    with _cache_lock:
+        _cache = None

@@ -1,0 +1,112 @@
+"""HTTP routes for cases: deduplicated findings, their relations, and the
+analyst's confirm and split."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel
+
+from clearinghouse.access.schemas import MarkingOut
+from clearinghouse.api._deps import SignedIn
+from clearinghouse.intake.views import FindingOut
+from clearinghouse.triage import services
+from clearinghouse.triage.models import Case, FindingRelation
+
+router = APIRouter(tags=["triage"])
+
+
+class RelationOut(BaseModel):
+    finding_id: str
+    target_finding_id: str
+    relation: str
+    confidence: float
+    status: str
+    reasons: list[str]
+    decided_by: str | None
+
+    @classmethod
+    def of(cls, r: FindingRelation) -> RelationOut:
+        return cls(
+            finding_id=r.finding_id,
+            target_finding_id=r.target_finding_id,
+            relation=r.relation,
+            confidence=r.confidence,
+            status=r.status,
+            reasons=list(r.reasons),
+            decided_by=r.decided_by,
+        )
+
+
+class CaseOut(BaseModel):
+    id: str
+    title: str
+    purl: str
+    cwe: list[str]
+    member_count: int
+    first_reporter_finding_id: str
+    first_reporter_org_id: str
+    marking: MarkingOut
+    created_at: dt.datetime
+    findings: list[FindingOut] | None = None
+    relations: list[RelationOut] | None = None
+
+    @classmethod
+    def of(cls, c: Case) -> CaseOut:
+        return cls(
+            id=c.id,
+            title=c.title,
+            purl=c.purl,
+            cwe=list(c.cwe),
+            member_count=c.member_count,
+            first_reporter_finding_id=c.first_reporter_finding_id,
+            first_reporter_org_id=c.first_reporter_org_id,
+            marking=MarkingOut.of(c),
+            created_at=c.created_at,
+        )
+
+
+@router.get("/cases", summary="Cases, the most reported first")
+def list_cases(
+    context: SignedIn,
+    limit: int = Query(50, ge=1, le=500),
+    min_members: int = Query(
+        1, ge=1, le=1_000_000, description="Only cases with at least this many findings"
+    ),
+) -> list[CaseOut]:
+    with context.reading() as uow:
+        return [
+            CaseOut.of(c)
+            for c in services.list_cases(uow.session, context.subject, limit=limit, min_members=min_members)
+        ]
+
+
+@router.get("/cases/{case_id}", summary="One case with its findings and the relations between them")
+def get_case(case_id: str, context: SignedIn) -> CaseOut:
+    with context.reading() as uow:
+        case = services.get_case(uow.session, context.subject, case_id)
+        out = CaseOut.of(case)
+        out.findings = [FindingOut.of(f) for f in services.case_members(uow.session, context.subject, case)]
+        out.relations = [
+            RelationOut.of(r) for r in services.case_relations(uow.session, context.subject, case)
+        ]
+        return out
+
+
+@router.post(
+    "/findings/{finding_id}:confirm", summary="Confirm a proposed match: the finding joins that case"
+)
+def confirm(finding_id: str, context: SignedIn) -> FindingOut:
+    with context.writing() as uow:
+        finding = services.confirm_relation(uow, context.subject, finding_id)
+        uow.commit()
+    return FindingOut.of(finding)
+
+
+@router.post("/findings/{finding_id}:split", summary="Take a finding out of its case into a case of its own")
+def split(finding_id: str, context: SignedIn) -> FindingOut:
+    with context.writing() as uow:
+        finding = services.split_finding(uow, context.subject, finding_id)
+        uow.commit()
+    return FindingOut.of(finding)
