@@ -92,3 +92,16 @@ def test_bad_settings_are_a_clear_error(monkeypatch: pytest.MonkeyPatch, tmp_pat
     monkeypatch.setenv("CLEARINGHOUSE_JOB_BACKEND", "procrastinate")
     monkeypatch.delenv("CLEARINGHOUSE_DATABASE_URL", raising=False)
     assert "needs a PostgreSQL database" in run("org", "list", code=2)
+
+
+def test_import_advisories_from_the_command_line(cli_env: Settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.test_checks import OSV
+
+    run("init")
+    (tmp_path / "adv").mkdir()
+    (tmp_path / "adv" / "a.json").write_text(json.dumps(OSV))
+    out = run("import", str(tmp_path / "adv"))
+    assert "inserted" in out
+    (tmp_path / "adv" / "bad.json").write_text('{"id": "X-1", "modified": 5}')
+    out = run("import", str(tmp_path / "adv"), code=1)
+    assert "bad.json" in out

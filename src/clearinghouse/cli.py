@@ -471,7 +471,7 @@ def import_advisories(
 
     with _runtime() as runtime:
         with rich_progress(err) as progress:
-            report = import_paths(runtime, paths, progress=progress)
+            report = import_paths(runtime, paths, progress=progress, actor=CLI_ACTOR)
         render_report(report, console)
     if not report.ok:
         raise typer.Exit(1)

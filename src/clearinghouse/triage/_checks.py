@@ -30,6 +30,9 @@ PURL_TO_OSV_ECOSYSTEM = {
 }
 
 
+PACKAGE_CHECKS = ("package_known", "version_known", "not_already_public")
+
+
 class CheckResult(enum.StrEnum):
     PASS = "pass"
     FAIL = "fail"
@@ -92,43 +95,44 @@ def check_reproducer(submission: FindingSubmission) -> CheckOutcome:
 
 
 def check_package(session: Session, submission: FindingSubmission) -> list[CheckOutcome]:
-    """Is the package (and version) known to the loaded advisory data?"""
-    from clearinghouse.intake.advisories import package_known, version_known
+    """Is the package (and version) known to the loaded advisory data, and is
+    the version already covered by a public advisory?"""
+    from clearinghouse.intake.advisories import advisories_affecting, package_known, version_known
 
     purl = submission.package.parsed
     target = osv_package(purl)
     if target is None:
         reason = f"no advisory data is kept for purl type {purl.type!r}"
-        return [
-            CheckOutcome("package_known", CheckResult.UNKNOWN, reason),
-            CheckOutcome("version_known", CheckResult.UNKNOWN, reason),
-        ]
+        return [CheckOutcome(name, CheckResult.UNKNOWN, reason) for name in PACKAGE_CHECKS]
     ecosystem, name = target
     if not package_known(session, ecosystem, name):
+        reason = f"{ecosystem} package {name} is in no loaded data"
         return [
-            CheckOutcome(
-                "package_known", CheckResult.FAIL, f"{ecosystem} package {name} is in no loaded data"
-            ),
+            CheckOutcome("package_known", CheckResult.FAIL, reason),
             CheckOutcome("version_known", CheckResult.UNKNOWN, "the package is not known"),
+            CheckOutcome("not_already_public", CheckResult.PASS, "no public advisory names the package"),
         ]
-    version = purl.version or submission.package.version
     outcomes = [CheckOutcome("package_known", CheckResult.PASS, f"{ecosystem} package {name} is known")]
+    version = purl.version or submission.package.version
     if version is None:
-        outcomes.append(
-            CheckOutcome("version_known", CheckResult.UNKNOWN, "a range was given, not a version")
-        )
-        return outcomes
+        reason = "a range was given, not a version"
+        return [*outcomes, *(CheckOutcome(n, CheckResult.UNKNOWN, reason) for n in PACKAGE_CHECKS[1:])]
     known = version_known(session, ecosystem, name, version)
-    if known is None:
+    if known:
         outcomes.append(
-            CheckOutcome("version_known", CheckResult.UNKNOWN, "the data lists no versions to compare")
+            CheckOutcome("version_known", CheckResult.PASS, f"version {version} is named in the data")
         )
-    elif known:
-        outcomes.append(CheckOutcome("version_known", CheckResult.PASS, f"version {version} is known"))
     else:
-        outcomes.append(
-            CheckOutcome("version_known", CheckResult.FAIL, f"version {version} is in no loaded data")
-        )
+        # Advisory data names affected and fixed versions, not every release: absence is no evidence.
+        reason = f"version {version} is not named in the loaded advisory data"
+        outcomes.append(CheckOutcome("version_known", CheckResult.UNKNOWN, reason))
+    public = advisories_affecting(session, ecosystem, name, version)
+    if public:
+        shown = ", ".join(public[:5]) + (" and more" if len(public) > 5 else "")
+        reason = f"version {version} is already affected by public advisories: {shown}"
+        outcomes.append(CheckOutcome("not_already_public", CheckResult.FAIL, reason))
+    else:
+        outcomes.append(CheckOutcome("not_already_public", CheckResult.PASS, "no public advisory covers it"))
     return outcomes
 
 

@@ -4,7 +4,9 @@ against them.
 
     report = import_paths(runtime, [Path("advisory-database/vulns")], progress=callback)
     with runtime.uow(actor, write=False) as uow:
-        version_known(uow.session, "PyPI", "Django", "3.2.1")
+        package_known(uow.session, "pypi", "Django")              # any advisory names it
+        version_known(uow.session, "PyPI", "Django", "3.2.1")     # the data names that version
+        version_affected(uow.session, "PyPI", "Django", "3.2.1")  # an advisory affects it
 """
 
 from clearinghouse.intake.advisories._loaders import Issue
@@ -19,6 +21,7 @@ from clearinghouse.intake.advisories.services import (
     package_known,
     render_report,
     rich_progress,
+    version_affected,
     version_known,
 )
 
@@ -37,5 +40,6 @@ __all__ = [
     "package_known",
     "render_report",
     "rich_progress",
+    "version_affected",
     "version_known",
 ]

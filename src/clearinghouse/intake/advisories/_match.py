@@ -1,4 +1,4 @@
-"""Whether a version falls in an OSV affected entry (the OSV spec's evaluation rules)."""
+"""A version against an OSV affected entry: does the entry name it, does it affect it."""
 
 from __future__ import annotations
 
@@ -76,3 +76,34 @@ def affects(version: str, ecosystem: str, ranges: list[dict[str, Any]], versions
     if not ranges and not versions:
         uncertain = True  # an entry with neither says nothing about versions
     return None if uncertain else False
+
+
+def _same(parse: Callable[[str], Any] | None, wanted: Any, candidate: str) -> bool:
+    if parse is None or wanted is None:
+        return False
+    try:
+        return bool(parse(candidate) == wanted)
+    except UnorderedVersion:
+        return False
+
+
+def mentions(version: str, ecosystem: str, ranges: list[dict[str, Any]], versions: list[str]) -> bool:
+    """Whether the entry names ``version``: among its enumerated versions, or as a range boundary.
+
+    Names compare exactly or as equal under the ecosystem's ordering (PyPI
+    ``1.0`` is ``1.0.0``); Git commit hashes are not versions.
+    """
+    candidates = list(versions)
+    for rng in ranges:
+        if rng.get("type") != "GIT":
+            candidates.extend(
+                v for event in rng.get("events", []) for v in event.values() if v not in ("0", "*")
+            )
+    if version in candidates:
+        return True
+    parse = version_parser(ecosystem)
+    try:
+        wanted = parse(version) if parse is not None else None
+    except UnorderedVersion:
+        return False
+    return any(_same(parse, wanted, c) for c in candidates)

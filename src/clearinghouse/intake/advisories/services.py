@@ -30,7 +30,7 @@ from sqlalchemy.types import TypeDecorator
 
 from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem, normalize_name
 from clearinghouse.intake.advisories._loaders import ErrorItem, Issue, KevItem, OsvItem, Reader, SkipItem
-from clearinghouse.intake.advisories._match import affects
+from clearinghouse.intake.advisories._match import affects, mentions
 from clearinghouse.intake.advisories._osv import Prepared, RecordError, canonical_json, prepare
 from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected, AdvisoryAlias, KevEntry
 from clearinghouse.storage import Actor, utcnow
@@ -464,13 +464,28 @@ def advisories_affecting(session: Session, ecosystem: str, name: str, version: s
 
 
 def version_known(session: Session, ecosystem: str, name: str, version: str) -> bool | None:
-    """Whether a public advisory already covers this package version.
+    """Whether the advisory data knows this version of the package (a plausibility check).
+
+    True: an advisory names it, among its enumerated versions or as a range
+    boundary (introduced, fixed, last affected). False: the data enumerates
+    versions of the package and this is not one of them (also for a package no
+    advisory names). None: the advisories of the package enumerate no versions
+    (ranges only), so the data cannot say.
+    """
+    rows = _package_rows(session, ecosystem, name)
+    if any(mentions(version, row.ecosystem, row.ranges, row.versions) for row in rows):
+        return True
+    return False if not rows or any(row.versions for row in rows) else None
+
+
+def version_affected(session: Session, ecosystem: str, name: str, version: str) -> bool | None:
+    """Whether a public advisory already covers this package version (is it known vulnerable).
 
     True: at least one advisory affects it. False: none does (including a
     package no advisory names). None: none is known to, but at least one
     advisory's data cannot say (Git-commit ranges without enumerated versions,
     a version the ecosystem's ordering cannot read, an ecosystem whose ordering
-    is unknown).
+    is unknown). :func:`advisories_affecting` names the advisories.
     """
     uncertain = False
     for row in _package_rows(session, ecosystem, name):
