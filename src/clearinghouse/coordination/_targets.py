@@ -7,7 +7,9 @@ from urllib.parse import urlsplit
 
 from packageurl import PackageURL
 
-_HOST = re.compile(r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$", re.IGNORECASE)
+_HOST = re.compile(
+    r"^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*(:[0-9]{1,5})?$", re.IGNORECASE
+)
 
 
 def normalize_target(target: str) -> str:
