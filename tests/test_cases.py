@@ -69,6 +69,10 @@ def test_duplicates_merge_into_one_case_crediting_the_first_reporter(env: dict[s
     mine = client.get(f"/api/v1/findings/{second['id']}", headers=env["bob"]).json()
     assert mine["state"] == "rejected" and mine["rejection_reason"] == "duplicate"
     assert mine["case_id"] == first["id"]
+    duplicate_check = {c["name"]: c for c in mine["checks"]}["duplicate"]
+    assert duplicate_check["result"] == "fail" and first["id"] in duplicate_check["reason"]
+    lead = client.get(f"/api/v1/findings/{first['id']}", headers=env["alice"]).json()
+    assert {c["name"]: c["result"] for c in lead["checks"]}["duplicate"] == "pass"
     case = client.get(f"/api/v1/cases/{first['id']}", headers=env["ana"]).json()
     assert case["member_count"] == 2
     assert case["first_reporter_finding_id"] == first["id"]

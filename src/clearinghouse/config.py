@@ -22,6 +22,7 @@ class Settings:
     database_url: str
     job_backend: JobBackendName
     max_request_bytes: int = 10 * 1024 * 1024
+    max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
 
     @property
@@ -53,6 +54,7 @@ class Settings:
             database_url=url,
             job_backend=backend,  # type: ignore[arg-type]
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
+            max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
         )
 

@@ -91,6 +91,10 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     def metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=runtime.settings.max_request_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=runtime.settings.max_request_bytes,
+        overrides={f"{API_PREFIX}/findings:batch": runtime.settings.max_batch_bytes},
+    )
     app.add_middleware(ObservabilityMiddleware)
     return app

@@ -137,7 +137,22 @@ def _join(uow: UnitOfWork, finding: Finding, case_id: str) -> None:
         case.first_reported_seq = seq
 
 
+def _duplicate_check(decision: DedupDecision) -> dict[str, str]:
+    if decision.merged:
+        result, reason = "fail", f"duplicate of {decision.target_id} (confidence {decision.confidence:.2f})"
+    elif decision.target_id is not None and decision.relation is not Relation.NEW:
+        result = "unknown"
+        reason = (
+            f"possibly {decision.relation.value} {decision.target_id} "
+            f"(confidence {decision.confidence:.2f}); an analyst decides"
+        )
+    else:
+        result, reason = "pass", "no earlier case matches"
+    return {"name": "duplicate", "result": result, "reason": reason}
+
+
 def _apply(uow: UnitOfWork, finding: Finding, decision: DedupDecision) -> None:
+    finding.checks = [*(c for c in finding.checks if c["name"] != "duplicate"), _duplicate_check(decision)]
     if decision.merged:
         _join(uow, finding, decision.case_id)
         finding.state = FindingState.REJECTED
