@@ -324,3 +324,12 @@ def test_scan_campaigns_report_overlaps_to_both_sides(env: dict[str, Any]) -> No
         "/api/v1/findings", json=finding(1, campaign_id=theirs["campaign"]["id"]), headers=env["scanner"]
     )
     assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/campaign_id"
+
+
+def test_the_documented_schema_is_the_served_one() -> None:
+    from pathlib import Path
+
+    from clearinghouse.intake import finding_json_schema
+
+    documented = json.loads((Path(__file__).parents[1] / "docs" / "finding.schema.json").read_text())
+    assert documented == finding_json_schema()
