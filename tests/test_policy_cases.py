@@ -231,6 +231,66 @@ def test_create(subject: Subject, proposed: Marking, expected: bool) -> None:
     assert can(subject, Action.CREATE, report(proposed, id=None)) is expected
 
 
+# -- shared records (any_of) --------------------------------------------------
+
+CONFLICT = Resource(
+    kind="campaign_conflict",
+    id="c-1",
+    any_of=(marking(TLP.RED, owner="acme"), marking(TLP.RED, owner="globex")),
+)
+
+SHARED_CASES = [
+    ("one party reads the overlap", user(org="acme"), True),
+    ("the other party reads the overlap", user(org="globex"), True),
+    ("a third org does not", user(org="initech"), False),
+    ("nor does staff of a third org (both sides are RED)", user(Role.COORDINATOR, org="initech"), False),
+    ("nor does anonymous", ANONYMOUS, False),
+]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [pytest.param(s, e, id=name) for name, s, e in SHARED_CASES],
+)
+def test_shared_record(subject: Subject, expected: bool) -> None:
+    assert can(subject, Action.READ, CONFLICT) is expected
+
+
+# -- triage ----------------------------------------------------------------------
+
+FINDING = report(marking(TLP.AMBER_STRICT, owner="vendor"), id="f-1")
+
+TRIAGE_CASES = [
+    ("analyst of the clearinghouse decides", user(Role.ANALYST, org="ch"), True),
+    ("coordinator decides", user(Role.COORDINATOR, org="ch"), True),
+    ("analyst without the write scope", user(Role.ANALYST, org="ch", scopes=READ_ONLY), False),
+    ("auditor may not decide", user(Role.AUDITOR, org="ch"), False),
+    ("the submitting org's partner may not decide", user(org="vendor"), False),
+    ("the submitting org's own analyst may not decide", user(Role.ANALYST, org="vendor"), False),
+    ("the submitting org's own admin may not decide", user(Role.ADMIN, org="vendor"), False),
+    (
+        "analyst who cannot read the finding",
+        user(Role.ANALYST, org="ch", scopes=frozenset({Scope.WRITE})),
+        False,
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("subject", "expected"),
+    [pytest.param(s, e, id=name) for name, s, e in TRIAGE_CASES],
+)
+def test_triage(subject: Subject, expected: bool) -> None:
+    assert can(subject, Action.TRIAGE, FINDING) is expected
+
+
+def test_a_submitter_never_decides_on_its_own_finding() -> None:
+    """The refusal is the submitter rule itself: the analyst can read the finding."""
+    analyst_of_submitter = user(Role.ANALYST, org="vendor", scopes=READ_WRITE)
+    assert can(analyst_of_submitter, Action.READ, FINDING)
+    assert not can(analyst_of_submitter, Action.TRIAGE, FINDING)
+
+
 # -- platform actions ---------------------------------------------------------
 
 ADMIN_SCOPE_ONLY = frozenset({Scope.ADMIN})
@@ -245,6 +305,22 @@ PLATFORM_CASES = [
     ("auditor verifies the ledger", user(Role.AUDITOR, scopes=READ_ONLY), Action.VERIFY_AUDIT, True),
     ("auditor without the read scope", user(Role.AUDITOR, scopes=ADMIN_SCOPE_ONLY), Action.READ_AUDIT, False),
     ("coordinator may not read the ledger", user(Role.COORDINATOR), Action.READ_AUDIT, False),
+    ("coordinator reads background jobs", user(Role.COORDINATOR, scopes=READ_ONLY), Action.READ_JOBS, True),
+    ("auditor reads background jobs", user(Role.AUDITOR, scopes=READ_ONLY), Action.READ_JOBS, True),
+    ("analyst may not read background jobs", user(Role.ANALYST), Action.READ_JOBS, False),
+    (
+        "analyst reads pipeline reputations",
+        user(Role.ANALYST, scopes=READ_ONLY),
+        Action.READ_REPUTATION,
+        True,
+    ),
+    (
+        "auditor reads pipeline reputations",
+        user(Role.AUDITOR, scopes=READ_ONLY),
+        Action.READ_REPUTATION,
+        True,
+    ),
+    ("partner may not read pipeline reputations", user(), Action.READ_REPUTATION, False),
     ("anonymous may not read the ledger", ANONYMOUS, Action.READ_AUDIT, False),
 ]
 
@@ -363,6 +439,23 @@ AUTHORIZE_CASES = [
         Action.CREATE_TOKEN,
         token(scopes=ALL_SCOPES),
         Forbidden,
+    ),
+    ("a third org reading a shared record", user(org="initech"), Action.READ, CONFLICT, NotFound),
+    ("a party deleting a shared record", user(org="acme"), Action.DELETE, CONFLICT, Forbidden),
+    ("triage by a partner who can read the finding", user(org="vendor"), Action.TRIAGE, FINDING, Forbidden),
+    (
+        "triage of its own org's finding by staff",
+        user(Role.ANALYST, org="vendor"),
+        Action.TRIAGE,
+        FINDING,
+        Forbidden,
+    ),
+    (
+        "triage by staff who cannot read the finding",
+        user(Role.ANALYST, org="x", clearance=U),
+        Action.TRIAGE,
+        report(marking(level=SECRET), id="f-2"),
+        NotFound,
     ),
     ("allowed", user(), Action.UPDATE, report(marking()), None),
 ]
