@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -69,6 +69,24 @@ def user_resource(user: User) -> Resource:
 
 
 E = TypeVar("E", OrgKind, Role, Classification, Scope)
+M = TypeVar("M")
+
+
+def get_readable(
+    session: Session,
+    subject: Subject,
+    model: type[M],
+    object_id: str,
+    kind: str,
+    resource_of: Callable[[M], Resource],
+) -> M:
+    """The object with this id, if the subject may read it; else :class:`NotFound`,
+    the same whether it is missing or hidden."""
+    obj = session.get(model, object_id)
+    if obj is None:
+        raise NotFound(kind, object_id)
+    authorize(subject, Action.READ, resource_of(obj))
+    return obj
 
 
 def _parse_enum(kind: type[E], value: str, pointer: str) -> E:

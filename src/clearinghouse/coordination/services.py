@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
+from clearinghouse.access import TLP, Action, Marking, Resource, Subject, authorize, can, visible
+from clearinghouse.access.services import get_readable
 from clearinghouse.coordination._targets import normalize_target
 from clearinghouse.coordination.models import CampaignConflict, ScanCampaign
 from clearinghouse.errors import InvalidInput
@@ -110,11 +111,7 @@ def _find_overlaps(uow: UnitOfWork, campaign: ScanCampaign) -> list[CampaignConf
 
 
 def get_campaign(session: Session, subject: Subject, campaign_id: str) -> ScanCampaign:
-    campaign = session.get(ScanCampaign, campaign_id)
-    if campaign is None:
-        raise NotFound("scan_campaign", campaign_id)
-    authorize(subject, Action.READ, campaign_resource(campaign))
-    return campaign
+    return get_readable(session, subject, ScanCampaign, campaign_id, "scan_campaign", campaign_resource)
 
 
 def list_campaigns(session: Session, subject: Subject, *, active_only: bool = False) -> list[ScanCampaign]:

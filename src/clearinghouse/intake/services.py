@@ -154,12 +154,15 @@ def _store_chunk(
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
 ) -> IntakeReport:
-    try:
-        return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
-    except IntegrityError:
-        # Another request stored some of the same findings meanwhile; now they
-        # are visible, so the second pass finds them instead of inserting.
-        return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
+    for attempt in (1, 2):
+        try:
+            return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
+        except IntegrityError:
+            # Another request stored some of the same findings meanwhile; now they
+            # are visible, so the second pass finds them instead of inserting.
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 def _store_chunk_once(

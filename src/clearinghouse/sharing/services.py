@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Action, Marking, NotFound, Resource, Subject, authorize, visible
-from clearinghouse.access.services import validate_marking
+from clearinghouse.access.services import get_readable, validate_marking
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.sharing.models import Bulletin, Collection
 from clearinghouse.storage import UnitOfWork
@@ -48,11 +48,7 @@ def create_collection(
 
 
 def get_collection(session: Session, subject: Subject, collection_id: str) -> Collection:
-    collection = session.get(Collection, collection_id)
-    if collection is None:
-        raise NotFound("collection", collection_id)
-    authorize(subject, Action.READ, collection_resource(collection))
-    return collection
+    return get_readable(session, subject, Collection, collection_id, "collection", collection_resource)
 
 
 def list_collections(session: Session, subject: Subject) -> list[Collection]:
@@ -110,11 +106,9 @@ def _readable(subject: Subject, resource: Resource) -> bool:
 
 
 def get_bulletin(session: Session, subject: Subject, bulletin_id: str) -> Bulletin:
-    bulletin = session.get(Bulletin, bulletin_id)
-    if bulletin is None:
-        raise NotFound("bulletin", bulletin_id)
-    authorize(subject, Action.READ, bulletin_resource(session, bulletin))
-    return bulletin
+    return get_readable(
+        session, subject, Bulletin, bulletin_id, "bulletin", lambda b: bulletin_resource(session, b)
+    )
 
 
 def list_bulletins(

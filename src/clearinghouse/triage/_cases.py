@@ -109,7 +109,8 @@ def _created_seq(session: Session, finding_id: str) -> int | None:
     )
 
 
-def _new_case(uow: UnitOfWork, finding: Finding) -> Case:
+def new_case(uow: UnitOfWork, finding: Finding) -> Case:
+    """A case led by ``finding`` (its id is the finding's), marked for its submitter and staff."""
     case = Case(
         id=finding.id,
         title=finding.title,
@@ -160,7 +161,7 @@ def _apply(uow: UnitOfWork, finding: Finding, decision: DedupDecision) -> None:
         finding.state_reason = f"duplicate of {decision.target_id} (case {decision.case_id})"
         uow.audit_as(finding, "finding.deduplicated", case=decision.case_id, confidence=decision.confidence)
     else:
-        uow.session.add(_new_case(uow, finding))
+        new_case(uow, finding)
         uow.session.flush()
         finding.case_id = finding.id
         finding.state = FindingState.TRIAGED

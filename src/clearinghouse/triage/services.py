@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
+from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, can, visible
+from clearinghouse.access.services import get_readable
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
 from clearinghouse.storage import UnitOfWork
+from clearinghouse.triage._cases import new_case
 from clearinghouse.triage._reputation import Standing, record_decision, standing
 from clearinghouse.triage.models import Case, FindingRelation, PipelineReputation, RelationStatus
 
@@ -24,11 +26,7 @@ def finding_resource(finding: Finding) -> Resource:
 
 
 def get_finding(session: Session, subject: Subject, finding_id: str) -> Finding:
-    finding = session.get(Finding, finding_id)
-    if finding is None:
-        raise NotFound("finding", finding_id)
-    authorize(subject, Action.READ, finding_resource(finding))
-    return finding
+    return get_readable(session, subject, Finding, finding_id, "finding", finding_resource)
 
 
 @dataclass(frozen=True)
@@ -135,11 +133,7 @@ def case_resource(case: Case) -> Resource:
 
 
 def get_case(session: Session, subject: Subject, case_id: str) -> Case:
-    case = session.get(Case, case_id)
-    if case is None:
-        raise NotFound("case", case_id)
-    authorize(subject, Action.READ, case_resource(case))
-    return case
+    return get_readable(session, subject, Case, case_id, "case", case_resource)
 
 
 def list_cases(session: Session, subject: Subject, *, limit: int = 50, min_members: int = 1) -> list[Case]:
@@ -222,17 +216,7 @@ def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding
     if relation is not None:
         relation.status = RelationStatus.SPLIT
         relation.decided_by = subject.user_id
-    own = Case(
-        id=finding.id,
-        title=finding.title,
-        purl=finding.purl,
-        cwe=list(finding.cwe),
-        member_count=1,
-        first_reporter_finding_id=finding.id,
-        first_reporter_org_id=finding.submitter_org_id,
-    )
-    own.set_marking(Marking(owner_org_id=finding.submitter_org_id, tlp=TLP.AMBER_STRICT))
-    uow.session.add(own)
+    new_case(uow, finding)
     uow.flush()
     finding.case_id = finding.id
     if finding.state == FindingState.REJECTED and finding.rejection_reason == RejectionReason.DUPLICATE:
