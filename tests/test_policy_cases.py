@@ -483,3 +483,24 @@ def test_a_hidden_report_looks_exactly_like_a_missing_one() -> None:
     assert str(denied.value) == str(missing) == "report not found"
     assert denied.value.args == missing.args
     assert vars(denied.value) == vars(missing)
+
+
+def test_an_unmarked_resource_is_nobodys_to_read() -> None:
+    from clearinghouse.access import ALL_SCOPES, ANONYMOUS, Action, Resource, Role, Subject, can
+
+    admin = Subject(user_id="u", org_id="o", roles=frozenset({Role.ADMIN}), scopes=ALL_SCOPES)
+    unmarked = Resource(kind="campaign_conflict", id="c1")
+    assert not can(ANONYMOUS, Action.READ, unmarked)
+    assert not can(admin, Action.READ, unmarked)
+    assert not can(admin, Action.UPDATE, unmarked)
+
+
+def test_changes_need_a_signed_in_subject() -> None:
+    from clearinghouse.access import TLP, Action, Marking, Resource, Role, Scope, Subject, can
+
+    clear = Resource.marked("bulletin", "b1", Marking(owner_org_id="acme", tlp=TLP.CLEAR))
+    forged = Subject(
+        user_id=None, org_id="acme", roles=frozenset({Role.PARTNER}), scopes=frozenset({Scope.WRITE})
+    )
+    assert not can(forged, Action.UPDATE, clear)
+    assert not can(forged, Action.DELETE, clear)

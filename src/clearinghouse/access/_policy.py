@@ -36,10 +36,16 @@ subject of another organization than the one that submitted it: a submitter
 never decides on its own finding. Finder pipelines' reputations are
 read by staff and auditors (``read``).
 A user may create tokens for themself (``admin`` scope), never with a scope
-they do not hold; an admin may for anyone. Anyone may revoke their own token.
+they do not hold; an admin (``admin`` scope) may create them for anyone, with
+any scopes. Anyone may revoke their own token; an admin (``admin`` scope)
+anyone's.
 
-A read that is denied is reported exactly as a missing object would be
-(:class:`NotFound`), so a denial leaks nothing about existence.
+A resource that carries no marking at all is readable by nobody (fail closed).
+
+A read of an existing object that is denied is reported exactly as a missing
+object would be (:class:`NotFound`), so a denial leaks nothing about
+existence. Refusing to create an object (which has no id yet) is
+:class:`Forbidden`.
 """
 
 from __future__ import annotations
@@ -152,6 +158,8 @@ def marking_admits(subject: Subject, marking: Marking) -> bool:
 
 
 def _can_read(subject: Subject, resource: Resource) -> bool:
+    if not resource.markings and not resource.any_of:
+        return False  # fail closed: an object nobody marked is nobody's to read
     if subject.authenticated and Scope.READ not in subject.scopes:
         return False
     if resource.any_of and not any(marking_admits(subject, m) for m in resource.any_of):
@@ -165,7 +173,7 @@ def _owns(subject: Subject, resource: Resource) -> bool:
 
 
 def _can_change(subject: Subject, resource: Resource, staff: frozenset[Role]) -> bool:
-    if Scope.WRITE not in subject.scopes or not _can_read(subject, resource):
+    if not subject.authenticated or Scope.WRITE not in subject.scopes or not _can_read(subject, resource):
         return False
     return _owns(subject, resource) or bool(subject.roles & staff)
 
