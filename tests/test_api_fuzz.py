@@ -18,7 +18,6 @@ from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from tests.factories import make_org, make_token, make_user
 
-
 # The batch endpoint reads NDJSON; generated bodies go out as text, one line each.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")
 

@@ -33,7 +33,8 @@ def env(runtime: Runtime) -> Iterator[dict[str, Any]]:
 def overflow(**extra: Any) -> dict[str, Any]:
     body = finding(
         title="Heap buffer overflow in parse_header when reading long cookie values",
-        description="parse_header copies the Cookie header into a fixed 256 byte stack buffer without checking "
+        description="parse_header copies the Cookie header into a fixed 256 byte stack buffer "
+        "without checking "
         "its length, so a request with a longer cookie overflows the buffer and can crash the server.",
         package={"purl": "pkg:pypi/fastparse@2.4.1"},
         source={
@@ -58,7 +59,8 @@ def test_duplicates_merge_into_one_case_crediting_the_first_reporter(env: dict[s
     first = client.post("/api/v1/findings", json=overflow(), headers=env["alice"]).json()
     paraphrase = overflow(
         title="parse_header heap overflow via long Cookie header values",
-        description="Our AI agent discovered that parse_header copies the Cookie header into a fixed 256-byte "
+        description="Our AI agent discovered that parse_header copies the Cookie header into a "
+        "fixed 256-byte "
         "buffer on the stack with no length check; a longer cookie overflows it and crashes the server.",
         generator={"tool": "auto-auditor", "model": "llm-9"},
     )
@@ -114,7 +116,8 @@ def test_proposals_wait_for_an_analyst(env: dict[str, Any]) -> None:
     # Same code location and weakness, but a different account of it: a variant, not a sure duplicate.
     variant = overflow(
         title="Out-of-bounds write in parse_header through an oversized Set-Cookie attribute list",
-        description="When more than 64 attributes follow a Set-Cookie value, parse_header writes past the end "
+        description="When more than 64 attributes follow a Set-Cookie value, parse_header "
+        "writes past the end "
         "of its attribute table.",
         package={"purl": "pkg:pypi/fastparse@2.5.0"},
         cwe=["CWE-787"],

@@ -50,7 +50,8 @@ def cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:
 
 
 def test_two_workers_run_each_job_exactly_once(pg_home: dict[str, str]) -> None:
-    subprocess.run([sys.executable, "-m", "clearinghouse", "init"], env=pg_home, check=True, capture_output=True)
+    init = [sys.executable, "-m", "clearinghouse", "init"]
+    subprocess.run(init, env=pg_home, check=True, capture_output=True)
     settings = Settings.from_env(pg_home)
     assert settings.job_backend == "procrastinate"
     runtime = Runtime(settings)
@@ -73,7 +74,9 @@ def test_two_workers_run_each_job_exactly_once(pg_home: dict[str, str]) -> None:
             codes = [w.wait(timeout=30) for w in workers]
         assert codes == [0, 0]
         with runtime.uow(Actor.system("test"), write=False) as uow:
-            verified = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "audit.verified")).all()
+            verified = uow.session.scalars(
+                select(AuditEvent).where(AuditEvent.action == "audit.verified")
+            ).all()
             attempts = uow.session.scalar(
                 select(func.count()).select_from(JobAttempt).where(JobAttempt.job_id.in_(job_ids))
             )
