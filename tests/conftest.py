@@ -108,3 +108,19 @@ def corpus() -> Path:
     if not (root / "README.md").is_file():
         pytest.skip(f"the shared corpus is not at {root}; set CLEARINGHOUSE_CORPUS to run corpus-scale tests")
     return root
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Say plainly how many tests ran against PostgreSQL (CI must show they did)."""
+    counts: dict[str, int] = {}
+    for outcome in ("passed", "failed", "skipped", "error"):
+        for report in terminalreporter.stats.get(outcome, []):
+            nodeid = getattr(report, "nodeid", "")
+            if any(mark in nodeid for mark in ("postgresql", "workers_e2e", "procrastinate")):
+                if getattr(report, "when", "call") in ("call", "setup") and not (
+                    outcome == "passed" and getattr(report, "when", "call") == "setup"
+                ):
+                    counts[outcome] = counts.get(outcome, 0) + 1
+    summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none collected"
+    server = make_url(PG_URL).render_as_string(hide_password=True) if PG_URL else "no server configured"
+    terminalreporter.write_line(f"PostgreSQL tests ({server}): {summary}")
