@@ -116,11 +116,11 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
             nodeid = getattr(report, "nodeid", "")
-            if any(mark in nodeid for mark in ("postgresql", "workers_e2e", "procrastinate")):
-                if getattr(report, "when", "call") in ("call", "setup") and not (
-                    outcome == "passed" and getattr(report, "when", "call") == "setup"
-                ):
-                    counts[outcome] = counts.get(outcome, 0) + 1
+            when = getattr(report, "when", "call")
+            # One count a test: its call, or the setup that skipped or broke it.
+            counted = when == "call" or (when == "setup" and outcome != "passed")
+            if counted and any(mark in nodeid for mark in ("postgresql", "workers_e2e", "procrastinate")):
+                counts[outcome] = counts.get(outcome, 0) + 1
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none collected"
     server = make_url(PG_URL).render_as_string(hide_password=True) if PG_URL else "no server configured"
     terminalreporter.write_line(f"PostgreSQL tests ({server}): {summary}")
