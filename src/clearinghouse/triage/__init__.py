@@ -1,2 +1,37 @@
 """Triage: validation checks on each finding, deduplication into cases, finder-pipeline
-reputation, and the analyst decisions that validate or reject."""
+reputation, and the analyst decisions that validate or reject.
+
+``DedupIndex`` decides which findings are the same vulnerability (exact
+fingerprint, MinHash LSH candidates, rapidfuzz confirmation, bounded chains);
+``_cases`` keeps stored cases in step with it; ``_checks`` records each
+automatic check on the finding; ``_reputation`` keeps each pipeline's Beta
+posterior and intake budget.
+"""
+
+from clearinghouse.triage._checks import CheckOutcome, CheckResult, run_intake_checks
+from clearinghouse.triage._dedup import DedupConfig, DedupDecision, DedupIndex, Relation
+from clearinghouse.triage._fingerprint import (
+    FindingFeatures,
+    exact_fingerprint,
+    extract_features,
+    extract_features_many,
+    normalize_package,
+)
+from clearinghouse.triage._reputation import Standing, standing
+
+__all__ = [
+    "CheckOutcome",
+    "CheckResult",
+    "DedupConfig",
+    "DedupDecision",
+    "DedupIndex",
+    "FindingFeatures",
+    "Relation",
+    "Standing",
+    "exact_fingerprint",
+    "extract_features",
+    "extract_features_many",
+    "normalize_package",
+    "run_intake_checks",
+    "standing",
+]

@@ -34,8 +34,8 @@ from those already indexed), which keeps the index small under floods of
 duplicates.
 
 Chains are bounded: a finding joins a case only when it matches the case's
-canonical finding directly, or at least ``k_members`` representatives of the
-case directly; never through a chain of pairwise matches (A~B and B~C do not
+canonical finding directly, or at least ``k_members`` of the case's indexed
+representatives directly; never through a chain of pairwise matches (A~B and B~C do not
 put C with A). Auto-merge stops at ``max_auto_case_size`` members.
 
 The index holds no database state: persist each decision's ``case_id`` and
@@ -53,7 +53,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
-from datasketch import MinHashLSH
+from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
 from clearinghouse.triage._fingerprint import (
@@ -61,6 +61,7 @@ from clearinghouse.triage._fingerprint import (
     U32,
     FindingFeatures,
     cwe_relation,
+    stem,
     symbols_agree,
     to_minhash,
 )
@@ -102,9 +103,10 @@ class DedupDecision:
 
 @dataclass(frozen=True, slots=True)
 class DedupConfig:
-    bands: int = 32
-    """LSH bands; ``bands * rows <= NUM_PERM``. 32 bands of 2 rows find pairs from Jaccard ~0.3."""
-    rows: int = 2
+    bands: int = 21
+    """LSH bands; ``bands * rows <= NUM_PERM``. 21 bands of 3 rows: a pair at Jaccard 0.4 is found
+    with probability 0.75, at 0.5 with 0.93 (findings that name a symbol are also found through it)."""
+    rows: int = 3
     auto_merge_threshold: float = 0.85
     """Least confidence of a duplicate that is merged without an analyst."""
     duplicate_text: float = 0.60
@@ -123,12 +125,16 @@ class DedupConfig:
     """A case this big takes no more automatic merges (proposals only)."""
     max_candidate_cases: int = 8
     """Cases checked per finding, the most similar first."""
+    max_candidate_hits: int = 64
+    """LSH hits considered per finding (the most similar by estimated Jaccard)."""
     ambiguity_margin: float = 0.05
     """A weak-location duplicate merges only if it beats the next case by this much."""
 
 
 @dataclass(frozen=True, slots=True)
-class _Score:
+class PairScore:
+    """How one finding relates to another (see :func:`compare`)."""
+
     relation: Relation
     confidence: float
     text: float
@@ -136,36 +142,63 @@ class _Score:
     reasons: tuple[str, ...]
 
 
-_NO_MATCH = _Score(Relation.NEW, 0.0, 0.0, "unknown", ())
+# Confidence of a duplicate: a base by how well the code location agrees, plus up to 0.2 for text
+# above the floor, plus or minus the structural evidence.
+_LOCATION_BASE = {"symbol": 0.80, "mention": 0.76, "file": 0.65, "unknown": 0.60, "conflict": 0.0}
+_CWE_ADJUST = {"agree": 0.05, "near": 0.02, "unknown": 0.0, "conflict": -0.06}
+_VERSION_ADJUST = {
+    "same": 0.03,
+    "overlap": 0.02,
+    "neutral": 0.0,
+    "unknown": 0.0,
+    "outside": -0.05,
+    "disjoint": -0.10,
+}
+_ALIAS_ADJUST = {"agree": 0.10, "unknown": 0.0, "conflict": -0.25}
+_NO_MATCH = PairScore(Relation.NEW, 0.0, 0.0, "unknown", ())
 LocationAgreement = Literal["symbol", "mention", "file", "unknown", "conflict"]
 
 
 def location_agreement(a: FindingFeatures, b: FindingFeatures) -> LocationAgreement:
     """How the code locations of two findings agree.
 
-    ``symbol`` (both name it and it agrees), ``mention`` (one names it and the
-    other's text does), ``file`` (symbols unknown, same file), ``unknown``, or
-    ``conflict`` (different symbols, or different files and no symbol to say otherwise).
+    Both name a symbol: ``symbol`` if the symbols agree, else ``conflict``.
+    Otherwise different files are a ``conflict``; then ``mention`` if the one
+    without a symbol writes the other's (distinctive) symbol in its text,
+    ``file`` if both name the same file, else ``unknown``.
     """
     if a.symbol and b.symbol:
         return "symbol" if symbols_agree(a.symbol, b.symbol) else "conflict"
+    same_file: bool | None = None
+    if a.file and b.file:
+        same_file = a.file == b.file or a.file.endswith("/" + b.file) or b.file.endswith("/" + a.file)
+        if not same_file:
+            return "conflict"
     named = a.symbol or b.symbol
-    if named:
+    if named and _distinctive(named):
         other = b if a.symbol else a
         if other.mentions(named):
             return "mention"
-    if a.file and b.file:
-        if a.file == b.file or a.file.endswith("/" + b.file) or b.file.endswith("/" + a.file):
-            return "file"
-        return "conflict"
-    return "unknown"
+    return "file" if same_file else "unknown"
 
 
+def _symbol_key(symbol: str) -> str:
+    """A symbol's last part as the text normalizer writes it (what the symbol index is keyed by)."""
+    return stem(symbol.rsplit(".", 1)[-1])
+
+
+def _distinctive(symbol: str) -> bool:
+    """Whether a symbol's name is unlikely to be an ordinary word of a write-up (``http``, ``parse``)."""
+    tail = symbol.rsplit(".", 1)[-1]
+    return "_" in tail or len(tail) >= 10 or any(ch.isdigit() for ch in tail)
+
+
+_LOCATION_RANK = {"symbol": 2, "mention": 2, "file": 1, "unknown": 1, "conflict": 0}
 _ID_PREFIX = re.compile(r"^([A-Z]+)-")
 
 
 def alias_agreement(a: frozenset[str], b: frozenset[str]) -> Literal["agree", "conflict", "unknown"]:
-    """``agree`` if they share an id; ``conflict`` if both cite ids of one kind (CVE, GHSA...) but none in common."""
+    """``agree``: a shared id; ``conflict``: both cite ids of one kind (CVE, GHSA...), none shared."""
     if not a or not b:
         return "unknown"
     if a & b:
@@ -175,7 +208,7 @@ def alias_agreement(a: frozenset[str], b: frozenset[str]) -> Literal["agree", "c
     return "conflict" if kinds_a & kinds_b else "unknown"
 
 
-def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None = None) -> _Score:
+def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None = None) -> PairScore:
     """Score one pair of findings of the same package (the index's pairwise test)."""
     cfg = config or DedupConfig()
     if a.package != b.package:
@@ -188,32 +221,28 @@ def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None =
     reasons = (f"text={text:.2f}", f"location={loc}", f"cwe={cwe}", f"versions={ver}", f"aliases={alias}")
     if loc == "conflict":
         if text >= cfg.related_text or alias == "agree":
-            return _Score(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
-        return _Score(Relation.NEW, 0.0, text, loc, reasons)
+            return PairScore(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
+        return PairScore(Relation.NEW, 0.0, text, loc, reasons)
     strong_loc = loc in ("symbol", "mention")
     floor = cfg.duplicate_text if strong_loc else cfg.duplicate_text_no_location
     if alias == "agree":
         floor -= 0.15
-    structural = {"symbol": 0.10, "mention": 0.05, "file": -0.05, "unknown": -0.10}[loc]
-    structural += {"agree": 0.05, "near": 0.0, "unknown": -0.02, "conflict": -0.10}[cwe]
-    structural += {"same": 0.05, "overlap": 0.03, "neutral": 0.0, "unknown": 0.0, "outside": -0.05, "disjoint": -0.10}[
-        ver
-    ]
-    structural += {"agree": 0.15, "unknown": 0.0, "conflict": -0.25}[alias]
-    confidence = max(0.0, min(1.0, 0.55 + 0.45 * (text - floor) / max(1e-9, 1.0 - floor) + structural))
+    confidence = _LOCATION_BASE[loc] + 0.20 * (text - floor) / max(1e-9, 1.0 - floor)
+    confidence += _CWE_ADJUST[cwe] + _VERSION_ADJUST[ver] + _ALIAS_ADJUST[alias]
+    confidence = max(0.0, min(1.0, confidence))
     confidence = round(confidence, 3)
     same_root = strong_loc and cwe in ("agree", "near", "unknown")
     if ver == "disjoint" or alias == "conflict":
         if same_root:
-            return _Score(Relation.VARIANT_OF, min(confidence, 0.8), text, loc, reasons)
-        return _Score(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
+            return PairScore(Relation.VARIANT_OF, min(confidence, 0.8), text, loc, reasons)
+        return PairScore(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
     if text >= floor:
-        return _Score(Relation.DUPLICATE_OF, confidence, text, loc, reasons)
+        return PairScore(Relation.DUPLICATE_OF, confidence, text, loc, reasons)
     if same_root:
-        return _Score(Relation.VARIANT_OF, min(confidence, 0.8), text, loc, reasons)
+        return PairScore(Relation.VARIANT_OF, min(confidence, 0.8), text, loc, reasons)
     if text >= cfg.related_text:
-        return _Score(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
-    return _Score(Relation.NEW, 0.0, text, loc, reasons)
+        return PairScore(Relation.RELATED, round(0.5 * text, 3), text, loc, reasons)
+    return PairScore(Relation.NEW, 0.0, text, loc, reasons)
 
 
 @functools.lru_cache(maxsize=131_072)
@@ -236,11 +265,14 @@ class DedupIndex:
         self._pos: dict[str, int] = {}
         self._features: list[FindingFeatures] = []
         self._sig = np.empty((1024, NUM_PERM), dtype=np.uint32)
+        self._pkg = np.empty(1024, dtype=np.int32)  # finding -> package number
+        self._package_ids: dict[str, int] = {}
         self._case: list[int] = []  # finding -> canonical finding of its case
         self._members: dict[int, list[int]] = {}  # canonical -> members (canonical first)
         self._reps: dict[int, list[int]] = {}  # canonical -> members in the LSH index
         self._indexed: set[int] = set()
-        self._fingerprints: dict[str, int] = {}
+        self._fingerprints: dict[str, list[int]] = {}  # strong fingerprint -> first findings with it
+        self._last: tuple[FindingFeatures, MinHash] | None = None
         self._symbols: dict[tuple[str, str], list[int]] = {}  # (package, symbol tail) -> canonicals
 
     # ------------------------------------------------------------------ queries
@@ -286,7 +318,9 @@ class DedupIndex:
             raise ValueError(f"finding {finding_id!r} is already indexed")
         if case_id is not None:
             if case_id == finding_id:
-                decision = DedupDecision(finding_id, Relation.NEW, finding_id, None, None, 1.0, False, ("restored",))
+                decision = DedupDecision(
+                    finding_id, Relation.NEW, finding_id, None, None, 1.0, False, ("restored",)
+                )
             else:
                 canon = self._canonical_of_case(case_id)
                 target = self._ids[canon]
@@ -348,13 +382,17 @@ class DedupIndex:
         i = len(self._ids)
         if i == len(self._sig):
             self._sig = np.concatenate((self._sig, np.empty_like(self._sig)))
+            self._pkg = np.concatenate((self._pkg, np.empty_like(self._pkg)))
         self._sig[i] = features.signature
+        self._pkg[i] = self._package_ids.setdefault(features.package, len(self._package_ids))
         self._ids.append(finding_id)
         self._pos[finding_id] = i
         self._features.append(features)
         self._case.append(i)
         if features.strong:
-            self._fingerprints.setdefault(features.fingerprint, i)
+            holders = self._fingerprints.setdefault(features.fingerprint, [])
+            if len(holders) < 8:
+                holders.append(i)
         return i
 
     def _start_case(self, i: int) -> None:
@@ -367,15 +405,22 @@ class DedupIndex:
     def _by_symbol(self, canon: int) -> None:
         f = self._features[canon]
         if f.symbol:
-            bucket = self._symbols.setdefault((f.package, f.symbol.rsplit(".", 1)[-1]), [])
+            bucket = self._symbols.setdefault((f.package, _symbol_key(f.symbol)), [])
             if len(bucket) < 64 and canon not in bucket:
                 bucket.append(canon)
 
     def _index(self, i: int) -> None:
         if i not in self._indexed:
-            f = self._features[i]
-            self._lsh.insert(i, to_minhash(self._sig[i] ^ _package_salt(f.package)), check_duplication=False)
+            self._lsh.insert(i, self._salted(self._features[i]), check_duplication=False)
             self._indexed.add(i)
+
+    def _salted(self, f: FindingFeatures) -> MinHash:
+        """The package-salted MinHash the LSH index bands (the last one is kept for the insert)."""
+        if self._last is not None and self._last[0] is f:
+            return self._last[1]
+        m = to_minhash(f.signature ^ _package_salt(f.package))
+        self._last = (f, m)
+        return m
 
     def _join(self, i: int, canon: int) -> None:
         self._case[i] = canon
@@ -413,36 +458,72 @@ class DedupIndex:
         self._by_symbol(new)
         return changes
 
-    def _candidates(self, f: FindingFeatures) -> list[tuple[int, list[int]]]:
-        """Candidate cases, most similar first: (canonical, representatives hit)."""
-        hits = [
-            k for k in self._lsh.query(to_minhash(f.signature ^ _package_salt(f.package))) if isinstance(k, int)
-        ]
-        hits = [k for k in hits if self._features[k].package == f.package]
+    def _exact_match(self, f: FindingFeatures) -> tuple[int, int] | None:
+        """(finding, canonical) of a case this finding's strong fingerprint puts it in, if any.
+
+        The fingerprint must be the canonical's, or ``k_members`` members' of the
+        case, or the finding must also pass :func:`compare` against the canonical:
+        equal fingerprints with a single member do not chain a finding into a case.
+        """
+        holders = self._fingerprints.get(f.fingerprint)
+        if not holders:
+            return None
         by_case: dict[int, list[int]] = {}
+        for h in holders:
+            by_case.setdefault(self._case[h], []).append(h)
+        for canon, hs in by_case.items():
+            if canon in hs or len(hs) >= self.config.k_members:
+                return (canon if canon in hs else hs[0]), canon
+        for canon, hs in by_case.items():
+            if compare(f, self._features[canon], self.config).relation is Relation.DUPLICATE_OF:
+                return hs[0], canon
+        return None
+
+    def _candidates(self, f: FindingFeatures) -> list[int]:
+        """Candidate cases (their canonical findings), best first.
+
+        Cases whose canonical names the same symbol come first (from the symbol
+        index, whatever their text), then the LSH hits ranked by location
+        (agreeing, unknown, conflicting) and estimated Jaccard similarity.
+        """
         best: dict[int, float] = {}
-        if hits:
+        found = self._lsh.query(self._salted(f))
+        pid = self._package_ids.get(f.package)
+        if found and pid is not None:
+            hits = np.fromiter(found, dtype=np.int64, count=len(found))
+            hits = hits[self._pkg[hits] == pid]  # the salt scopes by package; this makes sure
             sims = (self._sig[hits] == f.signature).mean(axis=1)
-            for k, s in zip(hits, sims.tolist(), strict=True):
+            limit = self.config.max_candidate_hits
+            if len(hits) > limit:
+                top = np.argpartition(-sims, limit)[:limit]
+                hits, sims = hits[top], sims[top]
+            for k, sim in zip(hits.tolist(), sims.tolist(), strict=True):
                 c = self._case[k]
-                by_case.setdefault(c, []).append(k)
-                if s > best.get(c, -1.0):
-                    best[c] = s
-        ranked = sorted(by_case, key=lambda c: -best[c])[: self.config.max_candidate_cases]
+                if sim > best.get(c, -1.0):
+                    best[c] = sim
+        pinned: list[int] = []
         if f.symbol:
-            for c in self._symbols.get((f.package, f.symbol.rsplit(".", 1)[-1]), ()):
+            keys = [_symbol_key(f.symbol)]
+        else:  # no symbol: the symbols its text names
+            keys = list(dict.fromkeys(w for w in f.text.split() if _distinctive(w)))[:32]
+        for key in keys:
+            for c in self._symbols.get((f.package, key), ()):
                 c = self._case[c]
-                if c not in by_case:
-                    by_case[c] = []
-                    ranked.append(c)
-        return [(c, by_case[c]) for c in ranked]
+                if c not in pinned:
+                    pinned.append(c)
+        pinned = pinned[: self.config.max_candidate_cases]
+        rest = [c for c in best if c not in pinned]
+        rest.sort(
+            key=lambda c: (_LOCATION_RANK[location_agreement(f, self._features[c])], best[c]), reverse=True
+        )
+        return pinned + rest[: max(0, self.config.max_candidate_cases - len(pinned))]
 
     def _decide(self, finding_id: str, f: FindingFeatures) -> DedupDecision:
         cfg = self.config
         if f.strong:
-            hit = self._fingerprints.get(f.fingerprint)
-            if hit is not None:
-                canon = self._case[hit]
+            exact = self._exact_match(f)
+            if exact is not None:
+                hit, canon = exact
                 auto = len(self._members[canon]) < cfg.max_auto_case_size
                 return DedupDecision(
                     finding_id,
@@ -452,23 +533,31 @@ class DedupIndex:
                     self._ids[canon],
                     1.0,
                     auto,
-                    ("exact fingerprint",),
+                    ("exact fingerprint",)
+                    if auto
+                    else (
+                        "exact fingerprint",
+                        f"case has {cfg.max_auto_case_size}+ findings: analyst to confirm",
+                    ),
                 )
-        scored: list[tuple[_Score, int, int]] = []  # (score, case canonical, target finding)
-        for canon, reps in self._candidates(f):
+        scored: list[tuple[PairScore, int, int]] = []  # (score, case canonical, target finding)
+        for canon in self._candidates(f):
             s = compare(f, self._features[canon], cfg)
             target = canon
-            if s.relation is not Relation.DUPLICATE_OF:
-                member_scores = [
-                    (compare(f, self._features[r], cfg), r) for r in reps if r != canon and self._case[r] == canon
-                ]
+            others = [r for r in self._reps[canon] if r != canon]
+            if (
+                s.relation is not Relation.DUPLICATE_OF
+                and s.location != "conflict"
+                and len(others) >= cfg.k_members
+            ):
+                member_scores = [(compare(f, self._features[r], cfg), r) for r in others]
                 dups = sorted(
                     (x for x in member_scores if x[0].relation is Relation.DUPLICATE_OF),
                     key=lambda x: -x[0].confidence,
                 )
                 if len(dups) >= cfg.k_members:
                     weakest = dups[cfg.k_members - 1][0]
-                    s = _Score(
+                    s = PairScore(
                         Relation.DUPLICATE_OF,
                         weakest.confidence,
                         weakest.text,
@@ -477,12 +566,22 @@ class DedupIndex:
                     )
                     target = dups[0][1]
             scored.append((s, canon, target))
+            if (
+                s.relation is Relation.DUPLICATE_OF
+                and s.location in ("symbol", "mention")
+                and s.confidence >= cfg.auto_merge_threshold
+            ):
+                break  # a sure match at the same code location: the rest cannot do better
         if not scored:
-            return DedupDecision(finding_id, Relation.NEW, finding_id, None, None, 0.0, False, ("no candidates",))
+            return DedupDecision(
+                finding_id, Relation.NEW, finding_id, None, None, 0.0, False, ("no candidates",)
+            )
         scored.sort(key=lambda x: (_RANK[x[0].relation], x[0].confidence), reverse=True)
         best, canon, target = scored[0]
         if best.relation is Relation.NEW:
-            return DedupDecision(finding_id, Relation.NEW, finding_id, None, None, 0.0, False, ("no close match",))
+            return DedupDecision(
+                finding_id, Relation.NEW, finding_id, None, None, 0.0, False, ("no close match",)
+            )
         reasons = list(best.reasons)
         auto = best.relation is Relation.DUPLICATE_OF and best.confidence >= cfg.auto_merge_threshold
         if auto and len(self._members[canon]) >= cfg.max_auto_case_size:

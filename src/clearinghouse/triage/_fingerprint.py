@@ -12,10 +12,11 @@ Three layers, from exact to fuzzy:
   finding of the same CWE in the same package and version.
 * **The text signature** for near-duplicate matching: title and description
   lowercased, stripped of URLs, versions, hex strings, numbers, punctuation and
-  boilerplate words, lightly stemmed, then cut into word shingles whose
-  32-bit hashes feed a MinHash (datasketch's ``affine32`` scheme, fixed
-  ``NUM_PERM`` and ``MINHASH_SEED``). MinHashes are computed with numpy over the
-  whole shingle array, and over many findings at once in :func:`extract_features_many`.
+  boilerplate words, lightly stemmed, then cut into word shingles (single words:
+  paraphrase breaks word n-grams) whose 32-bit hashes feed a MinHash
+  (datasketch's ``affine32`` scheme, fixed ``NUM_PERM`` and ``MINHASH_SEED``).
+  MinHashes are computed with numpy over the whole shingle array, and over many
+  findings at once in :func:`extract_features_many`.
 
 Everything here is deterministic across processes (no use of Python's salted
 ``hash``), so an index can be rebuilt from stored findings at start-up.
@@ -30,6 +31,7 @@ import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
+from urllib.parse import unquote
 
 import numpy as np
 import numpy.typing as npt
@@ -39,9 +41,10 @@ from packageurl import PackageURL
 from clearinghouse.intake._format import FindingSubmission
 
 NUM_PERM = 64
-"""MinHash permutations: 16 LSH bands of 4 rows."""
+"""MinHash permutations (the index bands 63 of them: 21 bands of 3 rows)."""
 MINHASH_SEED = 20_260_101
-"""Fixed seed of the MinHash permutations: changing it invalidates every stored signature."""
+"""Fixed seed of the MinHash permutations. Signatures are not stored, only recomputed from
+findings; changing it (or the normalizer) only needs the index rebuilt."""
 MAX_TOKENS = 600
 """Tokens of title and description that go into shingles (long write-ups are cut)."""
 MAX_TEXT_CHARS = 2_000
@@ -91,10 +94,18 @@ def normalize_package(purl: str) -> PackageIdentity:
     return _parse_purl(purl)[0]
 
 
-@functools.lru_cache(maxsize=65_536)
 def _parse_purl(purl: str) -> tuple[PackageIdentity, str | None]:
-    parsed = PackageURL.from_string(purl)
-    return _identity(parsed), parsed.version
+    """(identity, version). The identity is cached on the purl without its version and qualifiers."""
+    core = purl.partition("#")[0].partition("?")[0]
+    head, sep, version = core.rpartition("@")
+    if sep and version and "/" not in version and not head.endswith("/"):
+        return _identity_of(head), unquote(version)
+    return _identity_of(core), None
+
+
+@functools.lru_cache(maxsize=65_536)
+def _identity_of(purl: str) -> PackageIdentity:
+    return _identity(PackageURL.from_string(purl))
 
 
 def _identity(parsed: PackageURL) -> PackageIdentity:
@@ -112,7 +123,9 @@ def _identity(parsed: PackageURL) -> PackageIdentity:
         full = f"{namespace}/{name}" if namespace else name
         return PackageIdentity(kind, None, _go_module_path(full))
     if kind in ("github", "gitlab", "bitbucket"):
-        return PackageIdentity(kind, namespace.lower() if namespace else None, name.lower().removesuffix(".git"))
+        return PackageIdentity(
+            kind, namespace.lower() if namespace else None, name.lower().removesuffix(".git")
+        )
     return PackageIdentity(kind, namespace.lower() if namespace else None, name.lower())
 
 
@@ -140,16 +153,21 @@ def version_key(version: str) -> VersionKey:
     Numbers compare as numbers, pre-release tags (``a``, ``b``, ``rc``, ``dev``)
     sort before the release they precede, and trailing zero components are ignored.
     """
+    pieces = re.findall(r"\d+|[a-z]+", normalize_version(version))
+    release = 0
+    while release < len(pieces) and pieces[release].isdigit():
+        release += 1
+    while release > 1 and int(pieces[release - 1]) == 0:  # 1.0.0 == 1.0 == 1
+        release -= 1
+        del pieces[release]
     parts: list[tuple[int, int, str]] = []
-    for piece in re.findall(r"\d+|[a-z]+", normalize_version(version)):
+    for piece in pieces:
         if piece.isdigit():
             parts.append((2, int(piece), ""))
         elif piece in _PRE_RELEASE:
             parts.append((0, _PRE_RELEASE[piece], piece))
         else:
             parts.append((3, 0, piece))
-    while parts and parts[-1] == (2, 0, ""):
-        parts.pop()
     parts.append((1, 0, ""))  # end marker: 1.0 < 1.0.1 and 1.0rc1 < 1.0
     return tuple(parts)
 
@@ -216,9 +234,12 @@ def _in_span(key: VersionKey, span: Span) -> bool:
 def _spans_meet(a: Span, b: Span) -> bool:
     a_low, a_low_incl, a_high, a_high_incl = a
     b_low, b_low_incl, b_high, b_high_incl = b
-    if a_high is not None and b_low is not None:
-        if a_high < b_low or (a_high == b_low and not (a_high_incl and b_low_incl)):
-            return False
+    if (
+        a_high is not None
+        and b_low is not None
+        and (a_high < b_low or (a_high == b_low and not (a_high_incl and b_low_incl)))
+    ):
+        return False
     if b_high is not None and a_low is not None:
         return not (b_high < a_low or (b_high == a_low and not (b_high_incl and a_low_incl)))
     return True
@@ -249,7 +270,9 @@ class Affected:
         if self.text == other.text:
             return "same"
         if self.spans and other.spans:
-            return "overlap" if any(_spans_meet(a, b) for a in self.spans for b in other.spans) else "disjoint"
+            return (
+                "overlap" if any(_spans_meet(a, b) for a in self.spans for b in other.spans) else "disjoint"
+            )
         if self.point is not None and other.point is not None:
             return "same" if self.point == other.point else "neutral"
         point = self.point if self.point is not None else other.point
@@ -286,7 +309,29 @@ def normalize_cwes(cwes: Iterable[str]) -> tuple[int, ...]:
 _CWE_FAMILIES: tuple[frozenset[int], ...] = tuple(
     frozenset(f)
     for f in (
-        {118, 119, 120, 121, 122, 123, 124, 125, 126, 127, 129, 131, 170, 193, 680, 786, 787, 788, 805, 806, 823},
+        {
+            118,
+            119,
+            120,
+            121,
+            122,
+            123,
+            124,
+            125,
+            126,
+            127,
+            129,
+            131,
+            170,
+            193,
+            680,
+            786,
+            787,
+            788,
+            805,
+            806,
+            823,
+        },
         {189, 190, 191, 192, 194, 195, 196, 197, 369, 681, 682, 680, 128},
         {401, 404, 415, 416, 457, 476, 590, 664, 665, 672, 761, 762, 763, 772, 824, 825, 908, 909},
         {74, 75, 79, 80, 81, 83, 84, 85, 87, 116, 117, 1236, 644},
@@ -388,21 +433,22 @@ _VERSION_TOKEN = re.compile(r"v\d+|(?:rc|dev|post|pre|alpha|beta|a|b)\d+")
 
 # English function words and the boilerplate of vulnerability write-ups: words
 # that every report uses and that say nothing about which bug this is.
-STOPWORDS = frozenset(
-    """a about above after again all also an and any are as at be because been before being below between
-    both but by can could did do does doing down during each few for from further had has have having he her
-    here hers how i if in into is it its itself just me more most my no nor now of off on once only or other
-    our ours out over own same she should so some such than that the their theirs them then there these they
-    this those through to too under until up very was we were what when where which while who whom why will
-    with would you your yours via per upon thus within without whether using used use uses
-    vulnerability vulnerabilities vulnerable issue issues flaw flaws bug bugs weakness security securely
-    finding findings found discover discovered discovery identify identified detect detected detection
-    report reported reporting reports note notes please affect affected affects affecting version versions
-    package library module project code software application component problem ai agent automated automatic
-    analysis analyzed analyse analysed scanner scan scanning model llm tool pipeline potential potentially
-    possible possibly likely exist exists existing present presents contain contains
-    """.split()
-)
+_STOPWORD_TEXT = """
+a about above after again all also an and any are as at be because been before being below between
+both but by can could did do does doing down during each few for from further had has have having he
+her here hers how i if in into is it its itself just me more most my no nor now of off on once only
+or other our ours out over own same she should so some such than that the their theirs them then
+there these they this those through to too under until up very was we were what when where which
+while who whom why will with would you your yours via per upon thus within without whether using
+used use uses vulnerability vulnerabilities vulnerable issue issues flaw flaws bug bugs weakness
+security securely finding findings found discover discovered discovery identify identified detect
+detected detection report reported reporting reports note notes please affect affected affects
+affecting version versions package library module project code software application component
+problem ai agent automated automatic analysis analyzed analyse analysed scanner scan scanning model
+llm tool pipeline potential potentially possible possibly likely exist exists existing present
+presents contain contains
+"""
+STOPWORDS = frozenset(_STOPWORD_TEXT.split())
 
 _STEM_SUFFIXES = (
     ("ations", "ate"),
@@ -472,15 +518,10 @@ def analyze_text(text: str) -> tuple[list[str], list[int]]:
         t = _URL.sub(" ", t)
     if "@" in t:
         t = _EMAIL.sub(" ", t)
-    stems: list[str] = []
-    hashes: list[int] = []
-    vocab = _VOCAB
-    for w in _TOKEN.findall(t):
-        e = vocab.get(w) or _vocab_entry(w)
-        if e is not _DROP:
-            stems.append(e[0])
-            hashes.append(e[1])
-    return stems, hashes
+    get = _VOCAB.get
+    entries = [get(w) or _vocab_entry(w) for w in _TOKEN.findall(t)]
+    kept = [e for e in entries if e is not _DROP]
+    return [e[0] for e in kept], [e[1] for e in kept]
 
 
 def text_tokens(text: str) -> list[str]:
@@ -504,7 +545,6 @@ def shingle_hashes(hashes: Sequence[int]) -> U32:
     arr = np.array(hashes[:MAX_TOKENS], dtype=np.uint32)
     out: U32 = np.unique(arr)
     return out
-
 
 
 @functools.cache
@@ -640,7 +680,9 @@ def _structural(sub: FindingSubmission) -> _Structural:
     file = normalize_file(sub.source.file) if sub.source else None
     symbol = normalize_symbol(sub.source.symbol) if sub.source else None
     fp = exact_fingerprint(ident.key, affected.text, cwes, file, symbol)
-    return _Structural(ident.key, fp, symbol is not None, affected, cwes, file, symbol, normalize_aliases(sub.aliases))
+    return _Structural(
+        ident.key, fp, symbol is not None, affected, cwes, file, symbol, normalize_aliases(sub.aliases)
+    )
 
 
 def _assemble(s: _Structural, tokens: list[str], signature: U32) -> FindingFeatures:
