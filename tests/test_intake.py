@@ -333,3 +333,20 @@ def test_the_documented_schema_is_the_served_one() -> None:
 
     documented = json.loads((Path(__file__).parents[1] / "docs" / "finding.schema.json").read_text())
     assert documented == finding_json_schema()
+
+
+def test_items_beyond_the_batch_limit_are_reported(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, Any]
+) -> None:
+    from clearinghouse.intake import services
+
+    monkeypatch.setattr(services, "MAX_BATCH_ITEMS", 5)
+    report = (
+        env["client"]
+        .post(
+            "/api/v1/findings:batch", content=ndjson([finding(i) for i in range(7)]), headers=env["scanner"]
+        )
+        .json()
+    )
+    assert report["created"] == 5 and [p["index"] for p in report["problems"]] == [5, 6]
+    assert "5-item limit" in report["problems"][0]["detail"]

@@ -89,7 +89,10 @@ def parse_ndjson(
         if not line.strip():
             continue
         if index >= MAX_BATCH_ITEMS:
-            raise InvalidInput(f"a batch holds at most {MAX_BATCH_ITEMS} items", f"/{index}")
+            # Reported, never silently dropped; the client sends the rest as another batch.
+            yield index, ItemProblem(index, "", f"beyond the {MAX_BATCH_ITEMS}-item limit of one batch")
+            index += 1
+            continue
         try:
             raw = json.loads(line)
         except (json.JSONDecodeError, UnicodeDecodeError) as exc:
