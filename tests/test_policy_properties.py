@@ -99,6 +99,7 @@ PLATFORM_RULES: dict[Action, tuple[set[Role], Scope]] = {
     Action.VERIFY_AUDIT: ({Role.ADMIN, Role.AUDITOR}, Scope.READ),
     Action.READ_JOBS: ({Role.ADMIN, Role.COORDINATOR, Role.AUDITOR}, Scope.READ),
     Action.READ_REPUTATION: ({Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR}, Scope.READ),
+    Action.LOAD_REFERENCE_DATA: ({Role.ADMIN, Role.COORDINATOR}, Scope.ADMIN),
 }
 
 # Who decides on findings (validates or rejects them).
@@ -221,6 +222,7 @@ REFERENCE: dict[Action, Callable[[Subject, Action, Resource], bool]] = {
     Action.VERIFY_AUDIT: ref_platform,
     Action.READ_JOBS: ref_platform,
     Action.READ_REPUTATION: ref_platform,
+    Action.LOAD_REFERENCE_DATA: ref_platform,
     Action.TRIAGE: lambda s, a, r: ref_triage(s, r),
     Action.CREATE_TOKEN: lambda s, a, r: ref_create_token(s, r),
     Action.REVOKE_TOKEN: lambda s, a, r: ref_revoke_token(s, r),

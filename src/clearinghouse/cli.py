@@ -86,12 +86,19 @@ def _unit(runtime: Runtime, *, write: bool = True) -> Iterator[UnitOfWork]:
 
 def _initialize(runtime: Runtime) -> access.IssuedToken | None:
     from clearinghouse.jobs import prepare_backend
+    from clearinghouse.priority.services import load_bundled_if_empty
 
     runtime.migrate()
     prepare_backend(runtime)
     with _unit(runtime) as uow:
         issued = access.bootstrap_admin(uow)
         uow.commit()
+    loaded = load_bundled_if_empty(runtime, access.OPERATOR, CLI_ACTOR)
+    if loaded is not None:
+        err.print(
+            f"loaded the bundled KEV ({loaded.kev_entries or 0} entries) and EPSS "
+            f"({loaded.epss_scores or 0} scores) snapshot; refresh with `clearinghouse enrich`"
+        )
     return issued
 
 
@@ -467,13 +474,47 @@ def import_advisories(
     ],
 ) -> None:
     """Load public advisories (and KEV) as known vulnerabilities, so findings can be checked against them."""
+    from clearinghouse.access import Action, authorize
     from clearinghouse.intake.advisories import import_paths, render_report, rich_progress
 
+    authorize(access.OPERATOR, Action.LOAD_REFERENCE_DATA)
     with _runtime() as runtime:
         with rich_progress(err) as progress:
             report = import_paths(runtime, paths, progress=progress, actor=CLI_ACTOR)
         render_report(report, console)
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def enrich(
+    kev: Annotated[
+        Path | None, typer.Option(help="CISA KEV catalog JSON (known_exploited_vulnerabilities.json).")
+    ] = None,
+    epss: Annotated[
+        Path | None, typer.Option(help="FIRST EPSS CSV (epss_scores-YYYY-MM-DD.csv[.gz]).")
+    ] = None,
+) -> None:
+    """Refresh KEV membership and EPSS scores from files, offline."""
+    from clearinghouse.priority.services import refresh
+
+    if kev is None and epss is None:
+        raise _fail("give --kev FILE, --epss FILE or both", 2)
+    for given in (kev, epss):
+        if given is not None and not given.is_file():
+            raise _fail(f"no such file: {given}", 2)
+    with _runtime() as runtime:
+        try:
+            report = refresh(runtime, access.OPERATOR, CLI_ACTOR, kev=kev, epss=epss)
+        except ClearinghouseError as exc:
+            raise _fail(exc.detail, 2) from exc
+    if report.kev_entries is not None:
+        console.print(f"KEV: {report.kev_entries} entries")
+    if report.epss_scores is not None:
+        console.print(f"EPSS: {report.epss_scores} scores")
+    for problem in report.problems:
+        err.print(f"[yellow]{problem}[/]")
+    if report.problems:
         raise typer.Exit(1)
 
 

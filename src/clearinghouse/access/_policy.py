@@ -28,6 +28,8 @@ unless the subject is an admin or coordinator.
 
 Platform actions: managing organizations, users and sharing groups needs the
 admin role (sharing groups: admin or coordinator) and the ``admin`` scope;
+loading reference data (public advisories, KEV, EPSS) needs admin or
+coordinator and the ``admin`` scope;
 reading and verifying the audit ledger needs admin or auditor and ``read``;
 reading background jobs' records needs admin, coordinator or auditor and ``read``.
 Triage decisions (validating or rejecting a finding) need read access to the
@@ -84,6 +86,7 @@ class Action(enum.StrEnum):
     READ_JOBS = "jobs.read"
     TRIAGE = "triage"
     READ_REPUTATION = "reputation.read"
+    LOAD_REFERENCE_DATA = "reference.load"
 
 
 @dataclass(frozen=True)
@@ -211,6 +214,8 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
         return _needs(subject, AUDIT_READERS, Scope.READ)
     if action is Action.READ_JOBS:
         return _needs(subject, JOB_READERS, Scope.READ)
+    if action is Action.LOAD_REFERENCE_DATA:
+        return _needs(subject, GROUP_MANAGERS, Scope.ADMIN)
     if action is Action.READ_REPUTATION:
         return _needs(subject, REPUTATION_READERS, Scope.READ)
     if action is Action.TRIAGE:

@@ -9,6 +9,7 @@ from clearinghouse.intake import models as intake_models
 from clearinghouse.intake.advisories import models as advisories_models
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.ledger import models as ledger_models
+from clearinghouse.priority import models as priority_models
 from clearinghouse.sharing import models as sharing_models
 from clearinghouse.storage._base import Base
 from clearinghouse.triage import models as triage_models
@@ -23,6 +24,7 @@ __all__ = [
     "jobs_models",
     "ledger_models",
     "metadata",
+    "priority_models",
     "sharing_models",
     "triage_models",
 ]

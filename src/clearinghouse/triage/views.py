@@ -6,11 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
 from clearinghouse.intake.views import FindingOut
+from clearinghouse.priority._enrichment import enrich as enrichment_for
 from clearinghouse.triage import services
 from clearinghouse.triage.models import Case, FindingRelation
 
@@ -39,6 +40,21 @@ class RelationOut(BaseModel):
         )
 
 
+class KevOut(BaseModel):
+    cve_id: str
+    date_added: str
+    due_date: str | None
+    ransomware_use: str | None
+    required_action: str | None
+
+
+class EpssOut(BaseModel):
+    cve_id: str
+    probability: float
+    percentile: float
+    score_date: str | None
+
+
 class CaseOut(BaseModel):
     id: str
     title: str
@@ -51,6 +67,9 @@ class CaseOut(BaseModel):
     created_at: dt.datetime
     findings: list[FindingOut] | None = None
     relations: list[RelationOut] | None = None
+    cves: list[str] | None = None
+    kev: list[KevOut] | None = Field(None, description="CISA KEV entries of the case's CVEs")
+    epss: list[EpssOut] | None = Field(None, description="EPSS probability and percentile of the case's CVEs")
 
     @classmethod
     def of(cls, c: Case) -> CaseOut:
@@ -87,10 +106,16 @@ def get_case(case_id: str, context: SignedIn) -> CaseOut:
     with context.reading() as uow:
         case = services.get_case(uow.session, context.subject, case_id)
         out = CaseOut.of(case)
-        out.findings = [FindingOut.of(f) for f in services.case_members(uow.session, context.subject, case)]
+        members = services.case_members(uow.session, context.subject, case)
+        out.findings = [FindingOut.of(f) for f in members]
         out.relations = [
             RelationOut.of(r) for r in services.case_relations(uow.session, context.subject, case)
         ]
+        # Enriched from the CVEs the caller can see among the case's findings.
+        enrichment = enrichment_for(uow.session, [a for f in members for a in f.document.get("aliases", [])])
+        out.cves = enrichment.cves
+        out.kev = [KevOut(**vars(k)) for k in enrichment.kev]
+        out.epss = [EpssOut(**vars(e)) for e in enrichment.epss]
         return out
 
 
