@@ -50,11 +50,24 @@ def _create_pg_database() -> str:
 
 
 def _drop_pg_database(url: str) -> None:
+    """Drop a test database. An autovacuum worker (a superuser's process, which
+    FORCE may not end for us) can hold it for a moment: retry, then leave it."""
+    import time
+    import warnings
+
+    from sqlalchemy.exc import DBAPIError
+
     admin = create_engine(_pg_admin_url(), isolation_level="AUTOCOMMIT")
     name = make_url(url).database
     try:
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        for attempt in range(10):
+            try:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                return
+            except DBAPIError:
+                time.sleep(0.2 * (attempt + 1))
+        warnings.warn(f"could not drop the test database {name}", stacklevel=2)
     finally:
         admin.dispose()
 
