@@ -321,8 +321,8 @@ PLATFORM_CASES = [
         True,
     ),
     ("partner may not read pipeline reputations", user(), Action.READ_REPUTATION, False),
-    ("coordinator loads reference data", user(Role.COORDINATOR, scopes=ALL_SCOPES), Action.LOAD_REFERENCE_DATA, True),
-    ("analyst may not load reference data", user(Role.ANALYST, scopes=ALL_SCOPES), Action.LOAD_REFERENCE_DATA, False),
+    ("coordinator loads reference data", user(Role.COORDINATOR), Action.LOAD_REFERENCE_DATA, True),
+    ("analyst may not load reference data", user(Role.ANALYST), Action.LOAD_REFERENCE_DATA, False),
     ("anonymous may not read the ledger", ANONYMOUS, Action.READ_AUDIT, False),
 ]
 
