@@ -42,11 +42,13 @@ user_app = typer.Typer(help="Manage users.", no_args_is_help=True)
 token_app = typer.Typer(help="Issue, list and revoke API tokens.", no_args_is_help=True)
 audit_app = typer.Typer(help="Read and verify the audit ledger.", no_args_is_help=True)
 jobs_app = typer.Typer(help="See background jobs and their attempts.", no_args_is_help=True)
+inventory_app = typer.Typer(help="Register assets with their SBOMs.", no_args_is_help=True)
 app.add_typer(org_app, name="org")
 app.add_typer(user_app, name="user")
 app.add_typer(token_app, name="token")
 app.add_typer(audit_app, name="audit")
 app.add_typer(jobs_app, name="jobs")
+app.add_typer(inventory_app, name="inventory")
 
 # Soft wrap: a token or URL is never broken across lines, so it can be copied.
 console = Console(soft_wrap=True)
@@ -516,6 +518,43 @@ def enrich(
         err.print(f"[yellow]{problem}[/]")
     if report.problems:
         raise typer.Exit(1)
+
+
+# -- inventories ---------------------------------------------------------------
+
+
+@inventory_app.command("add")
+def inventory_add(
+    file: Annotated[
+        Path, typer.Argument(help="CycloneDX 1.4-1.6 (JSON/XML), SPDX 2.3 JSON, or a purl list.")
+    ],
+    org: Annotated[str, typer.Option(help="Owner organization id or name.")],
+    name: Annotated[str | None, typer.Option(help="Asset name (default: the file's name).")] = None,
+    exposed: Annotated[
+        bool, typer.Option("--exposed", help="The asset is reachable from the internet.")
+    ] = False,
+    criticality: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "medium",
+) -> None:
+    """Register (or update) an asset from its SBOM; an invalid SBOM is refused with the reason."""
+    from clearinghouse.matching.services import AssetDraft, register_asset
+
+    if not file.is_file():
+        raise _fail(f"no such file: {file}", 2)
+    draft = AssetDraft(
+        name=name or file.name,
+        sbom=file.read_bytes(),
+        filename=file.name,
+        org=org,
+        internet_exposed=exposed,
+        criticality=criticality,
+    )
+    with _runtime() as runtime, _unit(runtime) as uow:
+        asset, created = register_asset(uow, access.OPERATOR, draft)
+        uow.commit()
+    state = "registered" if created else "unchanged"
+    console.print(
+        f"{state} asset {asset.name} id={asset.id}: {asset.component_count} components ({asset.sbom_format})"
+    )
 
 
 # -- jobs ----------------------------------------------------------------------

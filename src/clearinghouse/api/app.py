@@ -18,6 +18,7 @@ from clearinghouse.coordination.views import router as coordination_router
 from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
+from clearinghouse.matching.views import router as matching_router
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.views import router as sharing_router
 from clearinghouse.triage.views import router as triage_router
@@ -80,6 +81,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         intake_router,
         triage_router,
         coordination_router,
+        matching_router,
         sharing_router,
         ledger_router,
         jobs_router,

@@ -9,6 +9,7 @@ from clearinghouse.intake import models as intake_models
 from clearinghouse.intake.advisories import models as advisories_models
 from clearinghouse.jobs import models as jobs_models
 from clearinghouse.ledger import models as ledger_models
+from clearinghouse.matching import models as matching_models
 from clearinghouse.priority import models as priority_models
 from clearinghouse.sharing import models as sharing_models
 from clearinghouse.storage._base import Base
@@ -23,6 +24,7 @@ __all__ = [
     "intake_models",
     "jobs_models",
     "ledger_models",
+    "matching_models",
     "metadata",
     "priority_models",
     "sharing_models",

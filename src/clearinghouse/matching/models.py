@@ -1,0 +1,57 @@
+"""Registered assets (inventories) and their components."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from clearinghouse.access.models import MarkedMixin
+from clearinghouse.storage._base import Base, new_id, utcnow
+
+
+class Criticality(enum.StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Asset(MarkedMixin, Base):
+    """A participant's system, described by an SBOM. Marked TLP:AMBER+STRICT for its
+    owner: what an organization runs is its own business and the clearinghouse's."""
+
+    __tablename__ = "assets"
+    __audit_type__ = "asset"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    name: Mapped[str] = mapped_column(String(300))
+    internet_exposed: Mapped[bool] = mapped_column(Boolean, default=False)
+    criticality: Mapped[str] = mapped_column(String(10), default=Criticality.MEDIUM)
+    sbom_format: Mapped[str] = mapped_column(String(20))
+    sbom_spec_version: Mapped[str | None] = mapped_column(String(10))
+    sbom_sha256: Mapped[str] = mapped_column(String(64))
+    component_count: Mapped[int] = mapped_column(Integer, default=0)
+    warnings: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class AssetComponent(Base):
+    """One component of an asset's SBOM. Bulk rows: the asset's own ledger event
+    carries the SBOM's digest and component count instead of one event each."""
+
+    __tablename__ = "asset_components"
+    __table_args__ = (Index("ix_asset_components_package", "ecosystem", "name"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    purl: Mapped[str | None] = mapped_column(String(1000))
+    ecosystem: Mapped[str | None] = mapped_column(String(50))
+    name: Mapped[str] = mapped_column(String(500))
+    version: Mapped[str | None] = mapped_column(String(200))
+    cpe: Mapped[str | None] = mapped_column(String(500))
+    bom_ref: Mapped[str | None] = mapped_column(String(500))
+    pointer: Mapped[str] = mapped_column(String(500))

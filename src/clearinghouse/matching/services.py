@@ -1,0 +1,112 @@
+"""Inventory use cases: registering an asset from its SBOM, reading assets."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+
+from sqlalchemy import delete, insert, select
+from sqlalchemy.orm import Session
+
+from clearinghouse.access import TLP, Action, Marking, Resource, Subject, authorize, visible
+from clearinghouse.access.services import find_organization, get_readable
+from clearinghouse.errors import InvalidInput
+from clearinghouse.matching._sbom import parse_sbom
+from clearinghouse.matching.models import Asset, AssetComponent, Criticality
+from clearinghouse.storage import UnitOfWork, new_id
+
+_CHUNK = 5000
+
+
+def asset_resource(asset: Asset) -> Resource:
+    return Resource.marked("asset", asset.id, asset.marking)
+
+
+@dataclass(frozen=True)
+class AssetDraft:
+    name: str
+    sbom: bytes
+    filename: str | None = None
+    org: str | None = None  # defaults to the subject's organization
+    internet_exposed: bool = False
+    criticality: str = Criticality.MEDIUM.value
+
+
+def register_asset(uow: UnitOfWork, subject: Subject, draft: AssetDraft) -> tuple[Asset, bool]:
+    """Register an asset from its SBOM (validated; an invalid one is refused with the
+    validator's reason). The same SBOM for the same asset name again is a no-op;
+    a new SBOM under the same name replaces the components."""
+    owner_ref = draft.org or subject.org_id
+    owner = find_organization(uow.session, owner_ref) if owner_ref else None
+    if owner is None:
+        raise InvalidInput(f"no organization {owner_ref!r}", "/org")
+    try:
+        criticality = Criticality(draft.criticality).value
+    except ValueError:
+        allowed = ", ".join(c.value for c in Criticality)
+        raise InvalidInput(f"{draft.criticality!r} is not one of: {allowed}", "/criticality") from None
+    name = draft.name.strip()
+    if not name or len(name) > 300:
+        raise InvalidInput("an asset name is 1-300 characters", "/name")
+    marking = Marking(owner_org_id=owner.id, tlp=TLP.AMBER_STRICT)
+    authorize(subject, Action.CREATE, Resource.marked("asset", None, marking))
+    parsed = parse_sbom(draft.sbom, draft.filename)
+    digest = hashlib.sha256(draft.sbom).hexdigest()
+    asset = uow.session.scalar(select(Asset).where(Asset.owner_org_id == owner.id, Asset.name == name))
+    if asset is not None:
+        authorize(subject, Action.UPDATE, asset_resource(asset))
+        unchanged = (
+            asset.sbom_sha256 == digest
+            and asset.internet_exposed == draft.internet_exposed
+            and asset.criticality == criticality
+        )
+        if unchanged:
+            return asset, False
+        uow.session.execute(delete(AssetComponent).where(AssetComponent.asset_id == asset.id))
+    else:
+        asset = Asset(id=new_id(), name=name)
+        asset.set_marking(marking)
+        uow.session.add(asset)
+    asset.internet_exposed = draft.internet_exposed
+    asset.criticality = criticality
+    asset.sbom_format = parsed.format
+    asset.sbom_spec_version = parsed.spec_version
+    asset.sbom_sha256 = digest
+    asset.component_count = len(parsed.components)
+    asset.warnings = "\n".join(parsed.warnings)
+    uow.audit_as(asset, "asset.registered", sbom_sha256=digest, components=len(parsed.components))
+    uow.flush()
+    rows = [
+        {
+            "id": new_id(),
+            "asset_id": asset.id,
+            "purl": c.purl,
+            "ecosystem": c.ecosystem,
+            "name": c.name[:500],
+            "version": c.version,
+            "cpe": c.cpe,
+            "bom_ref": c.bom_ref,
+            "pointer": c.pointer[:500],
+        }
+        for c in parsed.components
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        uow.session.execute(insert(AssetComponent), rows[start : start + _CHUNK])
+    return asset, True
+
+
+def get_asset(session: Session, subject: Subject, asset_id: str) -> Asset:
+    return get_readable(session, subject, Asset, asset_id, "asset", asset_resource)
+
+
+def list_assets(session: Session, subject: Subject) -> list[Asset]:
+    rows = session.scalars(select(Asset).order_by(Asset.name, Asset.id))
+    return list(visible(subject, rows, asset_resource))
+
+
+def asset_components(
+    session: Session, subject: Subject, asset_id: str, limit: int = 1000
+) -> list[AssetComponent]:
+    asset = get_asset(session, subject, asset_id)
+    query = select(AssetComponent).where(AssetComponent.asset_id == asset.id).order_by(AssetComponent.pointer)
+    return list(session.scalars(query.limit(limit)))

@@ -1,0 +1,118 @@
+"""HTTP routes for inventories: assets registered with their SBOMs."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.concurrency import run_in_threadpool
+from pydantic import BaseModel
+
+from clearinghouse.access.schemas import MarkingOut
+from clearinghouse.api._deps import SignedIn
+from clearinghouse.matching import services
+from clearinghouse.matching.models import Asset, AssetComponent, Criticality
+
+router = APIRouter(prefix="/inventories", tags=["inventories"])
+
+
+class ComponentOut(BaseModel):
+    purl: str | None
+    name: str
+    version: str | None
+    cpe: str | None
+    pointer: str
+
+    @classmethod
+    def of(cls, c: AssetComponent) -> ComponentOut:
+        return cls(purl=c.purl, name=c.name, version=c.version, cpe=c.cpe, pointer=c.pointer)
+
+
+class AssetOut(BaseModel):
+    id: str
+    name: str
+    internet_exposed: bool
+    criticality: Criticality
+    sbom_format: str
+    sbom_spec_version: str | None
+    sbom_sha256: str
+    component_count: int
+    warnings: list[str]
+    marking: MarkingOut
+    updated_at: dt.datetime
+    components: list[ComponentOut] | None = None
+
+    @classmethod
+    def of(cls, a: Asset) -> AssetOut:
+        return cls(
+            id=a.id,
+            name=a.name,
+            internet_exposed=a.internet_exposed,
+            criticality=Criticality(a.criticality),
+            sbom_format=a.sbom_format,
+            sbom_spec_version=a.sbom_spec_version,
+            sbom_sha256=a.sbom_sha256,
+            component_count=a.component_count,
+            warnings=[w for w in a.warnings.splitlines() if w],
+            marking=MarkingOut.of(a),
+            updated_at=a.updated_at,
+        )
+
+
+@router.post(
+    "",
+    status_code=201,
+    summary="Register an asset from its SBOM (CycloneDX 1.4-1.6 JSON/XML, SPDX 2.3 JSON, or a purl list)",
+    description="The body is the SBOM itself. An invalid SBOM is refused with the validator's reason. "
+    "The same SBOM again for the same asset answers 200 and changes nothing.",
+    openapi_extra={
+        "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
+    },
+)
+async def register(
+    request: Request,
+    context: SignedIn,
+    response: Response,
+    name: str = Query(min_length=1, max_length=300),
+    org: str | None = Query(
+        None, max_length=200, description="Owner organization id or name; yours by default"
+    ),
+    internet_exposed: bool = Query(False),
+    criticality: Criticality = Criticality.MEDIUM,
+    filename: str | None = Query(None, max_length=255),
+) -> AssetOut:
+    draft = services.AssetDraft(
+        name=name,
+        sbom=await request.body(),
+        filename=filename,
+        org=org,
+        internet_exposed=internet_exposed,
+        criticality=criticality.value,
+    )
+
+    def run() -> tuple[Asset, bool]:
+        with context.writing() as uow:
+            asset, created = services.register_asset(uow, context.subject, draft)
+            uow.commit()
+        return asset, created
+
+    asset, created = await run_in_threadpool(run)
+    response.status_code = 201 if created else 200
+    return AssetOut.of(asset)
+
+
+@router.get("", summary="Assets the caller may see")
+def list_assets(context: SignedIn) -> list[AssetOut]:
+    with context.reading() as uow:
+        return [AssetOut.of(a) for a in services.list_assets(uow.session, context.subject)]
+
+
+@router.get("/{asset_id}", summary="One asset with its components")
+def get_asset(asset_id: str, context: SignedIn, limit: int = Query(1000, ge=1, le=200_000)) -> AssetOut:
+    with context.reading() as uow:
+        out = AssetOut.of(services.get_asset(uow.session, context.subject, asset_id))
+        out.components = [
+            ComponentOut.of(c)
+            for c in services.asset_components(uow.session, context.subject, asset_id, limit)
+        ]
+        return out
