@@ -6,7 +6,7 @@ Rules live only in :mod:`clearinghouse.access._policy`; everything else asks
 missing object (:class:`NotFound`).
 """
 
-from clearinghouse.access._markings import TLP, Classification, Marking, most_restrictive_tlp
+from clearinghouse.access._markings import TLP, Classification, Marking
 from clearinghouse.access._policy import (
     PLATFORM,
     AccessDenied,
@@ -54,6 +54,5 @@ __all__ = [
     "authorize",
     "can",
     "marking_admits",
-    "most_restrictive_tlp",
     "visible",
 ]

@@ -4,7 +4,6 @@ compartments, the owning organization and optional sharing groups."""
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 
@@ -62,7 +61,3 @@ class Marking:
         if self.compartments:
             level += "//" + "/".join(sorted(self.compartments))
         return f"{level} TLP:{self.tlp.value}"
-
-
-def most_restrictive_tlp(labels: Iterable[TLP]) -> TLP:
-    return max(labels, key=lambda label: label.rank, default=TLP.CLEAR)

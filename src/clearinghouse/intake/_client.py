@@ -36,7 +36,6 @@ class FileOutcome:
     created: int = 0
     existing: int = 0
     problems: list[str] = field(default_factory=list)
-    skipped: bool = False
 
 
 @dataclass

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import Action, Marking, NotFound, Resource, Subject, authorize, visible
+from clearinghouse.access import Action, Marking, Resource, Subject, authorize, can, visible
 from clearinghouse.access.services import get_readable, validate_marking
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.sharing.models import Bulletin, Collection
@@ -80,7 +80,7 @@ def create_bulletin(uow: UnitOfWork, subject: Subject, draft: BulletinDraft) -> 
     markings = [draft.marking]
     if draft.collection_id is not None:
         collection = session.get(Collection, draft.collection_id)
-        if collection is None or not _readable(subject, collection_resource(collection)):
+        if collection is None or not can(subject, Action.READ, collection_resource(collection)):
             raise InvalidInput(f"no collection {draft.collection_id!r}", "/collection_id")
         markings.append(collection.marking)
     authorize(subject, Action.CREATE, Resource.marked("bulletin", None, *markings))
@@ -95,14 +95,6 @@ def create_bulletin(uow: UnitOfWork, subject: Subject, draft: BulletinDraft) -> 
     session.add(bulletin)
     uow.flush()
     return bulletin, True
-
-
-def _readable(subject: Subject, resource: Resource) -> bool:
-    try:
-        authorize(subject, Action.READ, resource)
-    except NotFound:
-        return False
-    return True
 
 
 def get_bulletin(session: Session, subject: Subject, bulletin_id: str) -> Bulletin:

@@ -12,23 +12,7 @@ from packageurl import PackageURL
 from sqlalchemy.orm import Session
 
 from clearinghouse.intake._format import FindingSubmission
-
-# purl type -> OSV ecosystem name, for the lookups in the advisory data.
-PURL_TO_OSV_ECOSYSTEM = {
-    "pypi": "PyPI",
-    "npm": "npm",
-    "maven": "Maven",
-    "golang": "Go",
-    "cargo": "crates.io",
-    "gem": "RubyGems",
-    "nuget": "NuGet",
-    "composer": "Packagist",
-    "hex": "Hex",
-    "pub": "Pub",
-    "deb": "Debian",
-    "apk": "Alpine",
-}
-
+from clearinghouse.intake.advisories._ecosystems import ecosystem_of_purl_type
 
 PACKAGE_CHECKS = ("package_known", "version_known", "not_already_public")
 
@@ -58,7 +42,7 @@ def cwe_catalog() -> dict[int, str]:
 
 def osv_package(purl: PackageURL) -> tuple[str, str] | None:
     """(OSV ecosystem, package name as OSV writes it) for a purl, if the ecosystem is one OSV knows."""
-    ecosystem = PURL_TO_OSV_ECOSYSTEM.get(purl.type)
+    ecosystem = ecosystem_of_purl_type(purl.type)
     if ecosystem is None:
         return None
     if purl.type == "maven":

@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
 from clearinghouse.intake.views import FindingOut
-from clearinghouse.priority._enrichment import enrich as enrichment_for
+from clearinghouse.priority.services import enrichment_for
 from clearinghouse.triage import services
 from clearinghouse.triage.models import Case, FindingRelation
 

@@ -64,6 +64,11 @@ def split_ecosystem(value: str) -> tuple[str, str | None]:
     return canonical_ecosystem(base), (variant.strip() or None) if sep else None
 
 
+def ecosystem_of_purl_type(purl_type: str) -> str | None:
+    """The OSV ecosystem a purl type names, or None (``generic``, ``oci``, ...)."""
+    return _CANONICAL.get(purl_type.strip().lower())
+
+
 def canonical_ecosystem(value: str) -> str:
     """The OSV spelling of an ecosystem given as OSV name or purl type, any case."""
     value = value.strip()
