@@ -53,6 +53,8 @@ def alembic_config(engine: Engine) -> Config:
     return cfg
 
 
-def migrate(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (the newest by default)."""
+def migrate(engine: Engine, revision: str = "heads") -> None:
+    """Bring the schema to ``revision`` (every branch's newest by default: a
+    feature's migrations may branch from a common parent until a merge
+    revision joins them)."""
     command.upgrade(alembic_config(engine), revision)
