@@ -59,6 +59,9 @@ from clearinghouse.access import (
     can,
     visible,
 )
+from tests.test_enforcement_policy import REFERENCE as ENFORCEMENT_REFERENCE
+from tests.test_frontier_policy import _government as frontier_government
+from tests.test_frontier_policy import reference as frontier_reference
 
 # ---------------------------------------------------------------------------
 # Small pools, so that organizations, groups and compartments collide often.
@@ -100,6 +103,11 @@ PLATFORM_RULES: dict[Action, tuple[set[Role], Scope]] = {
     Action.READ_JOBS: ({Role.ADMIN, Role.COORDINATOR, Role.AUDITOR}, Scope.READ),
     Action.READ_REPUTATION: ({Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR}, Scope.READ),
     Action.LOAD_REFERENCE_DATA: ({Role.ADMIN, Role.COORDINATOR}, Scope.ADMIN),
+    Action.CONFIGURE_DELIVERY: ({Role.ADMIN}, Scope.ADMIN),
+    Action.TAXII_MANAGE: ({Role.ADMIN, Role.COORDINATOR}, Scope.ADMIN),
+    Action.READ_QUEUE: ({Role.ADMIN, Role.COORDINATOR, Role.ANALYST}, Scope.READ),
+    Action.MANAGE_DIRECTIVES: ({Role.ADMIN}, Scope.ADMIN),
+    Action.MANAGE_PROGRAMS: ({Role.ADMIN, Role.COORDINATOR}, Scope.ADMIN),
 }
 
 # Who decides on findings (validates or rejects them).
@@ -210,6 +218,98 @@ def ref_revoke_token(s: Subject, r: Resource) -> bool:
     return r.owner_user_id == s.user_id or (Role.ADMIN in s.roles and Scope.ADMIN in s.scopes)
 
 
+# ---------------------------------------------------------------------------
+# The features' rules, each written from its paragraph of the policy docstring.
+# Frontier review and enforcement keep their own reference models beside their
+# own property tests; they are reused here so that every action is covered.
+
+COORDINATOR_ROLES = {Role.ADMIN, Role.COORDINATOR}
+PRIORITIZER_ROLES = {Role.ADMIN, Role.COORDINATOR, Role.ANALYST}
+TIMELINE_ROLES = {Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR}
+
+
+def ref_read_marked(s: Subject, r: Resource) -> bool:
+    # An object nobody marked is nobody's to read (fail closed).
+    return bool(r.markings or r.any_of) and ref_read(s, r)
+
+
+def _holds(s: Subject, roles: set[Role], scope: Scope) -> bool:
+    return _signed_in(s) and scope in s.scopes and any(role in roles for role in s.roles)
+
+
+def _member(s: Subject, r: Resource) -> bool:
+    return s.org_id is not None and s.org_id == _owning_org(r) and _has_non_auditor_role(s)
+
+
+def ref_coordinate(s: Subject, a: Action, r: Resource) -> bool:
+    return ref_read_marked(s, r) and _holds(s, COORDINATOR_ROLES, Scope.WRITE)
+
+
+def ref_vendor_respond(s: Subject, a: Action, r: Resource) -> bool:
+    if not _signed_in(s) or Scope.WRITE not in s.scopes or not ref_read_marked(s, r):
+        return False
+    return _member(s, r) or any(role in COORDINATOR_ROLES for role in s.roles)
+
+
+def ref_manage_subscription(s: Subject, a: Action, r: Resource) -> bool:
+    if not _signed_in(s) or Scope.WRITE not in s.scopes:
+        return False
+    return Role.ADMIN in s.roles or (r.owner_user_id is not None and r.owner_user_id == s.user_id)
+
+
+def ref_taxii_write(s: Subject, a: Action, r: Resource) -> bool:
+    if not _signed_in(s) or Scope.WRITE not in s.scopes or not ref_read_marked(s, r):
+        return False
+    if not _has_non_auditor_role(s):
+        return False
+    writer = (s.org_id is not None and s.org_id in r.writers) or any(
+        g in r.writers for g in s.sharing_group_ids
+    )
+    return writer or _member(s, r) or any(role in COORDINATOR_ROLES for role in s.roles)
+
+
+def ref_taxii_status(s: Subject, a: Action, r: Resource) -> bool:
+    if not ref_read_marked(s, r):
+        return False
+    mine = r.owner_user_id is not None and r.owner_user_id == s.user_id
+    return mine or any(role in COORDINATOR_ROLES for role in s.roles)
+
+
+def ref_prioritize(s: Subject, a: Action, r: Resource) -> bool:
+    return ref_read_marked(s, r) and _holds(s, PRIORITIZER_ROLES, Scope.WRITE)
+
+
+def ref_read_directives(s: Subject, a: Action, r: Resource) -> bool:
+    return _signed_in(s) and Scope.READ in s.scopes
+
+
+def ref_timeline(s: Subject, a: Action, r: Resource) -> bool:
+    return ref_read_marked(s, r) and _holds(s, TIMELINE_ROLES, Scope.READ)
+
+
+def ref_apply_to_program(s: Subject, a: Action, r: Resource) -> bool:
+    return (
+        s.org_id is not None
+        and Scope.WRITE in s.scopes
+        and _has_non_auditor_role(s)
+        and ref_read_marked(s, r)
+    )
+
+
+def ref_report_grant_usage(s: Subject, a: Action, r: Resource) -> bool:
+    return Scope.WRITE in s.scopes and ref_read_marked(s, r) and _member(s, r)
+
+
+def ref_evaluation(roles: set[Role], scope: Scope) -> Callable[[Subject, Action, Resource], bool]:
+    return lambda s, a, r: frontier_government(s, r, roles, scope)
+
+
+def ref_enforcement(
+    check: Callable[[Subject, Resource], bool],
+) -> Callable[[Subject, Action, Resource], bool]:
+    return lambda s, a, r: check(s, r)
+
+
 REFERENCE: dict[Action, Callable[[Subject, Action, Resource], bool]] = {
     Action.READ: lambda s, a, r: ref_read(s, r),
     Action.CREATE: lambda s, a, r: ref_create(s, r),
@@ -226,10 +326,45 @@ REFERENCE: dict[Action, Callable[[Subject, Action, Resource], bool]] = {
     Action.TRIAGE: lambda s, a, r: ref_triage(s, r),
     Action.CREATE_TOKEN: lambda s, a, r: ref_create_token(s, r),
     Action.REVOKE_TOKEN: lambda s, a, r: ref_revoke_token(s, r),
+    Action.COORDINATE: ref_coordinate,
+    Action.PUBLISH_ADVISORY: ref_coordinate,
+    Action.VENDOR_RESPOND: ref_vendor_respond,
+    Action.MANAGE_SUBSCRIPTION: ref_manage_subscription,
+    Action.CONFIGURE_DELIVERY: ref_platform,
+    Action.TAXII_WRITE: ref_taxii_write,
+    Action.TAXII_MANAGE: ref_platform,
+    Action.TAXII_READ_STATUS: ref_taxii_status,
+    Action.PRIORITIZE: ref_prioritize,
+    Action.READ_QUEUE: ref_platform,
+    Action.READ_DIRECTIVES: ref_read_directives,
+    Action.MANAGE_DIRECTIVES: ref_platform,
+    Action.READ_CASE_TIMELINE: ref_timeline,
+    Action.MANAGE_PROGRAMS: ref_platform,
+    Action.APPLY_TO_PROGRAM: ref_apply_to_program,
+    Action.REPORT_GRANT_USAGE: ref_report_grant_usage,
+    Action.READ_EVALUATION: ref_evaluation(
+        {Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN}, Scope.READ
+    ),
+    Action.REGISTER_SUITE: ref_evaluation({Role.EVALUATOR, Role.ADMIN}, Scope.WRITE),
+    Action.RUN_EVALUATION: ref_evaluation({Role.EVALUATOR}, Scope.WRITE),
+    **{action: ref_enforcement(check) for action, check in ENFORCEMENT_REFERENCE.items()},
+    **{action: frontier_reference for action in Action if action.value.startswith("frontier.")},
 }
 
 # Actions on a marked object; the others' rules do not look at markings.
-OBJECT_ACTIONS = [Action.READ, Action.CREATE, Action.UPDATE, Action.DELETE, Action.TRIAGE]
+OBJECT_ACTIONS = [
+    Action.READ,
+    Action.CREATE,
+    Action.UPDATE,
+    Action.DELETE,
+    Action.TRIAGE,
+    Action.COORDINATE,
+    Action.PUBLISH_ADVISORY,
+    Action.VENDOR_RESPOND,
+    Action.TAXII_WRITE,
+    Action.PRIORITIZE,
+    Action.READ_CASE_TIMELINE,
+]
 MARKING_FREE_ACTIONS = [a for a in Action if a not in OBJECT_ACTIONS]
 
 

@@ -7,6 +7,7 @@ HTTP API can answer with an RFC 9457 problem and the CLI with a clear line.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from pydantic import ValidationError
 
@@ -36,6 +37,27 @@ class Conflict(ClearinghouseError):
 def json_pointer(parts: Sequence[str | int]) -> str:
     """RFC 6901 pointer for a path of keys and indexes."""
     return "".join("/" + str(p).replace("~", "~0").replace("/", "~1") for p in parts)
+
+
+def nul_pointer(value: Any, path: tuple[str | int, ...] = ()) -> str | None:
+    """The JSON pointer of the first string (key or value) holding a NUL character,
+    or None. PostgreSQL cannot store NUL in text, so such input is refused up front
+    on every database alike, naming where it is."""
+    if isinstance(value, str):
+        return json_pointer(path) if "\x00" in value else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if "\x00" in str(key):
+                return json_pointer((*path, key))
+            found = nul_pointer(item, (*path, key))
+            if found is not None:
+                return found
+    elif isinstance(value, list):
+        for position, item in enumerate(value):
+            found = nul_pointer(item, (*path, position))
+            if found is not None:
+                return found
+    return None
 
 
 def first_error(exc: ValidationError) -> tuple[str, str]:

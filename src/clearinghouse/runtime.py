@@ -30,7 +30,11 @@ class Runtime:
         return cls(Settings.from_env())
 
     def migrate(self) -> None:
+        """Upgrade the schema, then seed what an empty database starts with (the directives)."""
+        from clearinghouse.directives.services import seed_registry
+
         migrate(self.engine)
+        seed_registry(self.uow)
 
     def close(self) -> None:
         self.jobs.stop()

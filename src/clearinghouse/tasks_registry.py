@@ -2,7 +2,20 @@
 every worker knows every job by name. A feature that adds jobs adds its
 ``tasks`` module here."""
 
+from clearinghouse.coordination import tasks as coordination_tasks
+from clearinghouse.frontier.evaluation import tasks as frontier_evaluation_tasks
 from clearinghouse.ledger import tasks as ledger_tasks
+from clearinghouse.matching import tasks as matching_tasks
+from clearinghouse.notifications import tasks as notifications_tasks
+from clearinghouse.priority import tasks as priority_tasks
 from clearinghouse.triage import tasks as triage_tasks
 
-__all__ = ["ledger_tasks", "triage_tasks"]
+__all__ = [
+    "coordination_tasks",
+    "frontier_evaluation_tasks",
+    "ledger_tasks",
+    "matching_tasks",
+    "notifications_tasks",
+    "priority_tasks",
+    "triage_tasks",
+]

@@ -42,6 +42,116 @@ they do not hold; an admin (``admin`` scope) may create them for anyone, with
 any scopes. Anyone may revoke their own token; an admin (``admin`` scope)
 anyone's.
 
+Coordination (vendor threads, VEX, advisories): coordinating a case (notifying
+vendors, embargo, disclosure deadline, aliases) needs read access to the case,
+the ``write`` scope and the admin or coordinator role. A vendor thread is marked
+TLP:AMBER+STRICT for the vendor organization, so its vendor and staff read it and
+nobody else; answering on it (product statuses, VEX, messages) needs read
+access, ``write`` and either membership of the vendor organization (any role but
+auditor) or the admin or coordinator role. Publishing an advisory needs the
+admin or coordinator role and ``write``, and read access to the case.
+
+Notifications: a webhook subscription or preference belongs to one user (and,
+for an organization's subscription, that user's organization); its owner manages
+it (``write``), and so may an admin. Configuring mail delivery (SMTP) needs the
+admin role and the ``admin`` scope.
+
+Frontier model review: everything about a model under review (the model, its
+inquiries, access grants and trusted-partner grants) is read by the developer
+organization that owns it (its model developers; ``markings[0]`` names the
+owner) and by cleared government roles (evaluator, determination authority,
+admin) whose clearance admits the classification and compartments of every
+marking in the chain; TLP is not what admits them, this rule is. Government work (designation
+policies, recommendations, determinations) is owned by the government
+organization, so a developer reads it only where a separate releasability
+decision names its organization (``released_to``); a trusted partner reads its
+own partner grant once both sides agreed (``released_to`` too). Registering and
+changing a model, opening inquiries, granting and withdrawing access need the
+model-developer role in the owning organization and ``write``; accepting a
+grant's terms needs a cleared government role and ``write``; using a granted
+endpoint needs a cleared government role, ``read`` and the user on the grant's
+need-to-know list (``need_to_know``); defining designation policies and applying
+them needs the evaluator or determination-authority role and ``write``; recording
+a determination and deciding its releasability need the determination-authority
+role and ``write``; approving a trusted partner needs the developer's
+model-developer role or, for the government, the determination-authority or
+admin role (``write``). No action approves, blocks or delays a model's release.
+
+Frontier evaluation (benchmark suites, their tasks, campaigns and results):
+read by cleared government roles (evaluator, determination authority, admin)
+whose clearance admits the classification and compartments of every marking in
+the chain (a task's and its suite's; a result's and its campaign's); TLP does
+not admit anyone here. Registering a suite needs the evaluator or admin role,
+``write`` and clearance for the marking it declares; running a campaign needs
+the evaluator role, ``write`` and clearance for every suite and task it runs
+(the endpoint itself is opened under the frontier model review rules). A suite,
+campaign or result a subject may not read is reported as missing.
+
+Enforcement (AI-facilitated crime incidents, evidence, referral): an incident
+is marked TLP:RED for the reporting organization. Reading it
+(``incident.read``) needs ``read``, a clearance and compartments its markings
+admit, and membership of the reporting organization, the law-enforcement
+liaison role, or membership of a sharing group the marking names (those it was
+shared with); staff roles alone do not admit. Its personal data (victim
+contact, prompts and transcripts) and its evidence files (access and export)
+are for the reporting organization and liaisons only; others who can read the
+incident see the personal data redacted. Reporting one needs ``write``, a role
+other than auditor and the subject's own organization as reporter (a liaison
+may file for another organization). Adding evidence, transferring custody and
+sharing the incident with a sharing group need ``write`` and either the
+liaison role or membership of the reporting organization (not as auditor).
+Moving the referral (review, referral to an office, closing) needs ``write``
+and the liaison role.
+
+Defensive-tool programs: a program is TLP:GREEN (every signed-in participant
+may read it and apply); creating and changing programs, deciding applications
+and revoking grants need the admin or coordinator role and the ``admin``
+scope. Applying needs ``write``, a role other than auditor and an
+organization. Applications and grants are TLP:AMBER+STRICT for the applying
+organization (it and staff read them); reporting usage on a grant needs
+``write`` and membership of the grant's organization (not as auditor).
+
+TAXII 2.1 server: a TAXII collection carries a marking and a list of writers
+(organizations and sharing groups, ``Resource.writers``). Reading it and its
+objects is ordinary read access; an object is read through its own marking
+(the TLP of its ``object_marking_refs``, owned by the organization that sent
+it) and the collection's, so the more restrictive wins. Adding objects
+(``taxii.write``) needs ``write``, a role other than auditor, read access to
+the collection and either a writer organization or sharing group, the owning
+organization, or the admin or coordinator role. Deleting an object needs that
+and ordinary delete rights on the object. Creating and changing collections
+(``taxii.manage``) needs admin or coordinator and the ``admin`` scope. A
+status resource (``taxii.status.read``) is read by whoever made the request,
+or by an admin or coordinator who can read the collection.
+
+Priority, matching and directives: a stored match (a case affecting a
+component of an asset) is marked as its asset is, so the asset's owner and
+staff read it. Recording a case's scores and SSVC inputs, and the time an agency
+was notified of a match under BOD 26-04 (``priority.set``), needs read access to
+the case (or match), the ``write`` scope and a staff role (admin, coordinator,
+analyst). The priority queue (``queue.read``) is read by staff with ``read``.
+The directive tracker (``directives.read``) is read by every signed-in user with
+``read``; adding and editing directives (``directives.manage``) needs the admin
+role and the ``admin`` scope.
+
+Web console: a case's timeline (the ledger's events about the case and the
+findings in it that the viewer may read, ``case.timeline``) is read by staff
+(admin, coordinator, analyst) and auditors with ``read`` who can read the case.
+The public transparency report is an ordinary read of a TLP:CLEAR resource: it
+holds only aggregates (counts, medians, validity rates of pipelines with enough
+decisions) and counts of published TLP:CLEAR records.
+
+Exports and feeds (CSAF, OSV, CVE 5, STIX and OpenVEX exports, the OSV query
+API, the CSAF provider directories): an advisory imported from a public
+database is an ordinary read of a TLP:CLEAR resource (everyone, anonymous
+callers included; a token needs ``read``). A case advisory is read only
+through coordination, as an ordinary read of its published revision's
+markings (the feeds show published revisions only; an export for review also
+gives whoever reads the case its draft). The CSAF provider's ``green``,
+``amber`` and ``red`` directories answer 401 to anonymous callers; inside them
+each caller sees only the documents it may read, and a denied document is the
+same 404 as a missing one.
+
 A resource that carries no marking at all is readable by nobody (fail closed).
 
 A read of an existing object that is denied is reported exactly as a missing
@@ -69,6 +179,34 @@ AUDIT_READERS = frozenset({Role.ADMIN, Role.AUDITOR})
 JOB_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.AUDITOR})
 TRIAGERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
 REPUTATION_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR})
+# -- web console --
+TIMELINE_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST, Role.AUDITOR})
+# -- end web console --
+# -- enforcement and defensive-tool programs --
+LIAISONS = frozenset({Role.LAW_ENFORCEMENT_LIAISON})
+PROGRAM_MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+# -- end enforcement and programs --
+# -- coordination (vendor threads, VEX, advisories) --
+COORDINATORS = frozenset({Role.ADMIN, Role.COORDINATOR})
+# -- end coordination --
+# -- taxii --
+TAXII_MANAGERS = frozenset({Role.ADMIN, Role.COORDINATOR})
+# -- end taxii --
+# -- priority, matching and directives --
+PRIORITIZERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
+DIRECTIVE_MANAGERS = frozenset({Role.ADMIN})
+# -- end priority, matching and directives --
+# -- frontier model review --
+FRONTIER_GOVERNMENT = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+FRONTIER_POLICY_MAKERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY})
+FRONTIER_DECIDERS = frozenset({Role.DETERMINATION_AUTHORITY})
+FRONTIER_PARTNER_APPROVERS = frozenset({Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+# -- end frontier model review --
+# -- frontier evaluation --
+EVAL_READERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+SUITE_REGISTRARS = frozenset({Role.EVALUATOR, Role.ADMIN})
+EVAL_RUNNERS = frozenset({Role.EVALUATOR})
+# -- end frontier evaluation --
 
 
 class Action(enum.StrEnum):
@@ -87,6 +225,55 @@ class Action(enum.StrEnum):
     TRIAGE = "triage"
     READ_REPUTATION = "reputation.read"
     LOAD_REFERENCE_DATA = "reference.load"
+    # -- web console --
+    READ_CASE_TIMELINE = "case.timeline"
+    # -- end web console --
+    # -- enforcement --
+    REPORT_INCIDENT = "incident.report"
+    READ_INCIDENT = "incident.read"
+    READ_INCIDENT_PERSONAL = "incident.personal.read"
+    REVIEW_INCIDENT = "incident.review"
+    SHARE_INCIDENT = "incident.share"
+    ADD_EVIDENCE = "evidence.add"
+    ACCESS_EVIDENCE = "evidence.access"
+    TRANSFER_EVIDENCE = "evidence.transfer"
+    # -- programs --
+    MANAGE_PROGRAMS = "program.manage"
+    APPLY_TO_PROGRAM = "program.apply"
+    REPORT_GRANT_USAGE = "grant.usage.report"
+    # -- coordination (vendor threads, VEX, advisories) --
+    COORDINATE = "coordination.manage"
+    VENDOR_RESPOND = "coordination.respond"
+    PUBLISH_ADVISORY = "advisory.publish"
+    # -- notifications --
+    MANAGE_SUBSCRIPTION = "notifications.subscription"
+    CONFIGURE_DELIVERY = "notifications.configure"
+    # -- taxii --
+    TAXII_WRITE = "taxii.write"
+    TAXII_MANAGE = "taxii.manage"
+    TAXII_READ_STATUS = "taxii.status.read"
+    # -- priority, matching and directives --
+    PRIORITIZE = "priority.set"
+    READ_QUEUE = "queue.read"
+    READ_DIRECTIVES = "directives.read"
+    MANAGE_DIRECTIVES = "directives.manage"
+    # -- frontier model review --
+    READ_FRONTIER = "frontier.read"
+    REGISTER_MODEL = "frontier.model.register"
+    GRANT_ACCESS = "frontier.grant"
+    ACCEPT_GRANT = "frontier.grant.accept"
+    USE_ENDPOINT = "frontier.endpoint.use"
+    DEFINE_POLICY = "frontier.policy.define"
+    RECOMMEND = "frontier.recommend"
+    DETERMINE = "frontier.determine"
+    RELEASE_DETERMINATION = "frontier.determination.release"
+    APPROVE_PARTNER = "frontier.partner.approve"
+    # -- end frontier model review --
+    # -- frontier evaluation --
+    READ_EVALUATION = "eval.read"
+    REGISTER_SUITE = "eval.suite.register"
+    RUN_EVALUATION = "eval.campaign.run"
+    # -- end frontier evaluation --
 
 
 @dataclass(frozen=True)
@@ -106,6 +293,12 @@ class Resource:
     owner_user_id: str | None = None
     scopes: frozenset[Scope] = field(default_factory=frozenset)
     any_of: tuple[Marking, ...] = ()
+    # -- frontier model review: organizations a separate releasability decision
+    # released the object to; users on an access grant's need-to-know list --
+    released_to: frozenset[str] = field(default_factory=frozenset)
+    need_to_know: frozenset[str] = field(default_factory=frozenset)
+    # -- taxii: organizations and sharing groups that may add to a collection --
+    writers: frozenset[str] = field(default_factory=frozenset)
 
     @classmethod
     def marked(cls, kind: str, id: str | None, *markings: Marking) -> Resource:
@@ -192,6 +385,52 @@ def _can_create(subject: Subject, resource: Resource) -> bool:
     return owner == subject.org_id or bool(subject.roles & STAFF_CREATORS_FOR_OTHERS)
 
 
+# -- enforcement --
+
+
+def _incident_readable(subject: Subject, resource: Resource) -> bool:
+    """Every marking admits by clearance and compartments, and names the subject's
+    organization or one of its sharing groups, or the subject is a liaison."""
+    if not subject.authenticated or Scope.READ not in subject.scopes or not resource.markings:
+        return False
+    liaison = Role.LAW_ENFORCEMENT_LIAISON in subject.roles
+    for marking in resource.markings:
+        if subject.clearance.rank < marking.classification.rank:
+            return False
+        if not marking.compartments <= subject.compartments:
+            return False
+        own = subject.org_id is not None and subject.org_id == marking.owner_org_id
+        if not (own or liaison or marking.sharing_group_ids & subject.sharing_group_ids):
+            return False
+    return True
+
+
+def _incident_insider(subject: Subject, resource: Resource) -> bool:
+    """The reporting organization or a liaison (not those it was shared with)."""
+    if not _incident_readable(subject, resource):
+        return False
+    reporter = resource.markings[0].owner_org_id
+    own = subject.org_id is not None and subject.org_id == reporter
+    return own or Role.LAW_ENFORCEMENT_LIAISON in subject.roles
+
+
+def _can_report_incident(subject: Subject, resource: Resource) -> bool:
+    if not subject.authenticated or Scope.WRITE not in subject.scopes or not resource.markings:
+        return False
+    if not subject.roles - {Role.AUDITOR}:
+        return False
+    marking = resource.markings[0]
+    if subject.clearance.rank < marking.classification.rank:
+        return False
+    if not marking.compartments <= subject.compartments:
+        return False
+    own = subject.org_id is not None and subject.org_id == marking.owner_org_id
+    return own or Role.LAW_ENFORCEMENT_LIAISON in subject.roles
+
+
+# -- end enforcement --
+
+
 def _needs(subject: Subject, roles: frozenset[Role], scope: Scope) -> bool:
     return subject.authenticated and scope in subject.scopes and bool(subject.roles & roles)
 
@@ -223,6 +462,109 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
         submitter = resource.markings[0].owner_org_id if resource.markings else None
         own = submitter is not None and submitter == subject.org_id
         return not own and _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
+    # -- taxii --
+    if action is Action.TAXII_WRITE:
+        if not subject.authenticated or Scope.WRITE not in subject.scopes or not _can_read(subject, resource):
+            return False
+        if not subject.roles - {Role.AUDITOR}:
+            return False
+        own_org = subject.org_id is not None and subject.org_id in resource.writers
+        writer = own_org or bool(subject.sharing_group_ids & resource.writers)
+        return writer or _owns(subject, resource) or bool(subject.roles & TAXII_MANAGERS)
+    if action is Action.TAXII_MANAGE:
+        return _needs(subject, TAXII_MANAGERS, Scope.ADMIN)
+    if action is Action.TAXII_READ_STATUS:
+        if not _can_read(subject, resource):
+            return False
+        mine = resource.owner_user_id is not None and resource.owner_user_id == subject.user_id
+        return mine or bool(subject.roles & TAXII_MANAGERS)
+    # -- end taxii --
+    # -- coordination (vendor threads, VEX, advisories) --
+    if action in (Action.COORDINATE, Action.PUBLISH_ADVISORY):
+        return _can_read(subject, resource) and _needs(subject, COORDINATORS, Scope.WRITE)
+    if action is Action.VENDOR_RESPOND:
+        if not subject.authenticated or Scope.WRITE not in subject.scopes or not _can_read(subject, resource):
+            return False
+        return _owns(subject, resource) or bool(subject.roles & COORDINATORS)
+    # -- notifications --
+    if action is Action.MANAGE_SUBSCRIPTION:
+        if not subject.authenticated or Scope.WRITE not in subject.scopes:
+            return False
+        if Role.ADMIN in subject.roles:
+            return True
+        return resource.owner_user_id is not None and resource.owner_user_id == subject.user_id
+    if action is Action.CONFIGURE_DELIVERY:
+        return _needs(subject, frozenset({Role.ADMIN}), Scope.ADMIN)
+    # -- end notifications --
+    # -- frontier model review --
+    if action is Action.READ_FRONTIER:
+        return _frontier_read(subject, resource)
+    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS):
+        return _frontier_developer(subject, resource)
+    if action is Action.ACCEPT_GRANT:
+        return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.WRITE)
+    if action is Action.USE_ENDPOINT:
+        on_list = subject.user_id is not None and subject.user_id in resource.need_to_know
+        return on_list and _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.READ)
+    if action in (Action.DEFINE_POLICY, Action.RECOMMEND):
+        return _frontier_cleared(subject, resource, FRONTIER_POLICY_MAKERS, Scope.WRITE)
+    if action in (Action.DETERMINE, Action.RELEASE_DETERMINATION):
+        return _frontier_cleared(subject, resource, FRONTIER_DECIDERS, Scope.WRITE)
+    if action is Action.APPROVE_PARTNER:
+        return _frontier_developer(subject, resource) or _frontier_cleared(
+            subject, resource, FRONTIER_PARTNER_APPROVERS, Scope.WRITE
+        )
+    # -- end frontier model review --
+    # -- frontier evaluation --
+    if action is Action.READ_EVALUATION:
+        return _frontier_cleared(subject, resource, EVAL_READERS, Scope.READ)
+    if action is Action.REGISTER_SUITE:
+        return _frontier_cleared(subject, resource, SUITE_REGISTRARS, Scope.WRITE)
+    if action is Action.RUN_EVALUATION:
+        return _frontier_cleared(subject, resource, EVAL_RUNNERS, Scope.WRITE)
+    # -- end frontier evaluation --
+    # -- enforcement --
+    if action is Action.READ_INCIDENT:
+        return _incident_readable(subject, resource)
+    if action in (Action.READ_INCIDENT_PERSONAL, Action.ACCESS_EVIDENCE):
+        return _incident_insider(subject, resource)
+    if action in (Action.ADD_EVIDENCE, Action.TRANSFER_EVIDENCE, Action.SHARE_INCIDENT):
+        return (
+            _incident_insider(subject, resource)
+            and Scope.WRITE in subject.scopes
+            and bool(subject.roles - {Role.AUDITOR})
+        )
+    if action is Action.REVIEW_INCIDENT:
+        return _incident_readable(subject, resource) and _needs(subject, LIAISONS, Scope.WRITE)
+    if action is Action.REPORT_INCIDENT:
+        return _can_report_incident(subject, resource)
+    # -- programs --
+    if action is Action.MANAGE_PROGRAMS:
+        return _needs(subject, PROGRAM_MANAGERS, Scope.ADMIN)
+    if action is Action.APPLY_TO_PROGRAM:
+        return (
+            subject.org_id is not None
+            and Scope.WRITE in subject.scopes
+            and bool(subject.roles - {Role.AUDITOR})
+            and _can_read(subject, resource)
+        )
+    if action is Action.REPORT_GRANT_USAGE:
+        return Scope.WRITE in subject.scopes and _can_read(subject, resource) and _owns(subject, resource)
+    # -- end enforcement and programs --
+    # -- priority, matching and directives --
+    if action is Action.PRIORITIZE:
+        return _can_read(subject, resource) and _needs(subject, PRIORITIZERS, Scope.WRITE)
+    if action is Action.READ_QUEUE:
+        return _needs(subject, PRIORITIZERS, Scope.READ)
+    if action is Action.READ_DIRECTIVES:
+        return subject.authenticated and Scope.READ in subject.scopes
+    if action is Action.MANAGE_DIRECTIVES:
+        return _needs(subject, DIRECTIVE_MANAGERS, Scope.ADMIN)
+    # -- end priority, matching and directives --
+    # -- web console --
+    if action is Action.READ_CASE_TIMELINE:
+        return _can_read(subject, resource) and _needs(subject, TIMELINE_READERS, Scope.READ)
+    # -- end web console --
     if action is Action.CREATE_TOKEN:
         if not subject.authenticated or Scope.ADMIN not in subject.scopes:
             return False
@@ -236,6 +578,41 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
             return True
         return Role.ADMIN in subject.roles and Scope.ADMIN in subject.scopes
     raise ValueError(f"unknown action {action!r}")  # pragma: no cover - enum is closed
+
+
+# -- frontier model review --
+def _frontier_cleared(subject: Subject, resource: Resource, roles: frozenset[Role], scope: Scope) -> bool:
+    """A government role of ``roles`` cleared for every marking's level and compartments."""
+    if not resource.markings or not _needs(subject, roles, scope) or Scope.READ not in subject.scopes:
+        return False
+    return all(
+        subject.clearance.rank >= m.classification.rank and m.compartments <= subject.compartments
+        for m in resource.markings
+    )
+
+
+def _frontier_read(subject: Subject, resource: Resource) -> bool:
+    if not resource.markings or not subject.authenticated or Scope.READ not in subject.scopes:
+        return False
+    if subject.org_id is not None and subject.org_id in resource.released_to:
+        return True
+    developer = Role.MODEL_DEVELOPER in subject.roles
+    if developer and subject.org_id is not None and subject.org_id == resource.markings[0].owner_org_id:
+        return True
+    return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.READ)
+
+
+def _frontier_developer(subject: Subject, resource: Resource) -> bool:
+    """The owning developer organization's model developer, with ``write``."""
+    owner = resource.markings[0].owner_org_id if resource.markings else None
+    return (
+        _needs(subject, frozenset({Role.MODEL_DEVELOPER}), Scope.WRITE)
+        and owner is not None
+        and subject.org_id == owner
+    )
+
+
+# -- end frontier model review --
 
 
 def authorize(subject: Subject, action: Action, resource: Resource = PLATFORM) -> None:

@@ -1,3 +1,82 @@
 """Coordination: deconflicting who scans what (scan campaigns and their
-overlaps) today; vendor threads, embargoes, VEX and notifications as they land.
+overlaps), and taking a validated case to its vendors and out as an advisory.
+
+* ``services`` / ``_targets``: scan campaigns and their conflicts.
+* ``_workflow``: vendor threads (one per case and vendor, marked for the
+  vendor), per-product statuses and messages, the case's aliases, embargo and
+  disclosure clock (``_clock``), publishing revisions of the advisory.
+* ``_vex``: reading vendors' CycloneDX VEX, OpenVEX and CSAF VEX answers.
+* ``_advisory`` / ``_snapshot``: a case as an
+  :class:`~clearinghouse.sharing._record.AdvisoryRecord`, and back from JSON.
+
+Exports read cases only through :func:`record_for_case`,
+:func:`published_records` and :func:`case_id_for_alias`.
 """
+
+from clearinghouse.coordination._clock import (
+    DEFAULT_DISCLOSURE_DAYS,
+    EXPLOITED_DISCLOSURE_DAYS,
+    REMINDER_DAYS,
+    VENDOR_RESPONSE_SLA_DAYS,
+    DeadlineItem,
+    DeadlineKind,
+    DeadlineState,
+    disclosure_deadline,
+)
+from clearinghouse.coordination._snapshot import record_from_json, record_to_json
+from clearinghouse.coordination._vex import VexFormat, VexStatement
+from clearinghouse.coordination._vex import parse as parse_vex
+from clearinghouse.coordination._workflow import (
+    CoordinationView,
+    DisclosureChange,
+    ProductRef,
+    StatusUpdate,
+    apply_vex,
+    assign_alias,
+    case_id_for_alias,
+    coordination_of,
+    deadlines,
+    notify_from_matching,
+    notify_vendor,
+    post_message,
+    publish,
+    published_records,
+    record_for_case,
+    revisions_of,
+    set_disclosure,
+    set_statuses,
+)
+
+__all__ = [
+    "DEFAULT_DISCLOSURE_DAYS",
+    "EXPLOITED_DISCLOSURE_DAYS",
+    "REMINDER_DAYS",
+    "VENDOR_RESPONSE_SLA_DAYS",
+    "CoordinationView",
+    "DeadlineItem",
+    "DeadlineKind",
+    "DeadlineState",
+    "DisclosureChange",
+    "ProductRef",
+    "StatusUpdate",
+    "VexFormat",
+    "VexStatement",
+    "apply_vex",
+    "assign_alias",
+    "case_id_for_alias",
+    "coordination_of",
+    "deadlines",
+    "disclosure_deadline",
+    "notify_from_matching",
+    "notify_vendor",
+    "parse_vex",
+    "post_message",
+    "publish",
+    "published_records",
+    "record_for_case",
+    "record_from_json",
+    "record_to_json",
+    "revisions_of",
+    "set_disclosure",
+    "set_statuses",
+]

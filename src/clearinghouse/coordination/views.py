@@ -1,4 +1,5 @@
-"""HTTP routes for scan campaigns and their conflicts."""
+"""HTTP routes for scan campaigns and their conflicts, and for coordinating
+cases with vendors (``/cases/{id}/coordination...``, ``/coordination/...``)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,9 @@ from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
 from clearinghouse.coordination import services
 from clearinghouse.coordination.models import CampaignConflict, ScanCampaign
+from clearinghouse.coordination.workflow_views import router as workflow_router
 
-router = APIRouter(prefix="/campaigns", tags=["scan deconfliction"])
+campaigns_router = APIRouter(prefix="/campaigns", tags=["scan deconfliction"])
 
 
 class CampaignIn(BaseModel):
@@ -83,7 +85,7 @@ class RegisteredOut(BaseModel):
     conflicts: list[ConflictOut]
 
 
-@router.post("", status_code=201, summary="Register a scan campaign; overlaps are reported at once")
+@campaigns_router.post("", status_code=201, summary="Register a scan campaign; overlaps are reported at once")
 def register(body: CampaignIn, context: SignedIn) -> RegisteredOut:
     draft = services.CampaignDraft(
         name=body.name,
@@ -103,7 +105,7 @@ def register(body: CampaignIn, context: SignedIn) -> RegisteredOut:
     return out
 
 
-@router.get("", summary="Campaigns the caller may see")
+@campaigns_router.get("", summary="Campaigns the caller may see")
 def list_campaigns(
     context: SignedIn, active: bool = Query(False, description="Only unfinished ones")
 ) -> list[CampaignOut]:
@@ -114,7 +116,7 @@ def list_campaigns(
         ]
 
 
-@router.get("/conflicts", summary="Overlaps involving the caller's campaigns (all, for staff)")
+@campaigns_router.get("/conflicts", summary="Overlaps involving the caller's campaigns (all, for staff)")
 def list_conflicts(
     context: SignedIn, campaign_id: str | None = Query(None, max_length=36)
 ) -> list[ConflictOut]:
@@ -123,7 +125,13 @@ def list_conflicts(
         return [ConflictOut.of(c, uow.session) for c in conflicts]
 
 
-@router.get("/{campaign_id}", summary="One campaign")
+@campaigns_router.get("/{campaign_id}", summary="One campaign")
 def get_campaign(campaign_id: str, context: SignedIn) -> CampaignOut:
     with context.reading() as uow:
         return CampaignOut.of(services.get_campaign(uow.session, context.subject, campaign_id))
+
+
+# The package's routes: scan campaigns and the coordination workflow.
+router = APIRouter()
+router.include_router(campaigns_router)
+router.include_router(workflow_router)

@@ -23,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
 from clearinghouse.coordination.services import get_campaign
 from clearinghouse.envelope import Envelope
-from clearinghouse.errors import InvalidInput, first_error
+from clearinghouse.errors import InvalidInput, first_error, nul_pointer
 from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.jobs import JobQueue
@@ -73,6 +73,9 @@ def content_hash(submission: FindingSubmission) -> str:
 
 
 def validate_item(index: int, raw: Any) -> FindingSubmission | ItemProblem:
+    nul = nul_pointer(raw)
+    if nul is not None:
+        return ItemProblem(index, nul, "text may not contain NUL characters")
     try:
         return FindingSubmission.model_validate(raw)
     except ValidationError as exc:

@@ -280,7 +280,9 @@ def get_attachment(finding_id: str, attachment_id: str, context: SignedIn) -> Re
 @router.post("/findings/{finding_id}:validate", summary="Validate a finding (analysts)")
 def validate_finding(finding_id: str, body: DecisionIn, context: SignedIn) -> FindingOut:
     with context.writing() as uow:
-        finding = triage.decide(uow, context.subject, finding_id, validate=True, note=body.note)
+        finding = triage.decide(
+            uow, context.subject, finding_id, validate=True, note=body.note, jobs=context.runtime.jobs
+        )
         uow.commit()
     return FindingOut.of(finding)
 
@@ -295,6 +297,7 @@ def reject_finding(finding_id: str, body: DecisionIn, context: SignedIn) -> Find
             validate=False,
             reason=body.reason.value if body.reason else None,
             note=body.note,
+            jobs=context.runtime.jobs,
         )
         uow.commit()
     return FindingOut.of(finding)

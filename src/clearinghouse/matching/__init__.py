@@ -11,6 +11,10 @@ Pure functions and in-memory structures (no database, no HTTP):
 * :func:`parse_sbom` (``_sbom``): CycloneDX and SPDX documents into
   :class:`Component` s, which the index takes as they are.
 
+Stored matches (``models.CaseMatch``, table ``matches``) are kept by the jobs
+``matching.case`` and ``matching.asset`` (``tasks``) and read through the policy
+with :func:`matches_for_case` and :func:`matches_for_asset`.
+
 See ``docs/matching.md``.
 """
 
@@ -39,6 +43,8 @@ from clearinghouse.matching._ranges import (
     scheme_for_vers,
 )
 from clearinghouse.matching._sbom import Component, InvalidSbom, ParsedSbom, parse_sbom
+from clearinghouse.matching.models import CaseMatch
+from clearinghouse.matching.services import matches_for_asset, matches_for_case
 
 __all__ = [
     "CONFIDENCE",
@@ -47,6 +53,7 @@ __all__ = [
     "PURL_EXACT",
     "AffectedPackage",
     "AffectedRange",
+    "CaseMatch",
     "Component",
     "ComponentLike",
     "ComponentRef",
@@ -62,6 +69,8 @@ __all__ = [
     "Vulnerability",
     "clear_caches",
     "from_purl",
+    "matches_for_asset",
+    "matches_for_case",
     "normalize",
     "package_name",
     "parse_cpe",

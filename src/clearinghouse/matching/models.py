@@ -1,12 +1,12 @@
-"""Registered assets (inventories) and their components."""
+"""Registered assets (inventories), their components, and the stored matches of cases against them."""
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from clearinghouse.access.models import MarkedMixin
 from clearinghouse.storage._base import Base, new_id, utcnow
@@ -55,3 +55,38 @@ class AssetComponent(Base):
     cpe: Mapped[str | None] = mapped_column(String(500))
     bom_ref: Mapped[str | None] = mapped_column(String(500))
     pointer: Mapped[str] = mapped_column(String(500))
+
+
+class CaseMatch(MarkedMixin, Base):
+    """A validated case that affects one component of one asset, and why.
+
+    Marked as the asset is (TLP:AMBER+STRICT for the asset's owner): the owner and
+    staff read it. ``key`` is the natural key (case, asset, component), so the
+    matching jobs can run again and leave the same rows; ``created_at`` is kept
+    across re-runs (BOD 26-04 clocks start from it unless a notice says otherwise).
+    """
+
+    __tablename__ = "matches"
+    __audit_type__ = "match"
+    __table_args__ = (Index("ix_matches_case_asset", "case_id", "asset_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("cases.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    component_purl: Mapped[str | None] = mapped_column(String(1000))
+    component_name: Mapped[str] = mapped_column(String(500))
+    component_version: Mapped[str | None] = mapped_column(String(200))
+    component_pointer: Mapped[str] = mapped_column(String(500))
+    package: Mapped[str] = mapped_column(String(600))  # the case's package ("PyPI/django")
+    package_pointer: Mapped[str] = mapped_column(String(100))  # which finding's package ("/package/0")
+    matched_range: Mapped[str] = mapped_column(String(2000))
+    rule: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(Float)
+    affected: Mapped[bool | None] = mapped_column(Boolean)
+    explanation: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    # The asset owner's organization (the marking's owner), usable in queries too.
+    asset_owner_org_id: Mapped[str] = synonym("owner_org_id")

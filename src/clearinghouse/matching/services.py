@@ -1,4 +1,4 @@
-"""Inventory use cases: registering an asset from its SBOM, reading assets."""
+"""Inventory use cases: registering an asset from its SBOM, reading assets; reading stored matches."""
 
 from __future__ import annotations
 
@@ -8,12 +8,15 @@ from dataclasses import dataclass
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import TLP, Action, Marking, Resource, Subject, authorize, visible
+from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
 from clearinghouse.access.services import find_organization, get_readable
 from clearinghouse.errors import InvalidInput
+from clearinghouse.jobs import JobQueue
 from clearinghouse.matching._sbom import parse_sbom
-from clearinghouse.matching.models import Asset, AssetComponent, Criticality
+from clearinghouse.matching._stored import ASSET_JOB, queue_job
+from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
 from clearinghouse.storage import UnitOfWork, new_id
+from clearinghouse.triage.models import Case
 
 _CHUNK = 5000
 
@@ -32,10 +35,13 @@ class AssetDraft:
     criticality: str = Criticality.MEDIUM.value
 
 
-def register_asset(uow: UnitOfWork, subject: Subject, draft: AssetDraft) -> tuple[Asset, bool]:
+def register_asset(
+    uow: UnitOfWork, subject: Subject, draft: AssetDraft, jobs: JobQueue | None = None
+) -> tuple[Asset, bool]:
     """Register an asset from its SBOM (validated; an invalid one is refused with the
     validator's reason). The same SBOM for the same asset name again is a no-op;
-    a new SBOM under the same name replaces the components."""
+    a new SBOM under the same name replaces the components. A new or changed asset
+    queues ``matching.asset`` in the same unit of work (through ``jobs`` when given)."""
     owner_ref = draft.org or subject.org_id
     owner = find_organization(uow.session, owner_ref) if owner_ref else None
     if owner is None:
@@ -92,6 +98,7 @@ def register_asset(uow: UnitOfWork, subject: Subject, draft: AssetDraft) -> tupl
     ]
     for start in range(0, len(rows), _CHUNK):
         uow.session.execute(insert(AssetComponent), rows[start : start + _CHUNK])
+    queue_job(uow, jobs, ASSET_JOB, {"asset_id": asset.id})
     return asset, True
 
 
@@ -110,3 +117,44 @@ def asset_components(
     asset = get_asset(session, subject, asset_id)
     query = select(AssetComponent).where(AssetComponent.asset_id == asset.id).order_by(AssetComponent.pointer)
     return list(session.scalars(query.limit(limit)))
+
+
+# -- stored matches ----------------------------------------------------------
+
+
+def match_resource(match: CaseMatch) -> Resource:
+    """A match is marked as its asset is: the asset's owner and staff read it."""
+    return Resource.marked("match", match.id, match.marking)
+
+
+def _case_resource(case: Case) -> Resource:
+    return Resource.marked("case", case.id, case.marking)
+
+
+def matches_for_case(session: Session, subject: Subject, case_id: str) -> list[CaseMatch]:
+    """The stored matches of a case that ``subject`` may read. Staff see every one; an asset
+    owner sees those on its own assets (even of a case it cannot read otherwise); anyone
+    else gets :class:`NotFound`, as for a missing case."""
+    case = session.get(Case, case_id)
+    if case is None:
+        raise NotFound("case", case_id)
+    rows = session.scalars(
+        select(CaseMatch)
+        .where(CaseMatch.case_id == case_id)
+        .order_by(CaseMatch.asset_id, CaseMatch.component_pointer, CaseMatch.id)
+    )
+    out = list(visible(subject, rows, match_resource))
+    if not out and not can(subject, Action.READ, _case_resource(case)):
+        raise NotFound("case", case_id)
+    return out
+
+
+def matches_for_asset(session: Session, subject: Subject, asset_id: str) -> list[CaseMatch]:
+    """The stored matches on one asset (the asset must be readable: its owner's or staff's)."""
+    asset = get_asset(session, subject, asset_id)
+    rows = session.scalars(
+        select(CaseMatch)
+        .where(CaseMatch.asset_id == asset.id)
+        .order_by(CaseMatch.case_id, CaseMatch.component_pointer, CaseMatch.id)
+    )
+    return list(visible(subject, rows, match_resource))

@@ -1,4 +1,4 @@
-"""HTTP routes for inventories: assets registered with their SBOMs."""
+"""HTTP routes for inventories (assets registered with their SBOMs) and stored matches."""
 
 from __future__ import annotations
 
@@ -11,9 +11,10 @@ from pydantic import BaseModel
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
 from clearinghouse.matching import services
-from clearinghouse.matching.models import Asset, AssetComponent, Criticality
+from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
 
 router = APIRouter(prefix="/inventories", tags=["inventories"])
+cases_router = APIRouter(tags=["matching"])
 
 
 class ComponentOut(BaseModel):
@@ -92,7 +93,7 @@ async def register(
 
     def run() -> tuple[Asset, bool]:
         with context.writing() as uow:
-            asset, created = services.register_asset(uow, context.subject, draft)
+            asset, created = services.register_asset(uow, context.subject, draft, context.runtime.jobs)
             uow.commit()
         return asset, created
 
@@ -116,3 +117,55 @@ def get_asset(asset_id: str, context: SignedIn, limit: int = Query(1000, ge=1, l
             for c in services.asset_components(uow.session, context.subject, asset_id, limit)
         ]
         return out
+
+
+class MatchOut(BaseModel):
+    id: str
+    case_id: str
+    asset_id: str
+    asset_owner_org_id: str
+    component_purl: str | None
+    component_name: str
+    component_version: str | None
+    component_pointer: str
+    package: str
+    matched_range: str
+    rule: str
+    confidence: float
+    affected: bool | None
+    explanation: str
+    marking: MarkingOut
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, m: CaseMatch) -> MatchOut:
+        return cls(
+            id=m.id,
+            case_id=m.case_id,
+            asset_id=m.asset_id,
+            asset_owner_org_id=m.asset_owner_org_id,
+            component_purl=m.component_purl,
+            component_name=m.component_name,
+            component_version=m.component_version,
+            component_pointer=m.component_pointer,
+            package=m.package,
+            matched_range=m.matched_range,
+            rule=m.rule,
+            confidence=m.confidence,
+            affected=m.affected,
+            explanation=m.explanation,
+            marking=MarkingOut.of(m),
+            created_at=m.created_at,
+        )
+
+
+@router.get("/{asset_id}/matches", summary="Validated cases that affect this asset, with why")
+def asset_matches(asset_id: str, context: SignedIn) -> list[MatchOut]:
+    with context.reading() as uow:
+        return [MatchOut.of(m) for m in services.matches_for_asset(uow.session, context.subject, asset_id)]
+
+
+@cases_router.get("/cases/{case_id}/matches", summary="Registered components this case affects, with why")
+def case_matches(case_id: str, context: SignedIn) -> list[MatchOut]:
+    with context.reading() as uow:
+        return [MatchOut.of(m) for m in services.matches_for_case(uow.session, context.subject, case_id)]

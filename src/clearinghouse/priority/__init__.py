@@ -1,11 +1,17 @@
 """Prioritization: the scores and decisions that rank work (CVSS scores, SSVC decisions,
-CISA BOD 26-04 remediation clocks); KEV/EPSS enrichment and the work queue will join them.
+CISA BOD 26-04 remediation clocks), KEV/EPSS enrichment, each case's stored scores and
+SSVC inputs, and the priority queue.
 
 Pure domain code, with no database and no HTTP. ``parse_vector`` validates,
 normalizes and scores CVSS v2, v3.0, v3.1 and v4.0 vectors. The SSVC decisions
 (``decide`` and the named helpers) are lookups in CERT/CC's decision tables,
 shipped as package data under ``clearinghouse/data/ssvc/``. ``bod_26_04_deadline``
 turns the BOD 26-04 table's outcome into a due date.
+
+Over the database (``_casework``): :func:`case_scores` (a case's CVSS scores with their
+source: finder, vendor, coordinator, imported), :func:`case_facts` (KEV, EPSS, scores,
+SSVC decisions with their inputs, affected participants and critical assets) and
+:func:`priority_queue` (validated cases in priority order, each with its reasons).
 """
 
 from clearinghouse.priority._bod2604 import (
@@ -15,6 +21,16 @@ from clearinghouse.priority._bod2604 import (
     bod_26_04_deadline,
     deadline_for,
     is_overdue,
+)
+from clearinghouse.priority._casework import (
+    CaseFacts,
+    QueueItem,
+    SsvcDecision,
+    case_facts,
+    case_scores,
+    facts_for_cases,
+    priority_queue,
+    reasons,
 )
 from clearinghouse.priority._cvss import (
     CvssVersion,
@@ -58,10 +74,13 @@ from clearinghouse.priority._ssvc import (
     deployer_patch_priority,
     supplier_patch_priority,
 )
+from clearinghouse.priority.models import CaseScore
 
 __all__ = [
     "BOD_26_04_CLOCKS",
     "Bod2604Timeline",
+    "CaseFacts",
+    "CaseScore",
     "CisaLevel",
     "CoordinatorTriage",
     "CvssVersion",
@@ -79,11 +98,13 @@ __all__ = [
     "PublicSafetyImpact",
     "PublicValueAdded",
     "PublishDecision",
+    "QueueItem",
     "RemediationClock",
     "ReportCredibility",
     "Score",
     "ScoreSource",
     "Severity",
+    "SsvcDecision",
     "SupplierCardinality",
     "SupplierEngagement",
     "SupplierInvolvement",
@@ -94,6 +115,8 @@ __all__ = [
     "YesNo",
     "bod_26_04",
     "bod_26_04_deadline",
+    "case_facts",
+    "case_scores",
     "cisa_coordinator",
     "coordinator_publish",
     "coordinator_triage",
@@ -101,7 +124,10 @@ __all__ = [
     "decide",
     "decision_table",
     "deployer_patch_priority",
+    "facts_for_cases",
     "is_overdue",
     "parse_vector",
+    "priority_queue",
+    "reasons",
     "supplier_patch_priority",
 ]

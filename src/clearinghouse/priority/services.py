@@ -1,4 +1,5 @@
-"""Prioritization use cases: refreshing KEV and EPSS, and enriching cases."""
+"""Prioritization use cases: refreshing KEV and EPSS, enriching cases; each case's stored
+scores, SSVC inputs and facts, and the priority queue (``_casework``)."""
 
 from __future__ import annotations
 
@@ -11,10 +12,39 @@ from sqlalchemy.orm import Session
 from clearinghouse.access import Action, Subject, authorize
 from clearinghouse.intake.advisories import import_paths
 from clearinghouse.intake.advisories.models import KevEntry
+from clearinghouse.priority._casework import (
+    CaseFacts,
+    QueueItem,
+    SsvcDecision,
+    case_facts,
+    case_scores,
+    priority_queue,
+    record_score,
+    set_ssvc_inputs,
+    ssvc_overrides,
+    store_derived_scores,
+)
 from clearinghouse.priority._enrichment import Enrichment, bundled_epss, bundled_kev, enrich, load_epss
 from clearinghouse.priority.models import EpssScore
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
+
+__all__ = [
+    "CaseFacts",
+    "QueueItem",
+    "RefreshReport",
+    "SsvcDecision",
+    "case_facts",
+    "case_scores",
+    "enrichment_for",
+    "load_bundled_if_empty",
+    "priority_queue",
+    "record_score",
+    "refresh",
+    "set_ssvc_inputs",
+    "ssvc_overrides",
+    "store_derived_scores",
+]
 
 
 @dataclass(frozen=True)

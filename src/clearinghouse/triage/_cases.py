@@ -207,6 +207,29 @@ def deduplicate_pending(uow: UnitOfWork, limit: int = BATCH) -> int:
     return len(pending)
 
 
+def place_now(uow: UnitOfWork, finding: Finding) -> None:
+    """Give a finding an analyst decides on before deduplication reached it its
+    case now, through the same index: a validated finding must belong to a case
+    for matching, scores and coordination to act on it. A would-be duplicate
+    joins the earlier case but keeps the analyst's decision."""
+    global _cache
+    session = uow.session
+    _lock(session)
+    with _cache_lock:
+        try:
+            index = _index_for(session)
+            decision = index.add(finding.id, features_of([finding])[0])
+            state, reason, why = finding.state, finding.rejection_reason, finding.state_reason
+            _apply(uow, finding, decision)
+            finding.state, finding.rejection_reason, finding.state_reason = state, reason, why
+            uow.flush()
+            assert _cache is not None
+            _cache.signature = _signature(session)
+        except BaseException:
+            _cache = None
+            raise
+
+
 def forget_index() -> None:
     """Drop this process's index (tests; after restoring a database)."""
     global _cache

@@ -3,19 +3,39 @@ decisions that move a finding to validated or rejected."""
 
 from __future__ import annotations
 
+import functools
+import json
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, can, visible
+from clearinghouse.access import (
+    TLP,
+    Action,
+    Classification,
+    Marking,
+    NotFound,
+    Resource,
+    Subject,
+    authorize,
+    can,
+    visible,
+)
 from clearinghouse.access.services import get_readable
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
+from clearinghouse.jobs import JobQueue
+from clearinghouse.matching._stored import CASE_JOB, queue_job
+from clearinghouse.priority.tasks import SCORES_JOB
 from clearinghouse.storage import UnitOfWork
-from clearinghouse.triage._cases import new_case
+from clearinghouse.triage._cases import new_case, place_now
 from clearinghouse.triage._reputation import Standing, record_decision, standing
 from clearinghouse.triage.models import Case, FindingRelation, PipelineReputation, RelationStatus
+
+# The most rows ``list_findings`` reads at once when the policy or a filter leaves rows out.
+_MAX_BATCH = 500
 
 # Which states a decision may leave from.
 DECIDABLE = {FindingState.CHECKED, FindingState.TRIAGED}
@@ -39,11 +59,44 @@ class FindingFilter:
     generator_key: str | None = None
 
 
+@functools.lru_cache(maxsize=4096)
+def _json_list(text: str | None) -> frozenset[str]:
+    """A JSON list column read as text (markings and CWE lists repeat: parsed once each)."""
+    value = json.loads(text) if text else []
+    return frozenset(str(v) for v in value) if isinstance(value, list) else frozenset()
+
+
+def _row_resource(row: Any) -> Resource:
+    """A finding's resource from its marking columns (no ORM object)."""
+    marking = Marking(
+        owner_org_id=row.owner_org_id,
+        tlp=TLP(row.tlp),
+        classification=Classification(row.classification),
+        compartments=_json_list(row.compartments),
+        sharing_group_ids=_json_list(row.sharing_group_ids),
+    )
+    return Resource.marked("finding", row.id, marking)
+
+
 def list_findings(
     session: Session, subject: Subject, filters: FindingFilter, *, limit: int = 50, after: str | None = None
 ) -> list[Finding]:
-    """Readable findings, newest first, a page at a time after the id ``after``."""
-    query = select(Finding).order_by(Finding.received_at.desc(), Finding.id.desc())
+    """Readable findings, newest first, a page at a time after the id ``after``.
+
+    The policy and the CWE filter are applied to light rows (id, time, marking, CWEs) read in
+    batches sized to the page: the page's size first, then doubling up to ``_MAX_BATCH`` while
+    rows are left out, each batch after the last row of the one before. Only the page's
+    findings are then loaded whole."""
+    query = select(
+        Finding.id,
+        Finding.received_at,
+        Finding.owner_org_id,
+        Finding.tlp,
+        Finding.classification,
+        cast(Finding.compartments, Text).label("compartments"),
+        cast(Finding.sharing_group_ids, Text).label("sharing_group_ids"),
+        cast(Finding.cwe, Text).label("cwe"),
+    ).order_by(Finding.received_at.desc(), Finding.id.desc())
     for column, value in (
         (Finding.state, filters.state),
         (Finding.queue, filters.queue),
@@ -53,22 +106,36 @@ def list_findings(
     ):
         if value is not None:
             query = query.where(column == value)
+    cursor: tuple[Any, str] | None = None
     if after is not None:
         anchor = session.get(Finding, after)
         if anchor is not None:
-            query = query.where(
-                (Finding.received_at < anchor.received_at)
-                | ((Finding.received_at == anchor.received_at) & (Finding.id < anchor.id))
+            cursor = (anchor.received_at, anchor.id)
+    cwe = filters.cwe.upper() if filters.cwe is not None else None
+    ids: list[str] = []
+    size = max(limit, 1)
+    while len(ids) < limit:
+        batch = query
+        if cursor is not None:
+            batch = batch.where(
+                (Finding.received_at < cursor[0])
+                | ((Finding.received_at == cursor[0]) & (Finding.id < cursor[1]))
             )
-    page: list[Finding] = []
-    rows = session.scalars(query.execution_options(yield_per=500))
-    for finding in visible(subject, rows, finding_resource):
-        if filters.cwe is not None and filters.cwe.upper() not in finding.cwe:
-            continue
-        page.append(finding)
-        if len(page) >= limit:
+        rows = list(session.execute(batch.limit(size)))
+        for row in visible(subject, rows, _row_resource):
+            if cwe is not None and cwe not in _json_list(row.cwe):
+                continue
+            ids.append(row.id)
+            if len(ids) >= limit:
+                break
+        if len(rows) < size:
             break
-    return page
+        cursor = (rows[-1].received_at, rows[-1].id)
+        size = max(size, min(size * 2, _MAX_BATCH))
+    if not ids:
+        return []
+    found = {f.id: f for f in session.scalars(select(Finding).where(Finding.id.in_(ids)))}
+    return [found[i] for i in ids if i in found]
 
 
 def decide(
@@ -79,9 +146,12 @@ def decide(
     validate: bool,
     reason: str | None = None,
     note: str = "",
+    jobs: JobQueue | None = None,
 ) -> Finding:
     """Validate or reject a finding. Deciding the same way again is a no-op;
-    reversing a decision is refused (it is news, and needs a new finding)."""
+    reversing a decision is refused (it is news, and needs a new finding).
+    Validating queues ``matching.case`` and ``priority.case_scores`` in the same
+    unit of work (through ``jobs`` when given)."""
     finding = get_finding(uow.session, subject, finding_id)
     authorize(subject, Action.TRIAGE, finding_resource(finding))
     target = FindingState.VALIDATED if validate else FindingState.REJECTED
@@ -97,12 +167,19 @@ def decide(
         return finding
     if finding.state not in DECIDABLE:
         raise Conflict(f"the finding is already {finding.state}", "/state")
+    if finding.case_id is None:
+        place_now(uow, finding)
     finding.state = target
     record_decision(uow.session, finding.generator_key, validated=validate)
     finding.rejection_reason = None if validate else reason
     finding.state_reason = note or None
     uow.audit_as(finding, f"finding.{target.value}", reason=reason, note=note)
     uow.flush()
+    if validate:
+        # Matching (the validated case against every inventory) and its stored scores, in the background.
+        payload = {"case_id": finding.case_id, "finding_id": finding.id}
+        queue_job(uow, jobs, CASE_JOB, payload)
+        queue_job(uow, jobs, SCORES_JOB, payload)
     return finding
 
 
@@ -177,8 +254,22 @@ def _relation_for(session: Session, finding: Finding) -> FindingRelation | None:
     )
 
 
-def confirm_relation(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
-    """Accept a proposed match: the finding joins the case it was matched to."""
+def _rematch(uow: UnitOfWork, jobs: JobQueue | None, finding: Finding, *case_ids: str) -> None:
+    """Queue matching again for cases whose members changed (in the same unit of work), and the
+    stored scores of the case a validated finding now belongs to. ``matching.case`` of a case
+    that is gone or no longer validated removes its matches."""
+    for case_id in dict.fromkeys(case_ids):
+        queue_job(uow, jobs, CASE_JOB, {"case_id": case_id})
+    if finding.state == FindingState.VALIDATED and finding.case_id is not None:
+        queue_job(uow, jobs, SCORES_JOB, {"case_id": finding.case_id, "finding_id": finding.id})
+
+
+def confirm_relation(
+    uow: UnitOfWork, subject: Subject, finding_id: str, *, jobs: JobQueue | None = None
+) -> Finding:
+    """Accept a proposed match: the finding joins the case it was matched to. Matching runs
+    again for that case and for the case the finding leaves (``matching.case``, through
+    ``jobs`` when given), in the same unit of work."""
     finding = get_finding(uow.session, subject, finding_id)
     authorize(subject, Action.TRIAGE, finding_resource(finding))
     relation = _relation_for(uow.session, finding)
@@ -200,11 +291,16 @@ def confirm_relation(uow: UnitOfWork, subject: Subject, finding_id: str) -> Find
     relation.status = RelationStatus.CONFIRMED
     relation.decided_by = subject.user_id
     uow.flush()
+    _rematch(uow, jobs, finding, *([old_case.id] if old_case is not None else []), target.id)
     return finding
 
 
-def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
-    """Take a finding out of the case it was merged into: it leads a case of its own."""
+def split_finding(
+    uow: UnitOfWork, subject: Subject, finding_id: str, *, jobs: JobQueue | None = None
+) -> Finding:
+    """Take a finding out of the case it was merged into: it leads a case of its own. Matching
+    runs again for both cases (``matching.case``, through ``jobs`` when given), in the same
+    unit of work."""
     finding = get_finding(uow.session, subject, finding_id)
     authorize(subject, Action.TRIAGE, finding_resource(finding))
     if finding.case_id is None or finding.case_id == finding.id:
@@ -223,4 +319,5 @@ def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding
         finding.state, finding.rejection_reason, finding.state_reason = FindingState.TRIAGED, None, None
     uow.audit_as(finding, "finding.split", case=case.id if case else None)
     uow.flush()
+    _rematch(uow, jobs, finding, *([case.id] if case is not None else []), finding.id)
     return finding

@@ -1,0 +1,264 @@
+"""CLI: ``clearinghouse models register|list|grant|accept|withdraw|inquire|releasability|clocks``
+and ``clearinghouse determine``. Each command acts as a named user (``--user``):
+models belong to a developer, determinations to the determination authority,
+not to the local operator."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearinghouse.access import AccessDenied, Subject
+from clearinghouse.access import services as access
+from clearinghouse.errors import ClearinghouseError
+from clearinghouse.frontier import services
+from clearinghouse.frontier.models import Designation
+from clearinghouse.runtime import Runtime
+from clearinghouse.storage import Actor, UnitOfWork
+
+models_app = typer.Typer(
+    help="Frontier model review: models under development, access grants, inquiries.", no_args_is_help=True
+)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+UserOption = Annotated[str, typer.Option("--user", help="Act as this user (username or id).")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+def _when(value: str, option: str) -> dt.datetime:
+    """An ISO 8601 date or time; a date means midnight UTC, a time without zone UTC."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise _fail(f"{option}: {value!r} is not an ISO 8601 date or time") from None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
+
+
+@contextmanager
+def _session(user: str, *, write: bool) -> Iterator[tuple[Runtime, UnitOfWork, Subject]]:
+    try:
+        runtime = Runtime.from_env()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        with runtime.uow(Actor.system("cli"), write=False) as look:
+            found = access.find_user(look.session, user)
+            if found is None or not found.active:
+                raise _fail(f"no active user {user!r}")
+            subject = access.subject_for(look.session, found)
+        with runtime.uow(Actor.user(found.id), write=write) as uow:
+            yield runtime, uow, subject
+    except ClearinghouseError as exc:
+        where = f" ({exc.pointer})" if exc.pointer else ""
+        raise _fail(f"{exc.detail}{where}") from exc
+    except AccessDenied as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        runtime.close()
+
+
+@models_app.command("register")
+def models_register(
+    user: UserOption,
+    name: Annotated[str, typer.Option(help="Model name.")],
+    version: Annotated[str, typer.Option(help="Model version.")],
+    partner_release: Annotated[
+        str, typer.Option(help="Planned release to trusted partners (ISO 8601 date or time).")
+    ],
+    public_release: Annotated[str | None, typer.Option(help="Planned public release (ISO 8601).")] = None,
+    description: Annotated[str, typer.Option(help="What the model is.")] = "",
+) -> None:
+    """Register a model under development (a model developer of an AI developer organization)."""
+    draft = services.ModelDraft(
+        name=name,
+        version=version,
+        description=description,
+        planned_partner_release_at=_when(partner_release, "--partner-release"),
+        planned_public_release_at=_when(public_release, "--public-release") if public_release else None,
+    )
+    with _session(user, write=True) as (_rt, uow, subject):
+        model, created = services.register_model(uow, subject, draft)
+        uow.commit()
+    state = "registered" if created else "unchanged"
+    earliest = model.planned_partner_release_at - services.ACCESS_LEAD
+    console.print(f"{state} model {model.name} {model.version} id={model.id}")
+    console.print(
+        f"an access window may start from {earliest.isoformat()} (30 days before the partner release)"
+    )
+
+
+@models_app.command("list")
+def models_list(user: UserOption) -> None:
+    """Models this user may see."""
+    with _session(user, write=False) as (_rt, uow, subject):
+        table = Table("id", "name", "version", "partner release", "public release", "marking")
+        for m in services.list_models(uow.session, subject):
+            public = m.planned_public_release_at.date().isoformat() if m.planned_public_release_at else "-"
+            table.add_row(
+                m.id,
+                m.name,
+                m.version,
+                m.planned_partner_release_at.date().isoformat(),
+                public,
+                m.marking.summary(),
+            )
+    console.print(table)
+
+
+@models_app.command("grant")
+def models_grant(
+    model_id: Annotated[str, typer.Argument(help="The model's id.")],
+    user: UserOption,
+    starts: Annotated[str, typer.Option(help="Window start (ISO 8601); at most 30 days before the release.")],
+    ends: Annotated[str, typer.Option(help="Window end (ISO 8601); at the latest the partner release.")],
+    terms: Annotated[
+        Path,
+        typer.Option(
+            help="JSON file with the terms: confidentiality, cybersecurity, insider_risk, "
+            "intellectual_property, use, nondisclosure."
+        ),
+    ],
+    endpoint: Annotated[str, typer.Option(help="OpenAI-compatible base URL, e.g. https://host/v1.")],
+    endpoint_model: Annotated[str, typer.Option(help="The model name the endpoint serves.")],
+    api_key: Annotated[
+        str,
+        typer.Option(
+            envvar="CLEARINGHOUSE_MODEL_API_KEY",
+            prompt=True,
+            hide_input=True,
+            help="The endpoint's API key (stored encrypted; from $CLEARINGHOUSE_MODEL_API_KEY or asked).",
+        ),
+    ],
+    need_to_know: Annotated[
+        list[str] | None, typer.Option(help="A government user who needs to know (repeatable).")
+    ] = None,
+) -> None:
+    """Give the government access to a model for a window before its partner release."""
+    try:
+        agreed = json.loads(terms.read_text())
+    except (OSError, ValueError) as exc:
+        raise _fail(f"--terms: cannot read {terms}: {exc}") from None
+    if not isinstance(agreed, dict):
+        raise _fail("--terms: the file holds one JSON object")
+    draft = services.GrantDraft(
+        model_id=model_id,
+        starts_at=_when(starts, "--starts"),
+        ends_at=_when(ends, "--ends"),
+        terms={str(k): str(v) for k, v in agreed.items()},
+        endpoint=services.EndpointDraft(endpoint, api_key, endpoint_model),
+        need_to_know=need_to_know or [],
+    )
+    with _session(user, write=True) as (runtime, uow, subject):
+        made, created = services.grant_access(uow, subject, runtime.envelope, draft)
+        uow.commit()
+    state = "granted" if created else "unchanged"
+    console.print(
+        f"{state} access id={made.id} from {made.starts_at.isoformat()} to {made.ends_at.isoformat()}"
+    )
+    console.print(f"terms sha256={made.terms_sha256} (the government accepts exactly these)")
+
+
+@models_app.command("accept")
+def models_accept(
+    grant_id: Annotated[str, typer.Argument(help="The access grant's id.")],
+    user: UserOption,
+    terms_sha256: Annotated[str, typer.Option(help="SHA-256 of the terms accepted, as the grant shows it.")],
+    need_to_know: Annotated[
+        list[str] | None, typer.Option(help="Replace the need-to-know list (repeatable).")
+    ] = None,
+) -> None:
+    """Accept a grant's terms for the government."""
+    with _session(user, write=True) as (_rt, uow, subject):
+        made = services.accept_grant(uow, subject, grant_id, terms_sha256, need_to_know)
+        uow.commit()
+    console.print(f"accepted grant {made.id}; need to know: {', '.join(made.need_to_know)}")
+
+
+@models_app.command("withdraw")
+def models_withdraw(
+    grant_id: Annotated[str, typer.Argument(help="The access grant's id.")],
+    user: UserOption,
+    reason: Annotated[str, typer.Option(help="Why (kept in the record).")] = "",
+) -> None:
+    """Withdraw a grant (the developer, at any time)."""
+    with _session(user, write=True) as (_rt, uow, subject):
+        made = services.withdraw_grant(uow, subject, grant_id, reason)
+        uow.commit()
+    assert made.withdrawn_at is not None
+    console.print(f"withdrew grant {made.id} at {made.withdrawn_at.isoformat()}")
+
+
+@models_app.command("inquire")
+def models_inquire(
+    model_id: Annotated[str, typer.Argument(help="The model's id.")],
+    user: UserOption,
+    question: Annotated[str, typer.Option(help="The question, in the developer's words.")] = "",
+) -> None:
+    """Ask whether a model meets the designation."""
+    with _session(user, write=True) as (_rt, uow, subject):
+        inquiry, _created = services.open_inquiry(uow, subject, model_id, question)
+        uow.commit()
+    console.print(f"inquiry {inquiry.id} is {inquiry.status}; the answer is due {inquiry.due_at.isoformat()}")
+
+
+@models_app.command("releasability")
+def models_releasability(
+    determination_id: Annotated[str, typer.Argument(help="The determination's id.")],
+    user: UserOption,
+    released: Annotated[
+        bool, typer.Option("--released/--withheld", help="Release it to the developer, or withhold it.")
+    ],
+    reason: Annotated[str, typer.Option(help="Why.")] = "",
+) -> None:
+    """Decide whether the developer may see a determination (determination authority)."""
+    with _session(user, write=True) as (_rt, uow, subject):
+        det = services.decide_releasability(uow, subject, determination_id, released, reason)
+        uow.commit()
+    console.print(f"determination {det.id} is {det.releasability}")
+
+
+@models_app.command("clocks")
+def models_clocks(
+    user: UserOption,
+    within_days: Annotated[int | None, typer.Option(help="Only what is due within this many days.")] = None,
+) -> None:
+    """Running access windows and open inquiries, soonest due first."""
+    with _session(user, write=False) as (_rt, uow, subject):
+        items = services.clocks(uow.session, subject, within_days=within_days)
+    table = Table("kind", "model", "id", "status", "due", "days left")
+    for c in items:
+        left = f"[red]{c.days_left}[/]" if c.overdue else str(c.days_left)
+        table.add_row(
+            c.kind, f"{c.model_name} {c.model_version}", c.object_id, c.status, c.due_at.isoformat(), left
+        )
+    console.print(table)
+
+
+def determine(
+    model_id: Annotated[str, typer.Argument(help="The model's id.")],
+    user: UserOption,
+    outcome: Annotated[Designation, typer.Option(help="covered or not_covered.")],
+    rationale: Annotated[str, typer.Option(help="Why.")],
+    recommendation: Annotated[str | None, typer.Option(help="The recommendation it rests on.")] = None,
+) -> None:
+    """Record whether a model is a covered frontier model (determination authority).
+    Releasing it to the developer is a separate decision: ``models releasability``."""
+    draft = services.DeterminationDraft(
+        model_id=model_id, outcome=outcome, rationale=rationale, recommendation_id=recommendation
+    )
+    with _session(user, write=True) as (_rt, uow, subject):
+        det = services.determine(uow, subject, draft)
+        uow.commit()
+    console.print(f"determination {det.id}: {det.outcome} (not released to the developer until decided)")

@@ -1,0 +1,219 @@
+"""CLI: ``clearinghouse suites list|show|register`` and ``clearinghouse campaign
+run|status|results``. Each command acts as a named user (``--user``): suites
+and campaigns are for cleared evaluators, not for the local operator."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from clearinghouse.access import AccessDenied, Subject
+from clearinghouse.access import services as access
+from clearinghouse.errors import ClearinghouseError
+from clearinghouse.frontier.evaluation import services
+from clearinghouse.frontier.evaluation.models import CampaignStatus
+from clearinghouse.runtime import Runtime
+from clearinghouse.storage import Actor, UnitOfWork
+
+suites_app = typer.Typer(help="Benchmark suites on Inspect (frontier evaluation).", no_args_is_help=True)
+campaign_app = typer.Typer(
+    help="Run benchmark suites against a granted model endpoint.", no_args_is_help=True
+)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+UserOption = Annotated[str, typer.Option("--user", help="Act as this user (username or id).")]
+FINISHED = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _session(user: str, *, write: bool) -> Iterator[tuple[Runtime, UnitOfWork, Subject]]:
+    try:
+        runtime = Runtime.from_env()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        with runtime.uow(Actor.system("cli"), write=False) as look:
+            found = access.find_user(look.session, user)
+            if found is None or not found.active:
+                raise _fail(f"no active user {user!r}")
+            subject = access.subject_for(look.session, found)
+        with runtime.uow(Actor.user(found.id), write=write) as uow:
+            yield runtime, uow, subject
+    except ClearinghouseError as exc:
+        where = f" ({exc.pointer})" if exc.pointer else ""
+        raise _fail(f"{exc.detail}{where}") from exc
+    except AccessDenied as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        runtime.close()
+
+
+@suites_app.command("list")
+def suites_list(user: UserOption) -> None:
+    """List the suites this user is cleared to see."""
+    with _session(user, write=False) as (_runtime, uow, subject):
+        table = Table("id", "name", "version", "marking", "tasks", "sha256")
+        for suite in services.list_suites(uow.session, subject):
+            tasks = services.suite_tasks(uow.session, subject, suite)
+            table.add_row(
+                suite.id,
+                suite.name,
+                suite.version,
+                suite.marking.summary(),
+                str(len(tasks)),
+                suite.content_sha256[:16],
+            )
+    console.print(table)
+
+
+@suites_app.command("show")
+def suites_show(suite_id: Annotated[str, typer.Argument(help="The suite's id.")], user: UserOption) -> None:
+    """Show a suite's tasks with their tiers, epochs, pass@k and limits."""
+    with _session(user, write=False) as (_runtime, uow, subject):
+        suite = services.get_suite(uow.session, subject, suite_id)
+        console.print(f"{suite.name} {suite.version} [{suite.marking.summary()}] {suite.description}")
+        table = Table("task", "group", "tier", "epochs", "pass@k", "metrics", "limits", "marking")
+        for t in services.suite_tasks(uow.session, subject, suite):
+            table.add_row(
+                t.name,
+                t.metric_group,
+                str(t.tier or ""),
+                str(t.epochs),
+                ",".join(map(str, t.pass_at)),
+                ",".join(t.metrics),
+                " ".join(f"{k}={v}" for k, v in t.limits.items() if v),
+                t.marking.summary(),
+            )
+    console.print(table)
+
+
+@suites_app.command("register")
+def suites_register(
+    path: Annotated[Path | None, typer.Argument(help="A suite folder with a suite.yaml.")] = None,
+    user: UserOption = "",
+    reference: Annotated[
+        bool, typer.Option("--reference", help="Register the reference suite shipped with Clearinghouse.")
+    ] = False,
+) -> None:
+    """Register a suite from its folder (idempotent on name and version)."""
+    if not user:
+        raise _fail("name the registering user with --user")
+    folder = services.REFERENCE_DIR if reference else path
+    if folder is None or not folder.is_dir():
+        raise _fail("give a suite folder, or --reference")
+    with _session(user, write=True) as (runtime, uow, subject):
+        suite, created = services.register_suite_dir(uow, subject, folder, runtime.settings.home)
+        uow.commit()
+    state = "registered" if created else "already registered"
+    console.print(f"{state} suite {suite.name} {suite.version} id={suite.id} [{suite.marking.summary()}]")
+
+
+def _follow(runtime: Runtime, subject: Subject, campaign_id: str, poll: float) -> CampaignStatus:
+    """A Rich progress bar until the campaign ends; runs due jobs here when the
+    in-process backend is used (no separate worker)."""
+    inprocess = runtime.settings.job_backend == "inprocess"
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+    ) as bar:
+        row = bar.add_task("queued", total=None)
+        while True:
+            if inprocess:
+                runtime.jobs.run_pending()
+            with runtime.uow(Actor.user(subject.user_id or "cli"), write=False) as uow:
+                campaign = services.get_campaign(uow.session, subject, campaign_id)
+                progress = services.campaign_progress(campaign, runtime.settings.home)
+            bar.update(
+                row,
+                description=progress.status.value,
+                completed=progress.samples_done,
+                total=progress.samples_total or None,
+            )
+            if progress.status in FINISHED:
+                if progress.error:
+                    err.print(progress.error)
+                return progress.status
+            time.sleep(poll)
+
+
+@campaign_app.command("run")
+def campaign_run(
+    user: UserOption,
+    grant: Annotated[str, typer.Option(help="The access grant whose endpoint is evaluated.")],
+    suite: Annotated[list[str], typer.Option(help="A suite id (repeat for more).")],
+    name: Annotated[str, typer.Option(help="The campaign's name.")] = "campaign",
+    key: Annotated[
+        str | None, typer.Option(help="Idempotency key: the same key returns the same campaign.")
+    ] = None,
+    follow: Annotated[bool, typer.Option(help="Show progress until it ends.")] = True,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
+) -> None:
+    """Create a campaign (its launch job is queued) and follow it."""
+    draft = services.CampaignDraft(name=name, grant_id=grant, suite_ids=suite, idempotency_key=key)
+    with _session(user, write=True) as (runtime, uow, subject):
+        campaign, _created = services.create_campaign(uow, subject, draft, runtime.jobs)
+        uow.commit()
+        console.print(f"campaign {campaign.id} queued")
+        if follow:
+            status = _follow(runtime, subject, campaign.id, poll)
+            console.print(f"campaign {campaign.id} {status.value}")
+            if status is CampaignStatus.FAILED:
+                raise typer.Exit(1)
+
+
+@campaign_app.command("status")
+def campaign_status(
+    campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")],
+    user: UserOption,
+    follow: Annotated[bool, typer.Option(help="Show a progress bar until it ends.")] = False,
+    poll: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
+) -> None:
+    """A campaign's status and progress (samples done of total)."""
+    with _session(user, write=False) as (runtime, uow, subject):
+        campaign = services.get_campaign(uow.session, subject, campaign_id)
+        progress = services.campaign_progress(campaign, runtime.settings.home)
+        if follow and progress.status not in FINISHED:
+            status = _follow(runtime, subject, campaign_id, poll)
+            console.print(f"campaign {campaign_id} {status.value}")
+            return
+    console.print(
+        f"campaign {campaign.id} {progress.status.value}: "
+        f"{progress.samples_done}/{progress.samples_total} samples"
+    )
+    if progress.error:
+        console.print(progress.error)
+
+
+@campaign_app.command("results")
+def campaign_results(
+    campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")], user: UserOption
+) -> None:
+    """The campaign's metrics (flat names, as designation policies use them) and each task's provenance."""
+    with _session(user, write=False) as (_runtime, uow, subject):
+        metrics = services.campaign_metrics(uow.session, subject, campaign_id)
+        campaign = services.get_campaign(uow.session, subject, campaign_id)
+        results = services.list_results(uow.session, subject, campaign)
+        table = Table("metric", "value")
+        for name, value in sorted(metrics.items()):
+            table.add_row(name, f"{value:.4f}")
+        provenance = Table("eval id", "task version", "samples", "epochs", "log sha256")
+        for r in results:
+            provenance.add_row(r.eval_id, r.task_version, str(r.samples), str(r.epochs), r.log_sha256)
+    console.print(table)
+    console.print(provenance)

@@ -1,0 +1,65 @@
+"""``clearinghouse notifications ...``: webhook subscriptions and mail settings, as the local operator."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from clearinghouse.access.services import OPERATOR
+from clearinghouse.config import Settings
+from clearinghouse.coordination.cli import err, unit
+from clearinghouse.envelope import Envelope
+from clearinghouse.notifications import services
+from clearinghouse.notifications.models import EventKind
+
+app = typer.Typer(help="Webhook subscriptions and e-mail delivery settings.", no_args_is_help=True)
+webhook_app = typer.Typer(help="Webhook subscriptions.", no_args_is_help=True)
+app.add_typer(webhook_app, name="webhook")
+console = Console(soft_wrap=True)
+
+
+@webhook_app.command("add")
+def webhook_add(
+    user: Annotated[str, typer.Option(help="The subscribing user (id or name).")],
+    url: Annotated[str, typer.Option(help="Where signed events are POSTed.")],
+    event: Annotated[list[EventKind] | None, typer.Option(help="Only these kinds (repeatable).")] = None,
+    org_wide: Annotated[bool, typer.Option(help="Speak for the user's organization.")] = False,
+) -> None:
+    """Subscribe a URL; prints the signing secret once."""
+    try:
+        envelope = Envelope.from_keys_dir(Settings.from_env().keys_dir)
+    except ValueError as exc:
+        err.print(f"[bold red]error:[/] {exc}")
+        raise typer.Exit(2) from exc
+    new = services.NewWebhook(url=url, events=[e.value for e in event or []], org_wide=org_wide, owner=user)
+    with unit() as uow:
+        sub, secret = services.create_webhook(uow, OPERATOR, envelope, new)
+        uow.commit()
+    console.print(f"subscription {sub.id} -> {sub.url}")
+    console.print(f"signing secret (shown once): [bold green]{secret}[/]")
+
+
+@webhook_app.command("list")
+def webhook_list() -> None:
+    """Every subscription."""
+    with unit(write=False) as uow:
+        subs = services.list_webhooks(uow.session, OPERATOR)
+    for sub in subs:
+        state = "active" if sub.active else "inactive"
+        console.print(f"{sub.id} {state} user={sub.owner_user_id} {sub.url} {','.join(sub.events) or '*'}")
+
+
+@app.command("smtp")
+def smtp(
+    host: Annotated[str, typer.Option(help="SMTP server host.")],
+    port: Annotated[int, typer.Option(help="SMTP server port.")] = 25,
+    sender: Annotated[str, typer.Option("--from", help="The From address.")] = "clearinghouse@localhost",
+    starttls: Annotated[bool, typer.Option(help="Upgrade with STARTTLS.")] = False,
+) -> None:
+    """Set the SMTP server e-mail goes through."""
+    with unit() as uow:
+        services.configure_smtp(uow, OPERATOR, host=host, port=port, sender=sender, starttls=starttls)
+        uow.commit()
+    console.print(f"e-mail goes through {host}:{port} from {sender}")

@@ -1,0 +1,154 @@
+"""``clearinghouse programs ...``: list, open, apply, decide, revoke.
+
+Listing, opening programs, deciding and revoking run as the local operator
+(an administrator); applying runs as a named user (``--user``) of the
+applying organization.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearinghouse.access import AccessDenied, Subject
+from clearinghouse.access import services as access
+from clearinghouse.errors import ClearinghouseError
+from clearinghouse.programs import services
+from clearinghouse.runtime import Runtime
+from clearinghouse.storage import Actor, UnitOfWork
+
+programs_app = typer.Typer(help="Defensive-tool access programs.", no_args_is_help=True)
+console = Console(soft_wrap=True)
+err = Console(stderr=True, soft_wrap=True)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    err.print(f"[bold red]error:[/] {message}")
+    return typer.Exit(code)
+
+
+@contextmanager
+def _acting(user_ref: str | None, *, write: bool = True) -> Iterator[tuple[UnitOfWork, Subject]]:
+    """A unit of work as the named user, or as the local operator without one."""
+    try:
+        runtime = Runtime.from_env()
+    except ValueError as exc:
+        raise _fail(str(exc)) from exc
+    try:
+        subject, actor = access.OPERATOR, Actor.system("cli")
+        if user_ref is not None:
+            with runtime.uow(actor, write=False) as probe:
+                user = access.find_user(probe.session, user_ref)
+                if user is None or not user.active:
+                    raise _fail(f"no active user {user_ref!r}")
+                subject, actor = access.subject_for(probe.session, user), Actor.user(user.id)
+        with runtime.uow(actor, write=write) as uow:
+            yield uow, subject
+    except ClearinghouseError as exc:
+        where = f" ({exc.pointer})" if exc.pointer else ""
+        raise _fail(f"{exc.detail}{where}") from exc
+    except AccessDenied as exc:
+        raise _fail(str(exc)) from exc
+    finally:
+        runtime.close()
+
+
+@programs_app.command("list")
+def programs_list() -> None:
+    """Every program: what it offers, who is eligible, places used."""
+    with _acting(None, write=False) as (uow, subject):
+        rows = [
+            (p, services.active_grant_count(uow.session, p.id))
+            for p in services.list_programs(uow.session, subject)
+        ]
+    table = Table("id", "name", "offers", "eligible", "places", "open")
+    for p, used in rows:
+        offers = f"tool: {p.tool_name}" if p.tool_name else f"model: {p.model_id}"
+        eligible = " / ".join(
+            ", ".join(values) or "any"
+            for values in (p.eligible_org_kinds, p.eligible_sectors, p.eligible_sizes)
+        )
+        table.add_row(p.id, p.name, offers, eligible, f"{used}/{p.capacity}", "yes" if p.accepting else "no")
+    console.print(table)
+
+
+@programs_app.command("create")
+def programs_create(
+    name: Annotated[str, typer.Argument(help="The program's name.")],
+    terms: Annotated[str, typer.Option(help="The terms of use.")],
+    capacity: Annotated[int, typer.Option(min=1, help="How many grants it can hold at once.")],
+    operating_org: Annotated[str, typer.Option(help="The organization that runs it.")],
+    tool: Annotated[str | None, typer.Option(help="The tool it offers.")] = None,
+    model: Annotated[str | None, typer.Option(help="Or: the registered model it offers.")] = None,
+    kind: Annotated[list[str] | None, typer.Option(help="An eligible organization kind (repeat).")] = None,
+    sector: Annotated[list[str] | None, typer.Option(help="An eligible sector (repeat).")] = None,
+    size: Annotated[list[str] | None, typer.Option(help="An eligible size: small, medium, large.")] = None,
+    days: Annotated[int, typer.Option(help="How long a grant lasts by default.")] = 365,
+) -> None:
+    """Open a program offering a tool or a model."""
+    draft = services.ProgramDraft(
+        name=name,
+        terms=terms,
+        capacity=capacity,
+        tool_name=tool,
+        model_id=model,
+        operating_org=operating_org,
+        eligible_org_kinds=kind or [],
+        eligible_sectors=sector or [],
+        eligible_sizes=size or [],
+        grant_days=days,
+    )
+    with _acting(None) as (uow, subject):
+        program, created = services.create_program(uow, subject, draft)
+        uow.commit()
+    console.print(f"{'opened' if created else 'exists:'} program {program.name} id={program.id}")
+
+
+@programs_app.command("apply")
+def programs_apply(
+    user: Annotated[str, typer.Option("--user", help="Apply as this user, for their organization.")],
+    program_id: Annotated[str, typer.Argument(help="The program.")],
+    sector: Annotated[str, typer.Option(help="The organization's sector, e.g. healthcare.")],
+    size: Annotated[str, typer.Option(help="small, medium or large.")],
+    justification: Annotated[str, typer.Option(help="Why the organization needs it.")] = "",
+) -> None:
+    """Apply to a program."""
+    draft = services.ApplicationDraft(sector=sector, size=size, justification=justification)
+    with _acting(user) as (uow, subject):
+        application, created = services.apply(uow, subject, program_id, draft)
+        uow.commit()
+    console.print(
+        f"{'applied' if created else 'already applied'}: application {application.id} ({application.status})"
+    )
+
+
+@programs_app.command("decide")
+def programs_decide(
+    application_id: Annotated[str, typer.Argument(help="The application.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+    approve: Annotated[bool, typer.Option("--approve/--decline", help="Approve or decline.")] = True,
+) -> None:
+    """Approve (making a grant) or decline an application."""
+    decision = services.Decision(approve=approve, reason=reason)
+    with _acting(None) as (uow, subject):
+        application, grant = services.decide(uow, subject, application_id, decision)
+        uow.commit()
+    made = f"; grant {grant.id} until {grant.ends_at.isoformat()}" if grant is not None else ""
+    console.print(f"application {application.id} {application.status}{made}")
+
+
+@programs_app.command("revoke")
+def programs_revoke(
+    grant_id: Annotated[str, typer.Argument(help="The grant.")],
+    reason: Annotated[str, typer.Option(help="Why.")],
+) -> None:
+    """Revoke a grant now."""
+    with _acting(None) as (uow, subject):
+        grant = services.revoke_grant(uow, subject, grant_id, reason)
+        uow.commit()
+    console.print(f"grant {grant.id} revoked at {grant.revoked_at.isoformat() if grant.revoked_at else '?'}")

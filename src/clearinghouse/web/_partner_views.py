@@ -1,0 +1,97 @@
+"""Partner pages: assets registered from SBOMs, and their components."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Annotated
+
+from fastapi import APIRouter, File, Form, Response, UploadFile
+
+from clearinghouse.access import NotFound
+from clearinghouse.directives import services as directives
+from clearinghouse.errors import ClearinghouseError
+from clearinghouse.matching import services as matching
+from clearinghouse.matching.models import Criticality
+from clearinghouse.storage import utcnow
+from clearinghouse.triage import services as triage
+from clearinghouse.web._deps import Viewer, check_csrf
+from clearinghouse.web._render import Page, redirect
+
+router = APIRouter()
+
+COMPONENTS_SHOWN = 500
+
+
+def _assets_page(page: Page, *, error: str = "", name: str = "", status: int = 200) -> Response:
+    with page.reading() as uow:
+        assets = matching.list_assets(uow.session, page.subject)
+    return page.render(
+        "assets.html",
+        status,
+        assets=assets,
+        error=error,
+        name=name,
+        criticalities=[c.value for c in Criticality],
+        can_upload=page.subject.org_id is not None,
+    )
+
+
+@router.get("/assets")
+def assets(page: Viewer) -> Response:
+    return _assets_page(page)
+
+
+@router.post("/assets")
+def upload_sbom(
+    page: Viewer,
+    csrf: Annotated[str, Form(max_length=200)],
+    sbom: Annotated[UploadFile, File()],
+    name: Annotated[str, Form(max_length=300)] = "",
+    criticality: Annotated[str, Form(max_length=10)] = Criticality.MEDIUM.value,
+    internet_exposed: Annotated[bool, Form()] = False,
+) -> Response:
+    check_csrf(page, csrf)
+    content = sbom.file.read()  # the request body limit (CLEARINGHOUSE_MAX_REQUEST_BYTES) bounds it
+    draft = matching.AssetDraft(
+        name=name or (sbom.filename or ""),
+        sbom=content,
+        filename=sbom.filename,
+        internet_exposed=internet_exposed,
+        criticality=criticality,
+    )
+    try:
+        with page.writing() as uow:
+            asset, _created = matching.register_asset(uow, page.subject, draft, jobs=page.runtime.jobs)
+            uow.commit()
+    except ClearinghouseError as exc:
+        where = f"{exc.pointer}: " if exc.pointer else ""
+        return _assets_page(page, error=f"{where}{exc.detail}", name=name, status=exc.status)
+    return redirect(f"/assets/{asset.id}")
+
+
+@router.get("/assets/{asset_id}")
+def asset_page(asset_id: str, page: Viewer) -> Response:
+    with page.reading() as uow:
+        asset = matching.get_asset(uow.session, page.subject, asset_id)
+        components = matching.asset_components(uow.session, page.subject, asset_id, COMPONENTS_SHOWN)
+        matches = matching.matches_for_asset(uow.session, page.subject, asset_id)
+        # A case's title only where the viewer may read the case; otherwise the match says enough.
+        titles = {}
+        for case_id in sorted({m.case_id for m in matches}):
+            with contextlib.suppress(NotFound):
+                titles[case_id] = triage.get_case(uow.session, page.subject, case_id).title
+        deadlines = {
+            item.match_id: item
+            for agency in directives.bod_26_04_compliance(uow.session, page.subject, utcnow())
+            for item in agency.items
+            if item.asset_id == asset.id
+        }
+    return page.render(
+        "asset.html",
+        asset=asset,
+        components=components,
+        shown=COMPONENTS_SHOWN,
+        matches=matches,
+        titles=titles,
+        deadlines=deadlines,
+    )
