@@ -8,8 +8,6 @@ records that user as the actor. ``evidence verify`` needs no database.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -18,55 +16,23 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from clearinghouse.access import AccessDenied, Subject
-from clearinghouse.access import services as access
+from clearinghouse.cli_support import acting_as as _acting
+from clearinghouse.cli_support import fail as _fail
 from clearinghouse.config import Settings
 from clearinghouse.enforcement import services
 from clearinghouse.enforcement._bundle import verify_bundle
 from clearinghouse.enforcement._report import IncidentReport
-from clearinghouse.errors import ClearinghouseError, first_error
+from clearinghouse.errors import first_error
 from clearinghouse.ledger._keys import trusted_public_keys
-from clearinghouse.runtime import Runtime
-from clearinghouse.storage import Actor, UnitOfWork
 
 incident_app = typer.Typer(help="Report and follow AI-facilitated crime incidents.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Evidence under chain of custody: add, export, verify.", no_args_is_help=True)
 
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 
 UserOption = Annotated[
     str, typer.Option("--user", help="Act as this user (username or id); custody names them.")
 ]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def _acting(user_ref: str, *, write: bool = True) -> Iterator[tuple[Runtime, UnitOfWork, Subject]]:
-    """A runtime and a unit of work attributed to the named user, with their roles."""
-    try:
-        runtime = Runtime.from_env()
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    try:
-        with runtime.uow(Actor.system("cli"), write=False) as probe:
-            user = access.find_user(probe.session, user_ref)
-            if user is None or not user.active:
-                raise _fail(f"no active user {user_ref!r}")
-            subject = access.subject_for(probe.session, user)
-        with runtime.uow(Actor.user(user.id), write=write) as uow:
-            yield runtime, uow, subject
-    except ClearinghouseError as exc:
-        where = f" ({exc.pointer})" if exc.pointer else ""
-        raise _fail(f"{exc.detail}{where}") from exc
-    except AccessDenied as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        runtime.close()
 
 
 def _load_report(file: Path | None, overrides: dict[str, Any]) -> IncidentReport:

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -16,25 +14,16 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearinghouse.access import AccessDenied, Subject
-from clearinghouse.access import services as access
-from clearinghouse.errors import ClearinghouseError
+from clearinghouse.cli_support import acting_as as _session
+from clearinghouse.cli_support import fail as _fail
 from clearinghouse.frontier import services
 from clearinghouse.frontier.models import Designation
-from clearinghouse.runtime import Runtime
-from clearinghouse.storage import Actor, UnitOfWork
 
 models_app = typer.Typer(
     help="Frontier model review: models under development, access grants, inquiries.", no_args_is_help=True
 )
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
 UserOption = Annotated[str, typer.Option("--user", help="Act as this user (username or id).")]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 def _when(value: str, option: str) -> dt.datetime:
@@ -44,29 +33,6 @@ def _when(value: str, option: str) -> dt.datetime:
     except ValueError:
         raise _fail(f"{option}: {value!r} is not an ISO 8601 date or time") from None
     return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=dt.UTC)
-
-
-@contextmanager
-def _session(user: str, *, write: bool) -> Iterator[tuple[Runtime, UnitOfWork, Subject]]:
-    try:
-        runtime = Runtime.from_env()
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    try:
-        with runtime.uow(Actor.system("cli"), write=False) as look:
-            found = access.find_user(look.session, user)
-            if found is None or not found.active:
-                raise _fail(f"no active user {user!r}")
-            subject = access.subject_for(look.session, found)
-        with runtime.uow(Actor.user(found.id), write=write) as uow:
-            yield runtime, uow, subject
-    except ClearinghouseError as exc:
-        where = f" ({exc.pointer})" if exc.pointer else ""
-        raise _fail(f"{exc.detail}{where}") from exc
-    except AccessDenied as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        runtime.close()
 
 
 @models_app.command("register")

@@ -15,47 +15,20 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from clearinghouse.access import AccessDenied, Subject
-from clearinghouse.access import services as access
-from clearinghouse.errors import ClearinghouseError
+from clearinghouse.access import Subject
+from clearinghouse.cli_support import acting_as
 from clearinghouse.programs import services
-from clearinghouse.runtime import Runtime
-from clearinghouse.storage import Actor, UnitOfWork
+from clearinghouse.storage import UnitOfWork
 
 programs_app = typer.Typer(help="Defensive-tool access programs.", no_args_is_help=True)
 console = Console(soft_wrap=True)
-err = Console(stderr=True, soft_wrap=True)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
 
 
 @contextmanager
 def _acting(user_ref: str | None, *, write: bool = True) -> Iterator[tuple[UnitOfWork, Subject]]:
     """A unit of work as the named user, or as the local operator without one."""
-    try:
-        runtime = Runtime.from_env()
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    try:
-        subject, actor = access.OPERATOR, Actor.system("cli")
-        if user_ref is not None:
-            with runtime.uow(actor, write=False) as probe:
-                user = access.find_user(probe.session, user_ref)
-                if user is None or not user.active:
-                    raise _fail(f"no active user {user_ref!r}")
-                subject, actor = access.subject_for(probe.session, user), Actor.user(user.id)
-        with runtime.uow(actor, write=write) as uow:
-            yield uow, subject
-    except ClearinghouseError as exc:
-        where = f" ({exc.pointer})" if exc.pointer else ""
-        raise _fail(f"{exc.detail}{where}") from exc
-    except AccessDenied as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        runtime.close()
+    with acting_as(user_ref, write=write) as (_runtime, uow, subject):
+        yield uow, subject
 
 
 @programs_app.command("list")

@@ -5,8 +5,6 @@ and campaigns are for cleared evaluators, not for the local operator."""
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -15,13 +13,13 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from clearinghouse.access import AccessDenied, Subject
-from clearinghouse.access import services as access
-from clearinghouse.errors import ClearinghouseError
+from clearinghouse.access import Subject
+from clearinghouse.cli_support import acting_as as _session
+from clearinghouse.cli_support import fail as _fail
 from clearinghouse.frontier.evaluation import services
 from clearinghouse.frontier.evaluation.models import CampaignStatus
 from clearinghouse.runtime import Runtime
-from clearinghouse.storage import Actor, UnitOfWork
+from clearinghouse.storage import Actor
 
 suites_app = typer.Typer(help="Benchmark suites on Inspect (frontier evaluation).", no_args_is_help=True)
 campaign_app = typer.Typer(
@@ -31,34 +29,6 @@ console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 UserOption = Annotated[str, typer.Option("--user", help="Act as this user (username or id).")]
 FINISHED = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED)
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    err.print(f"[bold red]error:[/] {message}")
-    return typer.Exit(code)
-
-
-@contextmanager
-def _session(user: str, *, write: bool) -> Iterator[tuple[Runtime, UnitOfWork, Subject]]:
-    try:
-        runtime = Runtime.from_env()
-    except ValueError as exc:
-        raise _fail(str(exc)) from exc
-    try:
-        with runtime.uow(Actor.system("cli"), write=False) as look:
-            found = access.find_user(look.session, user)
-            if found is None or not found.active:
-                raise _fail(f"no active user {user!r}")
-            subject = access.subject_for(look.session, found)
-        with runtime.uow(Actor.user(found.id), write=write) as uow:
-            yield runtime, uow, subject
-    except ClearinghouseError as exc:
-        where = f" ({exc.pointer})" if exc.pointer else ""
-        raise _fail(f"{exc.detail}{where}") from exc
-    except AccessDenied as exc:
-        raise _fail(str(exc)) from exc
-    finally:
-        runtime.close()
 
 
 @suites_app.command("list")
