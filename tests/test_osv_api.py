@@ -3,6 +3,7 @@ answer as api.osv.dev does, from the imported advisories, through the policy."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -215,3 +216,19 @@ def test_the_index_follows_new_imports(osv: dict[str, Any], corpus: Path) -> Non
     assert client.post("/v1/query", json=query).json() == {}
     import_paths(runtime, [corpus / "pypa-advisory-database" / "vulns" / "lxml"])
     assert _ids(client.post("/v1/query", json=query).json())
+
+
+def test_bodies_are_json_whatever_the_content_type(osv: dict[str, Any]) -> None:
+    """api.osv.dev's own examples post with ``curl -d``, which labels the body as a form."""
+    body = json.dumps({"package": {"purl": "pkg:pypi/urllib3@1.26.4"}})
+    for content_type in ("application/x-www-form-urlencoded", "text/plain", None):
+        headers = {"Content-Type": content_type} if content_type else {}
+        r = osv["client"].post("/v1/query", content=body, headers=headers)
+        assert r.status_code == 200, (content_type, r.text)
+        assert r.json()["vulns"]
+    r = osv["client"].post(
+        "/v1/querybatch",
+        content=json.dumps({"queries": [{"package": {"purl": "pkg:pypi/urllib3@1.26.4"}}]}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert r.status_code == 200 and r.json()["results"][0]["vulns"]

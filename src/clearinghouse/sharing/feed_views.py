@@ -14,9 +14,11 @@ import datetime as dt
 import hashlib
 import html
 import json
+from collections.abc import Callable, Coroutine
 from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access import ANONYMOUS, NotFound
@@ -27,7 +29,27 @@ from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import MEDIA_TYPES, ExportFormat, dumps, export, filename, osv_id, to_osv
 
 export_router = APIRouter(tags=["exports"])
-osv_router = APIRouter(prefix="/v1", tags=["osv"])
+
+
+class _JsonWhateverTheContentType(APIRoute):
+    """The public OSV service reads a POST body as JSON whatever its Content-Type
+    says (its documented examples use ``curl -d``, which sends form encoding), so a
+    client written for it must work here unchanged: the body is read as JSON too."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        handler = super().get_route_handler()
+
+        async def route(request: Request) -> Response:
+            if request.method == "POST":
+                headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
+                request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
+                request = Request(request.scope, request.receive)
+            return await handler(request)
+
+        return route
+
+
+osv_router = APIRouter(prefix="/v1", tags=["osv"], route_class=_JsonWhateverTheContentType)
 csaf_router = APIRouter(prefix="/.well-known/csaf", tags=["csaf"])
 
 
