@@ -257,6 +257,12 @@ def ref_manage_subscription(s: Subject, a: Action, r: Resource) -> bool:
     return Role.ADMIN in s.roles or (r.owner_user_id is not None and r.owner_user_id == s.user_id)
 
 
+def ref_read_subscription(s: Subject, a: Action, r: Resource) -> bool:
+    if not _signed_in(s) or Scope.READ not in s.scopes:
+        return False
+    return Role.ADMIN in s.roles or (r.owner_user_id is not None and r.owner_user_id == s.user_id)
+
+
 def ref_taxii_write(s: Subject, a: Action, r: Resource) -> bool:
     if not _signed_in(s) or Scope.WRITE not in s.scopes or not ref_read_marked(s, r):
         return False
@@ -330,6 +336,7 @@ REFERENCE: dict[Action, Callable[[Subject, Action, Resource], bool]] = {
     Action.PUBLISH_ADVISORY: ref_coordinate,
     Action.VENDOR_RESPOND: ref_vendor_respond,
     Action.MANAGE_SUBSCRIPTION: ref_manage_subscription,
+    Action.READ_SUBSCRIPTION: ref_read_subscription,
     Action.CONFIGURE_DELIVERY: ref_platform,
     Action.TAXII_WRITE: ref_taxii_write,
     Action.TAXII_MANAGE: ref_platform,

@@ -53,8 +53,8 @@ admin or coordinator role and ``write``, and read access to the case.
 
 Notifications: a webhook subscription or preference belongs to one user (and,
 for an organization's subscription, that user's organization); its owner manages
-it (``write``), and so may an admin. Configuring mail delivery (SMTP) needs the
-admin role and the ``admin`` scope.
+it (``write``), and so may an admin; the owner and admins read it (``read``).
+Configuring mail delivery (SMTP) needs the admin role and the ``admin`` scope.
 
 Frontier model review: everything about a model under review (the model, its
 inquiries, access grants and trusted-partner grants) is read by the developer
@@ -247,6 +247,7 @@ class Action(enum.StrEnum):
     PUBLISH_ADVISORY = "advisory.publish"
     # -- notifications --
     MANAGE_SUBSCRIPTION = "notifications.subscription"
+    READ_SUBSCRIPTION = "notifications.subscription.read"
     CONFIGURE_DELIVERY = "notifications.configure"
     # -- taxii --
     TAXII_WRITE = "taxii.write"
@@ -493,6 +494,11 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
         if Role.ADMIN in subject.roles:
             return True
         return resource.owner_user_id is not None and resource.owner_user_id == subject.user_id
+    if action is Action.READ_SUBSCRIPTION:
+        if not subject.authenticated or Scope.READ not in subject.scopes:
+            return False
+        mine = resource.owner_user_id is not None and resource.owner_user_id == subject.user_id
+        return mine or Role.ADMIN in subject.roles
     if action is Action.CONFIGURE_DELIVERY:
         return _needs(subject, frozenset({Role.ADMIN}), Scope.ADMIN)
     # -- end notifications --

@@ -34,11 +34,11 @@ from clearinghouse.access import (
     Organization,
     OrgKind,
     Resource,
-    Role,
     Subject,
     User,
     can,
 )
+from clearinghouse.access import services as access_services
 from clearinghouse.envelope import Envelope, Sealed
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.frontier import _cel
@@ -73,7 +73,6 @@ TERM_KEYS = (
     "use",
     "nondisclosure",
 )
-GOVERNMENT_FRONTIER_ROLES = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
 ENDPOINT_USED = "frontier.endpoint.used"
 
 
@@ -381,17 +380,21 @@ def _check_endpoint(endpoint: EndpointDraft) -> None:
         raise InvalidInput("the model name the endpoint serves is required", "/endpoint/model_name")
 
 
-def _resolve_need_to_know(session: Session, names: Sequence[str], pointer: str) -> list[str]:
-    """User ids of government users with a frontier role, by id or username."""
+def _resolve_need_to_know(
+    session: Session, model: FrontierModel, names: Sequence[str], pointer: str
+) -> list[str]:
+    """User ids, by id or username, of users the policy would let use a granted
+    endpoint of ``model`` once on its need-to-know list."""
     ids: list[str] = []
     for i, name in enumerate(names):
         user = session.get(User, name) or session.scalar(select(User).where(User.username == name))
         if user is None or not user.active:
             raise InvalidInput(f"no active user {name!r}", f"{pointer}/{i}")
-        if not set(user.roles) & {r.value for r in GOVERNMENT_FRONTIER_ROLES}:
+        listed = Resource(kind="frontier_grant", markings=(model.marking,), need_to_know=frozenset({user.id}))
+        if not can(access_services.subject_for(session, user), Action.USE_ENDPOINT, listed):
             raise InvalidInput(
-                f"user {name!r} holds none of the government roles "
-                "(evaluator, determination_authority, admin) that may use a granted endpoint",
+                f"user {name!r} may not use a granted endpoint of this model: it needs a government "
+                "role (evaluator, determination_authority, admin) and clearance for the model's marking",
                 f"{pointer}/{i}",
             )
         if user.id not in ids:
@@ -442,7 +445,7 @@ def grant_access(
     _check_window(model, draft.starts_at, draft.ends_at, current)
     terms = _check_terms(draft.terms)
     _check_endpoint(draft.endpoint)
-    need_to_know = _resolve_need_to_know(uow.session, draft.need_to_know, "/need_to_know")
+    need_to_know = _resolve_need_to_know(uow.session, model, draft.need_to_know, "/need_to_know")
     key = (
         draft.idempotency_key
         or hashlib.sha256(
@@ -537,7 +540,7 @@ def accept_grant(
     if status is not GrantStatus.PROPOSED:
         return grant  # accepted already
     if need_to_know is not None:
-        grant.need_to_know = _resolve_need_to_know(uow.session, need_to_know, "/need_to_know")
+        grant.need_to_know = _resolve_need_to_know(uow.session, model, need_to_know, "/need_to_know")
     if not grant.need_to_know:
         raise InvalidInput("name at least one government user who needs to know", "/need_to_know")
     grant.government_accepted_by = subject.user_id
@@ -923,10 +926,6 @@ class PartnerDraft:
     obligations: Sequence[str]
 
 
-def _is_developer_of(subject: Subject, model: FrontierModel) -> bool:
-    return subject.org_id == model.owner_org_id and Role.MODEL_DEVELOPER in subject.roles
-
-
 def propose_partner(uow: UnitOfWork, subject: Subject, draft: PartnerDraft) -> tuple[PartnerGrant, bool]:
     """One side (developer or government) proposes early access for a partner
     organization, agreeing to it by proposing; the other side agrees with
@@ -985,7 +984,8 @@ def propose_partner(uow: UnitOfWork, subject: Subject, draft: PartnerDraft) -> t
 
 
 def _agree_side(partner: PartnerGrant, subject: Subject, model: FrontierModel, now: dt.datetime) -> bool:
-    if _is_developer_of(subject, model):
+    # The developer's side is whoever may act for the owning developer organization.
+    if can(subject, Action.REGISTER_MODEL, model_resource(model)):
         if partner.developer_agreed_at is not None:
             return False
         partner.developer_agreed_by, partner.developer_agreed_at = subject.user_id, now

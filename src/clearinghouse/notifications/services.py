@@ -10,7 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import Action, NotFound, Resource, Role, Subject, authorize, can
+from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, can
 from clearinghouse.access.models import User
 from clearinghouse.access.services import find_user
 from clearinghouse.envelope import Envelope
@@ -99,14 +99,12 @@ def create_webhook(
 
 
 def _visible_subscription(subject: Subject, sub: WebhookSubscription) -> bool:
-    return sub.owner_user_id == subject.user_id or (
-        Role.ADMIN in subject.roles and can(subject, Action.MANAGE_SUBSCRIPTION, subscription_resource(sub))
-    )
+    return can(subject, Action.READ_SUBSCRIPTION, subscription_resource(sub))
 
 
 def get_webhook(session: Session, subject: Subject, sub_id: str) -> WebhookSubscription:
     sub = session.get(WebhookSubscription, sub_id)
-    if sub is None or not subject.authenticated or not _visible_subscription(subject, sub):
+    if sub is None or not _visible_subscription(subject, sub):
         raise NotFound("webhook_subscription", sub_id)
     return sub
 
@@ -115,7 +113,7 @@ def list_webhooks(session: Session, subject: Subject) -> list[WebhookSubscriptio
     rows = session.scalars(
         select(WebhookSubscription).order_by(WebhookSubscription.created_at, WebhookSubscription.id)
     )
-    return [s for s in rows if subject.authenticated and _visible_subscription(subject, s)]
+    return [s for s in rows if _visible_subscription(subject, s)]
 
 
 def deactivate_webhook(uow: UnitOfWork, subject: Subject, sub_id: str) -> WebhookSubscription:

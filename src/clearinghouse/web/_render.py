@@ -12,7 +12,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
-from clearinghouse.access import Action, Role, Subject, can
+from clearinghouse.access import Action, Subject, can
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, UnitOfWork, utcnow
 from clearinghouse.web._sessions import ActiveSession
@@ -134,9 +134,6 @@ class Page:
 
     def writing(self) -> UnitOfWork:
         return self.runtime.uow(self.actor, write=True)
-
-    def has_role(self, *roles: Role) -> bool:
-        return self.subject.has_role(*roles)
 
     def render(self, template: str, status: int = 200, **context: Any) -> HTMLResponse:
         body = env.get_template(template).render(
