@@ -315,7 +315,6 @@ def test_campaign_runs_reports_progress_and_records_provenance(world: World, tmp
             uow,
             world.evaluator,
             services.CampaignDraft("baseline", grant_id, [reference], idempotency_key="k1"),
-            world.runtime.jobs,
         )
         uow.commit()
     assert created and campaign.status == CampaignStatus.QUEUED and campaign.model_id == model_id
@@ -324,7 +323,6 @@ def test_campaign_runs_reports_progress_and_records_provenance(world: World, tmp
             uow,
             world.evaluator,
             services.CampaignDraft("baseline", grant_id, [reference], idempotency_key="k1"),
-            world.runtime.jobs,
         )
     assert not created and again.id == campaign.id
 
@@ -391,7 +389,7 @@ def test_collect_fails_a_lost_failed_stalled_or_silent_worker(world: World) -> N
     for key in ("lost", "failed", "stalled", "silent", "starting"):
         with world.runtime.uow(world.actor(world.evaluator)) as uow:
             draft = services.CampaignDraft(key, grant_id, [reference], key)
-            campaign, _ = services.create_campaign(uow, world.evaluator, draft, world.runtime.jobs)
+            campaign, _ = services.create_campaign(uow, world.evaluator, draft)
             campaign.status = CampaignStatus.RUNNING
             campaign.started_at = utcnow() if key == "starting" else long_ago
             uow.commit()
@@ -433,7 +431,6 @@ def test_campaign_creation_is_refused_where_it_should_be(world: World) -> None:
     with world.runtime.uow(world.actor(world.evaluator)) as uow:
         secret, _ = services.register_suite(uow, world.evaluator, secret_suite(), home)
         uow.commit()
-    jobs = world.runtime.jobs
     cases: list[tuple[Subject, list[str], str, type[Exception]]] = [
         (world.low_evaluator, [secret.id], grant_id, NotFound),  # not cleared for the suite
         (world.authority, [reference], grant_id, Forbidden),  # not an evaluator
@@ -444,11 +441,11 @@ def test_campaign_creation_is_refused_where_it_should_be(world: World) -> None:
     ]
     for subject, suite_ids, grant, error in cases:
         with world.runtime.uow(world.actor(subject)) as uow, pytest.raises(error):
-            services.create_campaign(uow, subject, services.CampaignDraft("x", grant, suite_ids), jobs)
+            services.create_campaign(uow, subject, services.CampaignDraft("x", grant, suite_ids))
     # A launch whose endpoint cannot be opened fails the campaign with the reason.
     with world.runtime.uow(world.actor(world.evaluator)) as uow:
         campaign, _ = services.create_campaign(
-            uow, world.evaluator, services.CampaignDraft("x", grant_id, [secret.id]), jobs
+            uow, world.evaluator, services.CampaignDraft("x", grant_id, [secret.id])
         )
         uow.commit()
 
@@ -729,14 +726,14 @@ def test_cli_registers_lists_and_reports(
     _model_id, grant_id = model_and_grant(world, endpoint.base_url, "sk-cli")
     with world.runtime.uow(world.actor(world.evaluator)) as uow:
         campaign, _ = services.create_campaign(
-            uow, world.evaluator, services.CampaignDraft("cli", grant_id, [suite_id]), world.runtime.jobs
+            uow, world.evaluator, services.CampaignDraft("cli", grant_id, [suite_id])
         )
         # As if launched on this host, its worker since gone: following it runs the collect job here.
         campaign.status = CampaignStatus.RUNNING
         campaign.started_at = utcnow()
         folder = services.campaign_folder(settings.home, campaign.id)
         _worker.write_json(folder / "worker.json", {"pid": 2**22 + 9, "host": os.uname().nodename})
-        world.runtime.jobs.enqueue(services.COLLECT_JOB, {"campaign_id": campaign.id}, uow=uow)
+        uow.enqueue(services.COLLECT_JOB, {"campaign_id": campaign.id})
         uow.commit()
     followed = runner.invoke(
         cli_app, ["campaign", "status", campaign.id, "--user", "eva", "--follow", "--poll", "0.1"]

@@ -57,7 +57,7 @@ def test_two_workers_run_each_job_exactly_once(pg_home: dict[str, str]) -> None:
     runtime = Runtime(settings)
     try:
         with runtime.uow(Actor.system("test")) as uow:
-            job_ids = {ledger.schedule_verification(uow, OPERATOR, runtime.jobs) for _ in range(JOBS)}
+            job_ids = {ledger.schedule_verification(uow, OPERATOR) for _ in range(JOBS)}
             uow.commit()
         workers = [cli(pg_home, "worker", "--concurrency", "2") for _ in range(2)]
         try:

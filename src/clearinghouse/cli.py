@@ -363,7 +363,7 @@ def audit_verify(
     """
     if background:
         with _runtime() as runtime, _unit(runtime) as uow:
-            job_id = ledger.schedule_verification(uow, access.OPERATOR, runtime.jobs)
+            job_id = ledger.schedule_verification(uow, access.OPERATOR)
             uow.commit()
         console.print(f"queued job {job_id}; see: clearinghouse jobs show {job_id}")
         return
@@ -589,7 +589,7 @@ def inventory_add(
         criticality=criticality,
     )
     with _runtime() as runtime, _unit(runtime) as uow:
-        asset, created = register_asset(uow, access.OPERATOR, draft, runtime.jobs)
+        asset, created = register_asset(uow, access.OPERATOR, draft)
         uow.commit()
     state = "registered" if created else "unchanged"
     console.print(

@@ -24,6 +24,8 @@ class Runtime:
         self.envelope = Envelope.from_keys_dir(settings.keys_dir)
         self.uow = UnitOfWorkFactory(self.engine, self.ledger)
         self.jobs: JobQueue = make_job_queue(self)
+        # ``uow.enqueue`` writes through the job backend, in the unit of work's transaction.
+        self.uow.enqueuer = self.jobs.enqueue_in
 
     @classmethod
     def from_env(cls) -> Runtime:

@@ -45,7 +45,7 @@ from clearinghouse.coordination.models import (
 )
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.notifications._events import Event, emit, queue
+from clearinghouse.notifications._events import Event, emit
 from clearinghouse.notifications.models import EventKind
 from clearinghouse.sharing._record import AdvisoryRecord, ProductStatus, VexJustification
 from clearinghouse.storage import UnitOfWork, utcnow
@@ -590,8 +590,7 @@ def _queue_reminders(uow: UnitOfWork, case_id: str, row: CaseCoordination) -> No
     for due in dues:
         for days, at in _clock.reminder_times(due):
             if at > now:
-                queue(
-                    uow,
+                uow.enqueue(
                     REMINDER_JOB,
                     {"case_id": case_id, "due_at": due.isoformat(), "days": days},
                     idempotency_key=f"reminder:{case_id}:{due.isoformat()}:{days}",

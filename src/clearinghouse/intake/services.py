@@ -26,7 +26,6 @@ from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error, nul_pointer
 from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
-from clearinghouse.jobs import JobQueue
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
 from clearinghouse.triage._checks import run_intake_checks
 from clearinghouse.triage._reputation import admit
@@ -118,7 +117,6 @@ def _actor(subject: Subject) -> Actor:
 def submit(
     uow: UnitOfWorkFactory,
     envelope: Envelope,
-    jobs: JobQueue,
     subject: Subject,
     items: Iterable[tuple[int, FindingSubmission | ItemProblem]],
     *,
@@ -133,7 +131,7 @@ def submit(
 
     def flush() -> None:
         if chunk:
-            report.merge(_store_chunk(uow, envelope, jobs, subject, marking, chunk))
+            report.merge(_store_chunk(uow, envelope, subject, marking, chunk))
             chunk.clear()
             if progress is not None:
                 progress(report.received)
@@ -155,14 +153,13 @@ def submit(
 def _store_chunk(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
-    jobs: JobQueue,
     subject: Subject,
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
 ) -> IntakeReport:
     for attempt in (1, 2):
         try:
-            return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
+            return _store_chunk_once(uow_factory, envelope, subject, marking, chunk)
         except IntegrityError:
             # Another request stored some of the same findings meanwhile; now they
             # are visible, so the second pass finds them instead of inserting.
@@ -174,7 +171,6 @@ def _store_chunk(
 def _store_chunk_once(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
-    jobs: JobQueue,
     subject: Subject,
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
@@ -216,7 +212,7 @@ def _store_chunk_once(
         if report.created:
             # Deduplication follows in the background; queued in this transaction,
             # so it exists exactly when the findings do.
-            jobs.enqueue(DEDUP_JOB, {}, uow=uow)
+            uow.enqueue(DEDUP_JOB, {})
         uow.commit()
     return report
 

@@ -122,7 +122,7 @@ def _submit(
     context: Context, items: list[tuple[int, FindingSubmission | services.ItemProblem]]
 ) -> services.IntakeReport:
     runtime = context.runtime
-    return services.submit(runtime.uow, runtime.envelope, runtime.jobs, context.subject, items)
+    return services.submit(runtime.uow, runtime.envelope, context.subject, items)
 
 
 @router.post(
@@ -280,9 +280,7 @@ def get_attachment(finding_id: str, attachment_id: str, context: SignedIn) -> Re
 @router.post("/findings/{finding_id}:validate", summary="Validate a finding (analysts)")
 def validate_finding(finding_id: str, body: DecisionIn, context: SignedIn) -> FindingOut:
     with context.writing() as uow:
-        finding = triage.decide(
-            uow, context.subject, finding_id, validate=True, note=body.note, jobs=context.runtime.jobs
-        )
+        finding = triage.decide(uow, context.subject, finding_id, validate=True, note=body.note)
         uow.commit()
     return FindingOut.of(finding)
 
@@ -297,7 +295,6 @@ def reject_finding(finding_id: str, body: DecisionIn, context: SignedIn) -> Find
             validate=False,
             reason=body.reason.value if body.reason else None,
             note=body.note,
-            jobs=context.runtime.jobs,
         )
         uow.commit()
     return FindingOut.of(finding)

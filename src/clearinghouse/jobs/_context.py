@@ -68,10 +68,8 @@ class JobContext:
         idempotency_key: str | None = None,
         run_after: dt.datetime | None = None,
     ) -> str:
-        """Queue a follow-up job in this attempt's transaction."""
-        return self.jobs.enqueue(
-            name, payload, idempotency_key=idempotency_key, run_after=run_after, uow=self.uow
-        )
+        """Queue a follow-up job in this attempt's transaction (``ctx.uow.enqueue``)."""
+        return self.uow.enqueue(name, payload, idempotency_key=idempotency_key, run_after=run_after)
 
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo
 from clearinghouse.jobs._runner import DEFAULT_LEASE_SECONDS, JobRunner, Outcome, worker_name
 from clearinghouse.jobs._signals import stop_on_signals
-from clearinghouse.jobs._store import JobStore
+from clearinghouse.jobs._store import QUEUE_ACTOR, JobStore
 from clearinghouse.storage import UnitOfWork
 
 if TYPE_CHECKING:
@@ -40,6 +40,7 @@ class InProcessJobQueue:
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         poll_seconds: float = DEFAULT_POLL_SECONDS,
     ) -> None:
+        self._runtime_uow = runtime.uow
         self._store = JobStore(runtime.uow)
         self._sqlite = runtime.engine.dialect.name == "sqlite"
         self._runner = JobRunner(runtime, lease_seconds=lease_seconds)
@@ -47,8 +48,25 @@ class InProcessJobQueue:
         self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
+        # Set after every commit that queued a job here: this process's workers wake at once.
+        self._wake = threading.Event()
 
     # -- the queue ---------------------------------------------------------
+
+    def enqueue_in(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        job_id = self._store.enqueue_in(
+            uow, name, payload, idempotency_key=idempotency_key, run_after=run_after
+        )
+        uow.after_commit(self._wake.set)
+        return job_id
 
     def enqueue(
         self,
@@ -59,9 +77,12 @@ class InProcessJobQueue:
         run_after: dt.datetime | None = None,
         uow: UnitOfWork | None = None,
     ) -> str:
-        return self._store.enqueue(
-            name, payload, idempotency_key=idempotency_key, run_after=run_after, uow=uow
-        )
+        if uow is not None:
+            return self.enqueue_in(uow, name, payload, idempotency_key=idempotency_key, run_after=run_after)
+        with self._runtime_uow(QUEUE_ACTOR) as own:
+            job_id = self.enqueue_in(own, name, payload, idempotency_key=idempotency_key, run_after=run_after)
+            own.commit()
+        return job_id
 
     def get(self, job_id: str) -> JobInfo | None:
         return self._store.get(job_id)
@@ -95,13 +116,17 @@ class InProcessJobQueue:
         worker = worker_name(label)
         logger.info("job worker started", extra={"worker": worker})
         while not stop.is_set():
+            self._wake.clear()
             try:
                 ran = self._drain(worker, None, stop)
             except Exception:
                 logger.exception("job worker error; pausing before the next poll", extra={"worker": worker})
-                ran = 0
-            if ran == 0:
                 stop.wait(self._poll_seconds)
+                continue
+            if ran == 0:
+                # Woken at once by a commit in this process that queued a job; the
+                # poll finds jobs queued by other processes (and ones now due).
+                self._wake.wait(self._poll_seconds)
         logger.info("job worker stopped", extra={"worker": worker})
 
     @property
@@ -124,6 +149,7 @@ class InProcessJobQueue:
         with self._lock:
             thread, self._thread = self._thread, None
             self._stop.set()
+            self._wake.set()
         if thread is not None:
             thread.join(STOP_TIMEOUT_SECONDS)
             if thread.is_alive():
@@ -165,5 +191,6 @@ class InProcessJobQueue:
                 if not any(thread.is_alive() for thread in threads):
                     break
             stop.set()
+            self._wake.set()
             for thread in threads:
                 thread.join()

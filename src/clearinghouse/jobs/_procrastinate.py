@@ -194,6 +194,25 @@ class ProcrastinateJobQueue:
 
     # -- the queue ---------------------------------------------------------
 
+    def enqueue_in(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        """Write the row and its procrastinate delivery on ``uow``'s connection, in its transaction.
+
+        procrastinate's insert trigger sends its NOTIFY, which PostgreSQL
+        delivers at commit: listening workers pick the job up at once.
+        """
+        self.prepare()
+        return self._store.enqueue_in(
+            uow, name, payload, idempotency_key=idempotency_key, run_after=run_after
+        )
+
     def enqueue(
         self,
         name: str,
@@ -203,10 +222,12 @@ class ProcrastinateJobQueue:
         run_after: dt.datetime | None = None,
         uow: UnitOfWork | None = None,
     ) -> str:
-        self.prepare()
-        return self._store.enqueue(
-            name, payload, idempotency_key=idempotency_key, run_after=run_after, uow=uow
-        )
+        if uow is not None:
+            return self.enqueue_in(uow, name, payload, idempotency_key=idempotency_key, run_after=run_after)
+        with self._runtime.uow(QUEUE_ACTOR) as own:
+            job_id = self.enqueue_in(own, name, payload, idempotency_key=idempotency_key, run_after=run_after)
+            own.commit()
+        return job_id
 
     def get(self, job_id: str) -> JobInfo | None:
         return self._store.get(job_id)

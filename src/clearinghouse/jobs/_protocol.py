@@ -77,6 +77,24 @@ class JobAttemptInfo:
 class JobQueue(Protocol):
     """Background work: enqueue by name, run by workers, each job's effects committed exactly once."""
 
+    def enqueue_in(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        """The hook behind :meth:`UnitOfWork.enqueue <clearinghouse.storage.UnitOfWork.enqueue>`.
+
+        Writes the job (and, on procrastinate, its delivery) in ``uow``'s
+        transaction, so it exists if and only if the caller's change commits and
+        is deliverable the moment it does. A second enqueue with the same
+        ``idempotency_key`` returns the first job's id and queues nothing.
+        """
+        ...
+
     def enqueue(
         self,
         name: str,
@@ -88,9 +106,8 @@ class JobQueue(Protocol):
     ) -> str:
         """Queue job ``name`` with ``payload``; return its id.
 
-        With ``uow``, the job is written in that unit of work's transaction, so it
-        exists if and only if the caller's change commits. A second enqueue with
-        the same ``idempotency_key`` returns the first job's id and queues nothing.
+        Prefer ``uow.enqueue(...)`` in a use case. Without ``uow`` the job gets a
+        unit of work of its own; with one this is ``uow.enqueue`` (the same path).
         """
         ...
 

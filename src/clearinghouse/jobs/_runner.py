@@ -249,7 +249,9 @@ class JobRunner:
         except UnknownJobError:
             definition = None
         factory = self._runtime.uow
-        uow = JobUnitOfWork(factory.engine, factory.ledger, Actor.system(f"job:{claim.name}"))
+        uow = JobUnitOfWork(
+            factory.engine, factory.ledger, Actor.system(f"job:{claim.name}"), enqueuer=factory.enqueuer
+        )
         failure: Exception | None = None
         with uow:
             row = uow.session.scalars(select(Job).where(Job.id == claim.job_id).with_for_update()).first()

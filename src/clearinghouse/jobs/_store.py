@@ -1,4 +1,4 @@
-"""Writing and reading job rows: enqueue (idempotent, optionally in the caller's transaction), get, list."""
+"""Writing and reading job rows: the outbox insert (idempotent, in the caller's transaction), get, list."""
 
 from __future__ import annotations
 
@@ -32,6 +32,32 @@ class JobStore:
         self._uow = uow
         self._on_insert = on_insert
 
+    def enqueue_in(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        """Write job ``name`` in ``uow``'s transaction (the outbox row); return its id.
+
+        Metrics and the log line follow the commit; ``on_insert`` (the
+        backend's hand-off) runs in the same transaction.
+        """
+        row = _new_row(name, payload, idempotency_key, run_after)
+        job_id, created = self._insert(uow.session, row)
+        if created:
+            extra = {
+                "job_id": row.id,
+                "job_name": name,
+                "run_after": row.run_after.isoformat(),
+                "idempotency_key": idempotency_key,
+            }
+            uow.after_commit(lambda: _enqueued(extra))
+        return job_id
+
     def enqueue(
         self,
         name: str,
@@ -39,43 +65,11 @@ class JobStore:
         *,
         idempotency_key: str | None = None,
         run_after: dt.datetime | None = None,
-        uow: UnitOfWork | None = None,
     ) -> str:
-        definition = get_job(name)
-        try:
-            payload = json.loads(json.dumps(payload))
-        except (TypeError, ValueError) as exc:
-            raise TypeError(f"a job payload must be JSON: {exc}") from exc
-        if not isinstance(payload, dict):
-            raise TypeError("a job payload is a JSON object (a dict)")
-        if run_after is not None and run_after.tzinfo is None:
-            raise ValueError("run_after must be timezone-aware")
-        row = Job(
-            id=new_id(),
-            name=name,
-            payload=payload,
-            status=JobStatus.QUEUED.value,
-            attempts=0,
-            max_attempts=definition.max_attempts,
-            run_after=run_after or utcnow(),
-            idempotency_key=idempotency_key,
-        )
-        extra = {
-            "job_id": row.id,
-            "job_name": name,
-            "run_after": row.run_after.isoformat(),
-            "idempotency_key": idempotency_key,
-        }
-        if uow is not None:
-            job_id, created = self._insert(uow.session, row)
-            if created:
-                uow.after_commit(lambda: _enqueued(extra))
-            return job_id
+        """Queue a job in a unit of work of its own (for callers with no change to commit with it)."""
         with self._uow(QUEUE_ACTOR) as own:
-            job_id, created = self._insert(own.session, row)
+            job_id = self.enqueue_in(own, name, payload, idempotency_key=idempotency_key, run_after=run_after)
             own.commit()
-        if created:
-            _enqueued(extra)
         return job_id
 
     def _insert(self, session: Session, row: Job) -> tuple[str, bool]:
@@ -123,6 +117,30 @@ class JobStore:
         query = select(JobAttempt).where(JobAttempt.job_id == job_id).order_by(JobAttempt.attempt)
         with self._uow(QUEUE_ACTOR, write=False) as uow:
             return [JobAttemptInfo.of(row) for row in uow.session.scalars(query)]
+
+
+def _new_row(
+    name: str, payload: dict[str, Any], idempotency_key: str | None, run_after: dt.datetime | None
+) -> Job:
+    definition = get_job(name)
+    try:
+        payload = json.loads(json.dumps(payload))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"a job payload must be JSON: {exc}") from exc
+    if not isinstance(payload, dict):
+        raise TypeError("a job payload is a JSON object (a dict)")
+    if run_after is not None and run_after.tzinfo is None:
+        raise ValueError("run_after must be timezone-aware")
+    return Job(
+        id=new_id(),
+        name=name,
+        payload=payload,
+        status=JobStatus.QUEUED.value,
+        attempts=0,
+        max_attempts=definition.max_attempts,
+        run_after=run_after or utcnow(),
+        idempotency_key=idempotency_key,
+    )
 
 
 def _enqueued(extra: dict[str, Any]) -> None:

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Action, Subject, authorize
-from clearinghouse.jobs import JobQueue
 from clearinghouse.ledger._keys import SigningKey
 from clearinghouse.ledger._verify import VerifyReport, verify_ledger
 from clearinghouse.ledger.models import AuditEvent
@@ -47,7 +46,7 @@ def verify(
     return verify_ledger(session, keys_dir, signing_key, progress)
 
 
-def schedule_verification(uow: UnitOfWork, subject: Subject, jobs: JobQueue) -> str:
+def schedule_verification(uow: UnitOfWork, subject: Subject) -> str:
     """Queue a verification as a background job; its outcome lands in the ledger."""
     authorize(subject, Action.VERIFY_AUDIT)
-    return jobs.enqueue(VERIFY_JOB, {}, uow=uow)
+    return uow.enqueue(VERIFY_JOB, {})

@@ -94,7 +94,7 @@ def verify(context: SignedIn) -> VerifyOut:
 def schedule_verification(context: SignedIn) -> JobOut:
     runtime = context.runtime
     with context.writing() as uow:
-        job_id = services.schedule_verification(uow, context.subject, runtime.jobs)
+        job_id = services.schedule_verification(uow, context.subject)
         uow.commit()
     info = runtime.jobs.get(job_id)
     assert info is not None

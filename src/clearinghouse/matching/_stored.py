@@ -24,25 +24,14 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.jobs import JobQueue
-from clearinghouse.jobs._store import JobStore
 from clearinghouse.matching._index import AffectedPackage, Match, MatchIndex, Vulnerability
 from clearinghouse.matching._names import GENERIC
 from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch
-from clearinghouse.storage import UnitOfWork, UnitOfWorkFactory, new_id
+from clearinghouse.storage import new_id
 from clearinghouse.triage.models import Case
 
 CASE_JOB = "matching.case"
 ASSET_JOB = "matching.asset"
-
-
-def queue_job(uow: UnitOfWork, jobs: JobQueue | None, name: str, payload: dict[str, Any]) -> str:
-    """Queue ``name`` in ``uow``'s transaction: through ``jobs`` when the caller has the queue,
-    else by writing the job row in the same transaction (the in-process worker claims it from
-    the table; procrastinate's sweeper gives such a row its delivery)."""
-    if jobs is not None:
-        return jobs.enqueue(name, payload, uow=uow)
-    return JobStore(UnitOfWorkFactory(uow.engine, uow.ledger)).enqueue(name, payload, uow=uow)
 
 
 def validated_case_ids(session: Session) -> list[str]:

@@ -11,9 +11,8 @@ from sqlalchemy.orm import Session
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
 from clearinghouse.access.services import find_organization, get_readable
 from clearinghouse.errors import InvalidInput
-from clearinghouse.jobs import JobQueue
 from clearinghouse.matching._sbom import parse_sbom
-from clearinghouse.matching._stored import ASSET_JOB, queue_job
+from clearinghouse.matching._stored import ASSET_JOB
 from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
 from clearinghouse.storage import UnitOfWork, new_id
 from clearinghouse.triage.models import Case
@@ -35,13 +34,11 @@ class AssetDraft:
     criticality: str = Criticality.MEDIUM.value
 
 
-def register_asset(
-    uow: UnitOfWork, subject: Subject, draft: AssetDraft, jobs: JobQueue | None = None
-) -> tuple[Asset, bool]:
+def register_asset(uow: UnitOfWork, subject: Subject, draft: AssetDraft) -> tuple[Asset, bool]:
     """Register an asset from its SBOM (validated; an invalid one is refused with the
     validator's reason). The same SBOM for the same asset name again is a no-op;
     a new SBOM under the same name replaces the components. A new or changed asset
-    queues ``matching.asset`` in the same unit of work (through ``jobs`` when given)."""
+    queues ``matching.asset`` in the same unit of work."""
     owner_ref = draft.org or subject.org_id
     owner = find_organization(uow.session, owner_ref) if owner_ref else None
     if owner is None:
@@ -98,7 +95,7 @@ def register_asset(
     ]
     for start in range(0, len(rows), _CHUNK):
         uow.session.execute(insert(AssetComponent), rows[start : start + _CHUNK])
-    queue_job(uow, jobs, ASSET_JOB, {"asset_id": asset.id})
+    uow.enqueue(ASSET_JOB, {"asset_id": asset.id})
     return asset, True
 
 

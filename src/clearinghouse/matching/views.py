@@ -93,7 +93,7 @@ async def register(
 
     def run() -> tuple[Asset, bool]:
         with context.writing() as uow:
-            asset, created = services.register_asset(uow, context.subject, draft, context.runtime.jobs)
+            asset, created = services.register_asset(uow, context.subject, draft)
             uow.commit()
         return asset, created
 

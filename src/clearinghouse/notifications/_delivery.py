@@ -25,7 +25,7 @@ from clearinghouse.access import Action, Subject, can
 from clearinghouse.access.models import User
 from clearinghouse.access.services import subject_for
 from clearinghouse.envelope import Envelope, Sealed
-from clearinghouse.notifications._events import event_resource, passes, queue
+from clearinghouse.notifications._events import event_resource, passes
 from clearinghouse.notifications._signing import signed_headers
 from clearinghouse.notifications.models import (
     DeliveryAttempt,
@@ -111,7 +111,7 @@ def fan_out(uow: UnitOfWork, event_id: str) -> int:
         delivery = WebhookDelivery(subscription_id=sub.id, event_id=event.id, next_attempt_at=utcnow())
         session.add(delivery)
         uow.flush()
-        queue(uow, WEBHOOK_JOB, {"delivery_id": delivery.id}, idempotency_key=f"webhook:{delivery.id}:1")
+        uow.enqueue(WEBHOOK_JOB, {"delivery_id": delivery.id}, idempotency_key=f"webhook:{delivery.id}:1")
         made += 1
     users = session.scalars(
         select(User).where(User.active.is_(True), User.email.is_not(None)).order_by(User.id)
@@ -182,7 +182,7 @@ def _immediate_email(uow: UnitOfWork, user: User, event: NotificationEvent) -> N
     )
     uow.session.add(mail)
     uow.flush()
-    queue(uow, EMAIL_JOB, {"email_id": mail.id}, idempotency_key=f"email:{mail.id}:1")
+    uow.enqueue(EMAIL_JOB, {"email_id": mail.id}, idempotency_key=f"email:{mail.id}:1")
 
 
 def next_digest_time(now: dt.datetime, tz_name: str, hour: int) -> dt.datetime:
@@ -213,8 +213,7 @@ def _add_to_digest(
     tz_name = pref.timezone if pref else "UTC"
     hour = pref.digest_hour if pref else 8
     run_at = next_digest_time(utcnow(), tz_name, hour)
-    queue(
-        uow,
+    uow.enqueue(
         DIGEST_JOB,
         {"user_id": user.id},
         idempotency_key=f"digest:{user.id}:{run_at.isoformat()}",
@@ -251,7 +250,7 @@ def send_digest(uow: UnitOfWork, user_id: str) -> EmailDelivery | None:
     uow.flush()
     for item in items:
         item.email_id = mail.id
-    queue(uow, EMAIL_JOB, {"email_id": mail.id}, idempotency_key=f"email:{mail.id}:1")
+    uow.enqueue(EMAIL_JOB, {"email_id": mail.id}, idempotency_key=f"email:{mail.id}:1")
     return mail
 
 
@@ -302,8 +301,7 @@ def _record_attempt(
     delivery.next_attempt_at = utcnow() + backoff(delivery.attempts)
     job = WEBHOOK_JOB if channel == "webhook" else EMAIL_JOB
     key = "delivery_id" if channel == "webhook" else "email_id"
-    queue(
-        uow,
+    uow.enqueue(
         job,
         {key: delivery.id},
         idempotency_key=f"{channel}:{delivery.id}:{delivery.attempts + 1}",

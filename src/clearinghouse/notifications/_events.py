@@ -10,9 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from clearinghouse.access import TLP, Classification, Marking, Resource
-from clearinghouse.jobs._store import JobStore
 from clearinghouse.notifications.models import EventKind, NotificationEvent
-from clearinghouse.storage import UnitOfWork, UnitOfWorkFactory
+from clearinghouse.storage import UnitOfWork
 
 FANOUT_JOB = "notifications.fanout"
 SEVERITY_ORDER = ("none", "low", "medium", "high", "critical")
@@ -58,19 +57,6 @@ def event_resource(row: NotificationEvent) -> Resource:
     )
 
 
-def queue(
-    uow: UnitOfWork,
-    name: str,
-    payload: dict[str, Any],
-    *,
-    idempotency_key: str | None = None,
-    run_after: Any = None,
-) -> str:
-    """Queue a job in ``uow``'s transaction (the worker claims it from the ``jobs`` table)."""
-    store = JobStore(UnitOfWorkFactory(uow.engine, uow.ledger))
-    return store.enqueue(name, payload, idempotency_key=idempotency_key, run_after=run_after, uow=uow)
-
-
 def emit(uow: UnitOfWork, event: Event) -> NotificationEvent:
     """Store ``event`` and queue its fan-out to subscribers in the same transaction."""
     if event.severity is not None and event.severity not in SEVERITY_ORDER:
@@ -89,7 +75,7 @@ def emit(uow: UnitOfWork, event: Event) -> NotificationEvent:
     )
     uow.session.add(row)
     uow.flush()
-    queue(uow, FANOUT_JOB, {"event_id": row.id}, idempotency_key=f"fanout:{row.id}")
+    uow.enqueue(FANOUT_JOB, {"event_id": row.id}, idempotency_key=f"fanout:{row.id}")
     return row
 
 

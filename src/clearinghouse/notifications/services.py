@@ -16,7 +16,7 @@ from clearinghouse.access.services import find_user
 from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput
 from clearinghouse.notifications._delivery import SMTP_SETTING, WEBHOOK_JOB
-from clearinghouse.notifications._events import SEVERITY_ORDER, queue
+from clearinghouse.notifications._events import SEVERITY_ORDER
 from clearinghouse.notifications.models import (
     DeliveryAttempt,
     DeliverySetting,
@@ -164,7 +164,7 @@ def ping_webhook(uow: UnitOfWork, subject: Subject, sub_id: str) -> WebhookDeliv
     delivery = WebhookDelivery(subscription_id=sub.id, event_id=event.id, next_attempt_at=utcnow())
     uow.session.add(delivery)
     uow.flush()
-    queue(uow, WEBHOOK_JOB, {"delivery_id": delivery.id}, idempotency_key=f"webhook:{delivery.id}:1")
+    uow.enqueue(WEBHOOK_JOB, {"delivery_id": delivery.id}, idempotency_key=f"webhook:{delivery.id}:1")
     return delivery
 
 

@@ -10,7 +10,9 @@ from clearinghouse.storage._base import Base, new_id, utcnow
 from clearinghouse.storage._engine import make_engine, migrate
 from clearinghouse.storage._uow import (
     Actor,
+    Enqueuer,
     LedgerWriter,
+    NoJobQueueError,
     PendingEvent,
     UnitOfWork,
     UnitOfWorkFactory,
@@ -20,7 +22,9 @@ from clearinghouse.storage._uow import (
 __all__ = [
     "Actor",
     "Base",
+    "Enqueuer",
     "LedgerWriter",
+    "NoJobQueueError",
     "PendingEvent",
     "UnitOfWork",
     "UnitOfWorkFactory",

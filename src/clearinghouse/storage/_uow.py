@@ -94,6 +94,28 @@ class LedgerWriter(Protocol):
     def append(self, session: Session, actor: Actor, events: list[PendingEvent]) -> None: ...
 
 
+class Enqueuer(Protocol):
+    """The job backend's hook: write job ``name`` in ``uow``'s transaction; return its id.
+
+    Set on the :class:`UnitOfWorkFactory` by the runtime's wiring (the job
+    queue), so storage does not depend on the job system.
+    """
+
+    def __call__(
+        self,
+        uow: UnitOfWork,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str: ...
+
+
+class NoJobQueueError(RuntimeError):
+    """``uow.enqueue`` was called on a unit of work whose factory has no job backend wired."""
+
+
 class UnitOfWork:
     """One database transaction for one use case, attributed to ``actor``.
 
@@ -101,11 +123,20 @@ class UnitOfWork:
     concurrent writers wait for each other instead of failing.
     """
 
-    def __init__(self, engine: Engine, ledger: LedgerWriter, actor: Actor, *, write: bool = True) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        ledger: LedgerWriter,
+        actor: Actor,
+        *,
+        write: bool = True,
+        enqueuer: Enqueuer | None = None,
+    ) -> None:
         self.engine = engine
         self.ledger = ledger
         self.actor = actor
         self.write = write
+        self.enqueuer = enqueuer
         self._conn: Connection | None = None
         self._session: Session | None = None
         self._watched: dict[int, tuple[Any, str]] = {}
@@ -189,6 +220,28 @@ class UnitOfWork:
     def after_commit(self, callback: Callable[[], None]) -> None:
         self._after_commit.append(callback)
 
+    # -- jobs ------------------------------------------------------------
+
+    def enqueue(
+        self,
+        name: str,
+        payload: dict[str, Any],
+        *,
+        idempotency_key: str | None = None,
+        run_after: dt.datetime | None = None,
+    ) -> str:
+        """Queue background job ``name`` in this transaction; return its id.
+
+        The job exists if and only if this unit of work commits, and it is
+        deliverable the moment it does, on either backend (the ``jobs`` row is a
+        transactional outbox; procrastinate's delivery row is inserted on this
+        same connection). A second enqueue with the same ``idempotency_key``
+        returns the first job's id and queues nothing.
+        """
+        if self.enqueuer is None:
+            raise NoJobQueueError("this unit of work has no job queue wired (see Runtime)")
+        return self.enqueuer(self, name, payload, idempotency_key=idempotency_key, run_after=run_after)
+
     def pending_events(self) -> Iterator[PendingEvent]:
         for key, (obj, change) in self._watched.items():
             audit_type: str = obj.__audit_type__
@@ -220,11 +273,16 @@ class UnitOfWork:
 
 
 class UnitOfWorkFactory:
-    """Opens units of work on one engine; what services receive."""
+    """Opens units of work on one engine; what services receive.
 
-    def __init__(self, engine: Engine, ledger: LedgerWriter) -> None:
+    ``enqueuer`` is the job backend's hook behind :meth:`UnitOfWork.enqueue`;
+    the runtime sets it once the job queue exists.
+    """
+
+    def __init__(self, engine: Engine, ledger: LedgerWriter, *, enqueuer: Enqueuer | None = None) -> None:
         self.engine = engine
         self.ledger = ledger
+        self.enqueuer = enqueuer
 
     def __call__(self, actor: Actor, *, write: bool = True) -> UnitOfWork:
-        return UnitOfWork(self.engine, self.ledger, actor, write=write)
+        return UnitOfWork(self.engine, self.ledger, actor, write=write, enqueuer=self.enqueuer)

@@ -26,8 +26,7 @@ from clearinghouse.access import (
 from clearinghouse.access.services import get_readable
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
-from clearinghouse.jobs import JobQueue
-from clearinghouse.matching._stored import CASE_JOB, queue_job
+from clearinghouse.matching._stored import CASE_JOB
 from clearinghouse.priority.tasks import SCORES_JOB
 from clearinghouse.storage import UnitOfWork
 from clearinghouse.triage._cases import new_case, place_now
@@ -146,12 +145,11 @@ def decide(
     validate: bool,
     reason: str | None = None,
     note: str = "",
-    jobs: JobQueue | None = None,
 ) -> Finding:
     """Validate or reject a finding. Deciding the same way again is a no-op;
     reversing a decision is refused (it is news, and needs a new finding).
     Validating queues ``matching.case`` and ``priority.case_scores`` in the same
-    unit of work (through ``jobs`` when given)."""
+    unit of work."""
     finding = get_finding(uow.session, subject, finding_id)
     authorize(subject, Action.TRIAGE, finding_resource(finding))
     target = FindingState.VALIDATED if validate else FindingState.REJECTED
@@ -178,8 +176,8 @@ def decide(
     if validate:
         # Matching (the validated case against every inventory) and its stored scores, in the background.
         payload = {"case_id": finding.case_id, "finding_id": finding.id}
-        queue_job(uow, jobs, CASE_JOB, payload)
-        queue_job(uow, jobs, SCORES_JOB, payload)
+        uow.enqueue(CASE_JOB, payload)
+        uow.enqueue(SCORES_JOB, payload)
     return finding
 
 
@@ -254,19 +252,17 @@ def _relation_for(session: Session, finding: Finding) -> FindingRelation | None:
     )
 
 
-def _rematch(uow: UnitOfWork, jobs: JobQueue | None, finding: Finding, *case_ids: str) -> None:
+def _rematch(uow: UnitOfWork, finding: Finding, *case_ids: str) -> None:
     """Queue matching again for cases whose members changed (in the same unit of work), and the
     stored scores of the case a validated finding now belongs to. ``matching.case`` of a case
     that is gone or no longer validated removes its matches."""
     for case_id in dict.fromkeys(case_ids):
-        queue_job(uow, jobs, CASE_JOB, {"case_id": case_id})
+        uow.enqueue(CASE_JOB, {"case_id": case_id})
     if finding.state == FindingState.VALIDATED and finding.case_id is not None:
-        queue_job(uow, jobs, SCORES_JOB, {"case_id": finding.case_id, "finding_id": finding.id})
+        uow.enqueue(SCORES_JOB, {"case_id": finding.case_id, "finding_id": finding.id})
 
 
-def confirm_relation(
-    uow: UnitOfWork, subject: Subject, finding_id: str, *, jobs: JobQueue | None = None
-) -> Finding:
+def confirm_relation(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
     """Accept a proposed match: the finding joins the case it was matched to. Matching runs
     again for that case and for the case the finding leaves (``matching.case``, through
     ``jobs`` when given), in the same unit of work."""
@@ -291,13 +287,11 @@ def confirm_relation(
     relation.status = RelationStatus.CONFIRMED
     relation.decided_by = subject.user_id
     uow.flush()
-    _rematch(uow, jobs, finding, *([old_case.id] if old_case is not None else []), target.id)
+    _rematch(uow, finding, *([old_case.id] if old_case is not None else []), target.id)
     return finding
 
 
-def split_finding(
-    uow: UnitOfWork, subject: Subject, finding_id: str, *, jobs: JobQueue | None = None
-) -> Finding:
+def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:
     """Take a finding out of the case it was merged into: it leads a case of its own. Matching
     runs again for both cases (``matching.case``, through ``jobs`` when given), in the same
     unit of work."""
@@ -319,5 +313,5 @@ def split_finding(
         finding.state, finding.rejection_reason, finding.state_reason = FindingState.TRIAGED, None, None
     uow.audit_as(finding, "finding.split", case=case.id if case else None)
     uow.flush()
-    _rematch(uow, jobs, finding, *([case.id] if case is not None else []), finding.id)
+    _rematch(uow, finding, *([case.id] if case is not None else []), finding.id)
     return finding

@@ -14,4 +14,4 @@ def deduplicate(ctx: JobContext) -> None:
     full batch queues the next run so no job holds the lock for long."""
     placed = deduplicate_pending(ctx.uow, BATCH)
     if placed >= BATCH:
-        ctx.enqueue(DEDUP_JOB, {})
+        ctx.uow.enqueue(DEDUP_JOB, {})

@@ -124,7 +124,7 @@ def get_case(case_id: str, context: SignedIn) -> CaseOut:
 )
 def confirm(finding_id: str, context: SignedIn) -> FindingOut:
     with context.writing() as uow:
-        finding = services.confirm_relation(uow, context.subject, finding_id, jobs=context.runtime.jobs)
+        finding = services.confirm_relation(uow, context.subject, finding_id)
         uow.commit()
     return FindingOut.of(finding)
 
@@ -132,6 +132,6 @@ def confirm(finding_id: str, context: SignedIn) -> FindingOut:
 @router.post("/findings/{finding_id}:split", summary="Take a finding out of its case into a case of its own")
 def split(finding_id: str, context: SignedIn) -> FindingOut:
     with context.writing() as uow:
-        finding = services.split_finding(uow, context.subject, finding_id, jobs=context.runtime.jobs)
+        finding = services.split_finding(uow, context.subject, finding_id)
         uow.commit()
     return FindingOut.of(finding)

@@ -61,7 +61,7 @@ def upload_sbom(
     )
     try:
         with page.writing() as uow:
-            asset, _created = matching.register_asset(uow, page.subject, draft, jobs=page.runtime.jobs)
+            asset, _created = matching.register_asset(uow, page.subject, draft)
             uow.commit()
     except ClearinghouseError as exc:
         where = f"{exc.pointer}: " if exc.pointer else ""

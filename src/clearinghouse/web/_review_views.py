@@ -169,7 +169,7 @@ def start_campaign(
     check_csrf(page, csrf)
     draft = evaluation.CampaignDraft(name=name, grant_id=grant_id, suite_ids=suite_ids or [])
     with page.writing() as uow:
-        campaign, _created = evaluation.create_campaign(uow, page.subject, draft, page.runtime.jobs)
+        campaign, _created = evaluation.create_campaign(uow, page.subject, draft)
         uow.commit()
     return redirect(f"/review/campaigns/{campaign.id}")
 

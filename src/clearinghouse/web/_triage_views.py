@@ -249,7 +249,7 @@ def submit_finding(
         pointer, message = first_error(exc)
         return _new_finding_page(page, form, f"{pointer or '/'}: {message}", 422)
     rt = page.runtime
-    report = intake.submit(rt.uow, rt.envelope, rt.jobs, page.subject, [(0, submission)])
+    report = intake.submit(rt.uow, rt.envelope, page.subject, [(0, submission)])
     if report.problems:
         problem = report.problems[0]
         return _new_finding_page(page, form, f"{problem.pointer or '/'}: {problem.detail}", 422)
@@ -295,7 +295,6 @@ def decide(
             validate=decision == "validate",
             reason=reason or None,
             note=note,
-            jobs=page.runtime.jobs,
         )
         uow.commit()
     return redirect(f"/findings/{finding_id}")
@@ -331,9 +330,9 @@ def relation(
     check_csrf(page, csrf)
     with page.writing() as uow:
         if action == "confirm":
-            finding = triage.confirm_relation(uow, page.subject, finding_id, jobs=page.runtime.jobs)
+            finding = triage.confirm_relation(uow, page.subject, finding_id)
         else:
-            finding = triage.split_finding(uow, page.subject, finding_id, jobs=page.runtime.jobs)
+            finding = triage.split_finding(uow, page.subject, finding_id)
         uow.commit()
     # Confirmed: the case it joined; split: the case it now leads.
     return redirect(f"/cases/{finding.case_id or finding.id}")

@@ -137,7 +137,7 @@ def campaign_run(
     """Create a campaign (its launch job is queued) and follow it."""
     draft = services.CampaignDraft(name=name, grant_id=grant, suite_ids=suite, idempotency_key=key)
     with _session(user, write=True) as (runtime, uow, subject):
-        campaign, _created = services.create_campaign(uow, subject, draft, runtime.jobs)
+        campaign, _created = services.create_campaign(uow, subject, draft)
         uow.commit()
         console.print(f"campaign {campaign.id} queued")
         if follow:

@@ -62,7 +62,6 @@ from clearinghouse.frontier.evaluation.models import (
     EvalSuite,
     EvalTask,
 )
-from clearinghouse.jobs import JobQueue
 from clearinghouse.storage import UnitOfWork, utcnow
 
 LAUNCH_JOB = "frontier.eval.launch"
@@ -258,9 +257,7 @@ class CampaignDraft:
     idempotency_key: str | None = None
 
 
-def create_campaign(
-    uow: UnitOfWork, subject: Subject, draft: CampaignDraft, jobs: JobQueue
-) -> tuple[EvalCampaign, bool]:
+def create_campaign(uow: UnitOfWork, subject: Subject, draft: CampaignDraft) -> tuple[EvalCampaign, bool]:
     """Create a campaign and queue its launch (same transaction); idempotent on
     the caller's ``idempotency_key``."""
     if subject.org_id is None or subject.user_id is None:
@@ -314,11 +311,10 @@ def create_campaign(
     _flush_or_conflict(
         uow, "a campaign with this idempotency key was created meanwhile; retry", "/idempotency_key"
     )
-    campaign.job_id = jobs.enqueue(
+    campaign.job_id = uow.enqueue(
         LAUNCH_JOB,
         {"campaign_id": campaign.id, "user_id": subject.user_id, "scopes": sorted(subject.scopes)},
         idempotency_key=f"{LAUNCH_JOB}:{campaign.id}",
-        uow=uow,
     )
     return campaign, True
 

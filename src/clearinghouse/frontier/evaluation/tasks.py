@@ -27,7 +27,7 @@ def launch_campaign(ctx: JobContext, campaign_id: str, user_id: str, scopes: Seq
     start = services.launch(ctx.uow, ctx.settings.home, campaign_id, user_id, scopes, opener)
     if start is not None:
         ctx.uow.after_commit(start)
-        ctx.enqueue(
+        ctx.uow.enqueue(
             services.COLLECT_JOB,
             {"campaign_id": campaign_id},
             run_after=utcnow() + dt.timedelta(seconds=services.POLL_SECONDS),
@@ -38,7 +38,7 @@ def launch_campaign(ctx: JobContext, campaign_id: str, user_id: str, scopes: Seq
 def collect_campaign(ctx: JobContext, campaign_id: str) -> None:
     """Read the results back if the worker is done; otherwise look again shortly."""
     if not services.collect(ctx.uow, ctx.settings.home, campaign_id):
-        ctx.enqueue(
+        ctx.uow.enqueue(
             services.COLLECT_JOB,
             {"campaign_id": campaign_id},
             run_after=utcnow() + dt.timedelta(seconds=services.POLL_SECONDS),

@@ -231,7 +231,7 @@ def create_campaign(body: CampaignIn, context: SignedIn) -> CampaignOut:
     )
     home = context.runtime.settings.home
     with context.writing() as uow:
-        campaign, _created = services.create_campaign(uow, context.subject, draft, context.runtime.jobs)
+        campaign, _created = services.create_campaign(uow, context.subject, draft)
         out = CampaignOut.of(campaign, services.campaign_progress(campaign, home))
         uow.commit()
     return out
