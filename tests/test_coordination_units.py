@@ -3,6 +3,7 @@ vers ranges, finder scores, VEX shape errors, webhook and e-mail failures."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from types import SimpleNamespace
@@ -11,14 +12,21 @@ from typing import Any, cast
 import pytest
 from sqlalchemy import select
 
+from clearinghouse.config import Settings
 from clearinghouse.coordination import record_from_json, record_to_json
 from clearinghouse.coordination._advisory import finder_severities, vers_to_range
 from clearinghouse.coordination._vex import parse
 from clearinghouse.errors import InvalidInput
 from clearinghouse.intake.models import Finding
 from clearinghouse.notifications import MAX_ATTEMPTS
-from clearinghouse.notifications._delivery import deliver_webhook, send_digest, send_email
+from clearinghouse.notifications._delivery import (
+    prepare_email,
+    record_email,
+    send_digest,
+    send_prepared_email,
+)
 from clearinghouse.notifications.models import DeliveryAttempt, EmailDelivery, WebhookDelivery
+from clearinghouse.outbound import OutboundPolicy
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing._record import (
     AdvisoryRecord,
@@ -37,6 +45,13 @@ from clearinghouse.sharing._record import (
 from clearinghouse.storage import Actor
 from tests.test_coordination_workflow import PURL, coordination_env, run_jobs, validated_case
 from tests.test_intake import finding
+from tests.test_notifications import force_due
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """Webhooks here go to 127.0.0.1: the operator's allow-list admits loopback, explicitly."""
+    return dataclasses.replace(settings, outbound_allow=("127.0.0.1/32",))
 
 
 @pytest.fixture
@@ -265,19 +280,22 @@ def test_delivery_failures_are_recorded_and_end(env: dict[str, Any]) -> None:
         headers=env["coord"],
     )
     run_jobs(runtime)
-    with runtime.uow(Actor.system("test")) as uow:
-        delivery = uow.session.scalars(select(WebhookDelivery)).one()
+    with runtime.uow(Actor.system("test"), write=False) as uow:
         attempt = uow.session.scalars(select(DeliveryAttempt)).one()
         assert not attempt.ok and attempt.status_code is None and "Connect" in (attempt.error or "")
-        for _ in range(MAX_ATTEMPTS):
-            deliver_webhook(uow, runtime.envelope, delivery.id)
+    for _ in range(MAX_ATTEMPTS - 1):
+        force_due(runtime, "notifications.webhook")
+        run_jobs(runtime)
+    with runtime.uow(Actor.system("test")) as uow:
+        delivery = uow.session.scalars(select(WebhookDelivery)).one()
         assert delivery.status == "failed" and delivery.attempts == MAX_ATTEMPTS
         assert delivery.next_attempt_at is None
         # Mail with no SMTP server configured fails the same way, attempt by attempt.
         mail = EmailDelivery(user_id=env["ids"]["vee"], to_address="vee@example.org", subject="s", body="b")
         uow.session.add(mail)
         uow.flush()
-        send_email(uow, mail.id)
+        plan = prepare_email(uow.session, mail.id)
+        record_email(uow, plan, send_prepared_email(plan, OutboundPolicy()))
         assert mail.attempts == 1 and mail.last_error == "no SMTP server is configured"
         assert send_digest(uow, env["ids"]["vee"]) is None  # nothing waiting
         uow.commit()

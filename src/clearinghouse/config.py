@@ -24,6 +24,12 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
+    # Outbound requests to user-given URLs (``clearinghouse.outbound``): internal addresses an
+    # operator allows (CIDRs, host names), and the timeouts every request has.
+    outbound_allow: tuple[str, ...] = ()
+    outbound_connect_timeout: float = 5.0
+    outbound_read_timeout: float = 10.0
+    outbound_total_timeout: float = 30.0
 
     @property
     def is_postgres(self) -> bool:
@@ -56,6 +62,12 @@ class Settings:
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
             max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
+            outbound_allow=tuple(
+                e.strip() for e in env.get("CLEARINGHOUSE_OUTBOUND_ALLOW", "").split(",") if e.strip()
+            ),
+            outbound_connect_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_CONNECT_TIMEOUT", 5.0)),
+            outbound_read_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_READ_TIMEOUT", 10.0)),
+            outbound_total_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_TOTAL_TIMEOUT", 30.0)),
         )
 
     def ensure_home(self) -> None:

@@ -1,12 +1,15 @@
 """Background jobs: the job registry, the queue (in-process or procrastinate) and its ``jobs`` tables.
 
 Register work with ``@job("name")`` on ``fn(ctx: JobContext, **payload)``;
-queue it with ``runtime.jobs.enqueue("name", payload)`` (pass ``uow=`` to queue
-it in the same transaction as the change that calls for it). The runner opens
-one unit of work per attempt (``ctx.uow``), marks the job succeeded in that
-same transaction and commits once, so a job's effects commit exactly once even
-when a worker dies mid-job; failures are retried with back-off and recorded
-with their error, attempt by attempt.
+queue it with ``uow.enqueue("name", payload)`` in the unit of work of the
+change that calls for it (the runtime wires every unit of work to the job
+backend), so the job exists iff the change commits and is deliverable at once.
+The runner opens one unit of work per attempt (``ctx.uow``), marks the job
+succeeded in that same transaction and commits once, so a job's effects commit
+exactly once even when a worker dies mid-job; failures are retried with
+back-off and recorded with their error, attempt by attempt. A job that does
+network I/O is ``@job(..., phased=True)``: it gets a :class:`PhasedJobContext`
+and no transaction is open while it talks to the network.
 
 ``make_job_queue`` picks the backend from ``Settings.job_backend``: the
 in-process one (threads claiming from the ``jobs`` table, SQLite or
@@ -14,8 +17,8 @@ PostgreSQL) or procrastinate (PostgreSQL; ``clearinghouse worker`` processes on
 any number of machines). ``prepare_backend`` readies the database for it.
 """
 
-from clearinghouse.jobs._context import JobContext, JobUnitOfWork
-from clearinghouse.jobs._errors import JobCommitError, UnknownJobError
+from clearinghouse.jobs._context import JobContext, JobUnitOfWork, PhasedJobContext
+from clearinghouse.jobs._errors import JobCommitError, JobFencedError, UnknownJobError
 from clearinghouse.jobs._factory import make_job_queue, prepare_backend
 from clearinghouse.jobs._inprocess import InProcessJobQueue
 from clearinghouse.jobs._procrastinate import JobFailedError, ProcrastinateJobQueue, WorkerTimings
@@ -31,10 +34,12 @@ __all__ = [
     "JobContext",
     "JobDefinition",
     "JobFailedError",
+    "JobFencedError",
     "JobInfo",
     "JobQueue",
     "JobStatus",
     "JobUnitOfWork",
+    "PhasedJobContext",
     "ProcrastinateJobQueue",
     "UnknownJobError",
     "WorkerTimings",

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from typing import Any
 
 from clearinghouse.config import Settings
 from clearinghouse.jobs._errors import JobCommitError
 from clearinghouse.jobs._protocol import JobQueue
-from clearinghouse.storage import UnitOfWork
+from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory
 
 
 class JobUnitOfWork(UnitOfWork):
@@ -74,6 +76,70 @@ class JobContext:
     @property
     def log(self) -> logging.LoggerAdapter[logging.Logger]:
         """The ``clearinghouse.jobs`` logger with this job's id, name and attempt in ``extra``."""
+        return logging.LoggerAdapter(
+            logging.getLogger("clearinghouse.jobs"),
+            {"job_id": self.job_id, "job_name": self.name, "attempt": self.attempt},
+        )
+
+
+FinishTransaction = Callable[[], contextlib.AbstractContextManager[JobUnitOfWork]]
+"""Opens the job's last unit of work: claim checked, the mark committed with the block's changes."""
+
+
+@dataclass
+class PhasedJobContext:
+    """What a ``phased`` job gets: no transaction is open while it runs.
+
+    It reads what it needs in a short unit of work (:meth:`read`), does its
+    network I/O with no transaction open, and records the outcome in
+    :meth:`finish`, the last short transaction, which also marks the job
+    succeeded; both commit together, so the recorded outcome lands once. A
+    :meth:`write` unit of work commits on its own (the job commits it); use it
+    only for idempotent bookkeeping before the I/O. A phased job that returns
+    without calling :meth:`finish` is marked succeeded in a transaction of its own.
+    """
+
+    job_id: str
+    name: str
+    attempt: int
+    max_attempts: int
+    worker: str
+    settings: Settings
+    uow_factory: UnitOfWorkFactory
+    _finish: FinishTransaction = field(repr=False)
+    finished: bool = False
+
+    @property
+    def is_last_attempt(self) -> bool:
+        return self.attempt >= self.max_attempts
+
+    @property
+    def actor(self) -> Actor:
+        return Actor.system(f"job:{self.name}")
+
+    def read(self) -> UnitOfWork:
+        """A read-only unit of work (it takes no write lock on SQLite); keep it short."""
+        return self.uow_factory(self.actor, write=False)
+
+    def write(self) -> UnitOfWork:
+        """A unit of work the job commits itself, before its I/O (not tied to the job's mark)."""
+        return self.uow_factory(self.actor)
+
+    @contextlib.contextmanager
+    def finish(self) -> Iterator[JobUnitOfWork]:
+        """The last transaction: its changes and the "succeeded" mark commit together on leaving the block.
+
+        Raises :class:`~clearinghouse.jobs.JobFencedError` (and commits nothing)
+        if this attempt's claim has passed to another worker meanwhile.
+        """
+        if self.finished:
+            raise RuntimeError("a phased job finishes once")
+        with self._finish() as uow:
+            yield uow
+        self.finished = True
+
+    @property
+    def log(self) -> logging.LoggerAdapter[logging.Logger]:
         return logging.LoggerAdapter(
             logging.getLogger("clearinghouse.jobs"),
             {"job_id": self.job_id, "job_name": self.name, "attempt": self.attempt},

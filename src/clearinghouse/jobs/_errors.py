@@ -13,3 +13,7 @@ class UnknownJobError(LookupError):
 
 class JobCommitError(RuntimeError):
     """A job called ``ctx.uow.commit()``: the runner commits, once, with the job marked succeeded."""
+
+
+class JobFencedError(RuntimeError):
+    """A phased job's claim passed to another worker before it finished; nothing of its end was recorded."""

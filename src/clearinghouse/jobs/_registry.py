@@ -11,10 +11,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from clearinghouse.jobs._errors import UnknownJobError
 
 if TYPE_CHECKING:
-    from clearinghouse.jobs._context import JobContext
+    from clearinghouse.jobs._context import JobContext, PhasedJobContext
 
 JobFunction = Callable[..., object]
-"""``fn(ctx: JobContext, **payload) -> None``; the return value is ignored."""
+"""``fn(ctx: JobContext, **payload) -> None`` (``PhasedJobContext`` for a phased job); the return
+value is ignored."""
 
 F = TypeVar("F", bound=Callable[..., object])
 
@@ -29,6 +30,7 @@ class JobDefinition:
     fn: JobFunction
     retries: int
     retry_delay_seconds: float
+    phased: bool = False
 
     @property
     def max_attempts(self) -> int:
@@ -38,7 +40,7 @@ class JobDefinition:
         """Seconds to wait after failed attempt number ``attempt`` (1-based): exponential, capped."""
         return retry_delay(self.retry_delay_seconds, attempt)
 
-    def __call__(self, ctx: JobContext, payload: Mapping[str, Any]) -> None:
+    def __call__(self, ctx: JobContext | PhasedJobContext, payload: Mapping[str, Any]) -> None:
         self.fn(ctx, **payload)
 
 
@@ -57,11 +59,21 @@ def job(
     *,
     retries: int = DEFAULT_RETRIES,
     retry_delay_seconds: float = DEFAULT_RETRY_DELAY_SECONDS,
+    phased: bool = False,
 ) -> Callable[[F], F]:
     """Register ``fn(ctx, **payload)`` as the job ``name``.
 
     A failing job is tried again up to ``retries`` more times, waiting
     ``retry_delay_seconds`` and then twice as long each time (capped at an hour).
+
+    An ordinary job runs in one unit of work (``ctx.uow``) that the runner
+    commits with the job's "succeeded" mark: its effects land exactly once. A
+    ``phased`` job does network I/O (a webhook POST, an SMTP send), which must
+    never run inside a database transaction: it gets a
+    :class:`~clearinghouse.jobs.PhasedJobContext` instead, opens short units of
+    work itself (``ctx.read()``, ``ctx.write()``) around the I/O, and ends with
+    ``ctx.finish()``, whose changes commit together with the mark. Its I/O is
+    at least once (a worker lost between the I/O and the finish repeats it).
     """
     if not name or len(name) > 100:
         raise ValueError("a job name is 1 to 100 characters")
@@ -71,7 +83,7 @@ def job(
         raise ValueError("retry_delay_seconds cannot be negative")
 
     def register(fn: F) -> F:
-        definition = JobDefinition(name, fn, retries, retry_delay_seconds)
+        definition = JobDefinition(name, fn, retries, retry_delay_seconds, phased)
         with _lock:
             existing = _registry.get(name)
             if existing is not None and _qualified(existing.fn) != _qualified(fn):

@@ -12,24 +12,32 @@ worker claims it next runs it again. While a worker is alive and running the
 job it holds the row lock, so nobody else can claim the row even if its lease
 has run out (claims skip locked rows); a lease only ever expires for real
 once the transaction holding it is gone.
+
+A ``phased`` job (one that does network I/O) is run with no transaction open:
+it reads in short units of work, does its I/O, and records the outcome in its
+``finish`` transaction, which checks the claim as above and commits the mark
+with the outcome. While it runs, its live lease (not a row lock) keeps other
+deliveries off it, so its I/O must end well within the lease.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import logging
 import os
 import socket
 import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.jobs._context import JobContext, JobUnitOfWork
-from clearinghouse.jobs._errors import UnknownJobError
+from clearinghouse.jobs._context import JobContext, JobUnitOfWork, PhasedJobContext
+from clearinghouse.jobs._errors import JobFencedError, UnknownJobError
 from clearinghouse.jobs._metrics import JOBS_FAILED, JOBS_RETRIED, JOBS_SUCCEEDED
 from clearinghouse.jobs._registry import DEFAULT_RETRY_DELAY_SECONDS, JobDefinition, get_job, retry_delay
 from clearinghouse.jobs._store import QUEUE_ACTOR
@@ -117,6 +125,22 @@ def _due(now: dt.datetime) -> ColumnElement[bool]:
     )
 
 
+def _phased(name: str) -> bool:
+    try:
+        return get_job(name).phased
+    except UnknownJobError:
+        return False
+
+
+def _lease_live(row: Job, now: dt.datetime) -> bool:
+    expires = row.lease_expires_at
+    if expires is None:
+        return False
+    if expires.tzinfo is None:  # SQLite hands back naive UTC
+        expires = expires.replace(tzinfo=dt.UTC)
+    return expires > now
+
+
 def _extra(claim: Claim, **more: Any) -> dict[str, Any]:
     return {
         "job_id": claim.job_id,
@@ -179,6 +203,9 @@ class JobRunner:
             if row.status in FINISHED:
                 return Refusal.FINISHED
             now = utcnow()
+            if row.status == RUNNING and _phased(row.name) and _lease_live(row, now):
+                # A phased job holds no transaction while it runs; its live lease says it is running.
+                return Refusal.BUSY
             if row.status == RUNNING and row.attempts >= row.max_attempts:
                 self._fail_exhausted(uow, row, now)
                 uow.commit()
@@ -248,10 +275,9 @@ class JobRunner:
             definition = get_job(claim.name)
         except UnknownJobError:
             definition = None
-        factory = self._runtime.uow
-        uow = JobUnitOfWork(
-            factory.engine, factory.ledger, Actor.system(f"job:{claim.name}"), enqueuer=factory.enqueuer
-        )
+        if definition is not None and definition.phased:
+            return self._execute_phased(claim, definition)
+        uow = self._job_uow(claim)
         failure: Exception | None = None
         with uow:
             row = uow.session.scalars(select(Job).where(Job.id == claim.job_id).with_for_update()).first()
@@ -272,19 +298,68 @@ class JobRunner:
                     jobs=self._runtime.jobs,
                 )
                 definition(context, claim.payload)
-                now = utcnow()
-                row.status = JobStatus.SUCCEEDED.value
-                row.finished_at = now
-                row.lease_expires_at = None
-                self._close_attempt(uow.session, claim, AttemptOutcome.SUCCEEDED, now, None)
+                self._mark_succeeded(uow, row, claim)
                 uow.commit_for_runner()
             except Exception as exc:
                 failure = exc  # the unit of work rolls back on leaving the block
         if failure is not None:
             return self._record_failure(claim, failure, definition)
+        return self._succeeded(claim)
+
+    def _job_uow(self, claim: Claim) -> JobUnitOfWork:
+        factory = self._runtime.uow
+        return JobUnitOfWork(
+            factory.engine, factory.ledger, Actor.system(f"job:{claim.name}"), enqueuer=factory.enqueuer
+        )
+
+    def _mark_succeeded(self, uow: UnitOfWork, row: Job, claim: Claim) -> None:
+        now = utcnow()
+        row.status = JobStatus.SUCCEEDED.value
+        row.finished_at = now
+        row.lease_expires_at = None
+        self._close_attempt(uow.session, claim, AttemptOutcome.SUCCEEDED, now, None)
+
+    @staticmethod
+    def _succeeded(claim: Claim) -> RunResult:
         JOBS_SUCCEEDED.labels(job=claim.name).inc()
         logger.info("job succeeded", extra=_extra(claim))
         return RunResult(Outcome.SUCCEEDED, claim)
+
+    @contextlib.contextmanager
+    def _final(self, claim: Claim) -> Iterator[JobUnitOfWork]:
+        """A phased job's last transaction: check the claim, let the job write, mark it succeeded, commit."""
+        uow = self._job_uow(claim)
+        with uow:
+            row = uow.session.scalars(select(Job).where(Job.id == claim.job_id).with_for_update()).first()
+            if not _holds(row, claim):
+                raise JobFencedError(f"job {claim.job_id} attempt {claim.attempt} is no longer this worker's")
+            assert row is not None
+            yield uow
+            self._mark_succeeded(uow, row, claim)
+            uow.commit_for_runner()
+
+    def _execute_phased(self, claim: Claim, definition: JobDefinition) -> RunResult:
+        """Run a phased job with no transaction open; its ``finish`` (or ours) commits the mark."""
+        context = PhasedJobContext(
+            job_id=claim.job_id,
+            name=claim.name,
+            attempt=claim.attempt,
+            max_attempts=claim.max_attempts,
+            worker=claim.worker,
+            settings=self._runtime.settings,
+            uow_factory=self._runtime.uow,
+            _finish=lambda: self._final(claim),
+        )
+        try:
+            definition(context, claim.payload)
+            if not context.finished:
+                with context.finish():
+                    pass
+        except JobFencedError:
+            return self._fenced(claim)
+        except Exception as exc:
+            return self._record_failure(claim, exc, definition)
+        return self._succeeded(claim)
 
     def _record_failure(self, claim: Claim, exc: Exception, definition: JobDefinition | None) -> RunResult:
         error = describe_error(exc)

@@ -1,26 +1,31 @@
 """Delivering events: fan-out to recipients, webhook posts, e-mail and digests.
 
-Each function runs inside one background job's unit of work (``tasks.py``).
-A failed attempt is not an exception: it is stored (``delivery_attempts``),
-logged, and the next attempt is queued as a new job after an exponential
-back-off (:func:`backoff`), all in the same transaction, so every attempt is
-kept whatever happens to the next one.
+Fan-out and digests run inside one background job's unit of work (``tasks.py``).
+A webhook or e-mail attempt is phased: read what to send, send it with no
+transaction open, record the outcome. A failed attempt is not an exception: it
+is stored (``delivery_attempts``), logged, and the next attempt is queued as a
+new job after an exponential back-off (:func:`backoff`) in the transaction that
+records it, so every attempt is kept whatever happens to the next one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import json
 import logging
 import smtplib
+import socket
+import threading
 import time
+from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Any
 
-import httpx
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearinghouse import outbound
 from clearinghouse.access import Action, Subject, can
 from clearinghouse.access.models import User
 from clearinghouse.access.services import subject_for
@@ -40,6 +45,7 @@ from clearinghouse.notifications.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from clearinghouse.outbound import OutboundPolicy
 from clearinghouse.storage import UnitOfWork, utcnow
 
 logger = logging.getLogger("clearinghouse.notifications")
@@ -50,7 +56,6 @@ DIGEST_JOB = "notifications.digest"
 MAX_ATTEMPTS = 6
 BACKOFF_BASE_SECONDS = 30.0
 BACKOFF_CAP_SECONDS = 3600.0
-HTTP_TIMEOUT_SECONDS = 10.0
 SMTP_SETTING = "smtp"
 
 
@@ -255,43 +260,78 @@ def send_digest(uow: UnitOfWork, user_id: str) -> EmailDelivery | None:
 
 
 # -- attempts --------------------------------------------------------------------
+#
+# An attempt is three steps, and only the first and last touch the database:
+# read what to send (a short read-only unit of work), send it with no
+# transaction open (timeouts and a total deadline, see ``clearinghouse.outbound``),
+# then record the outcome and queue the retry in one short transaction (the
+# job's ``finish``). A slow receiver therefore holds no lock that writers wait on.
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How one send went. ``error`` is what the subscriber may see: never the receiver's body."""
+
+    ok: bool
+    duration_ms: int
+    status_code: int | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class WebhookPlan:
+    """What a webhook attempt will send, read in a short transaction."""
+
+    delivery_id: str
+    url: str = ""
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    problem: str | None = None  # the delivery fails at once, nothing is sent
+    skip: bool = False  # nothing to do (already delivered or failed)
+
+
+@dataclass(frozen=True)
+class EmailPlan:
+    """What an e-mail attempt will send, read in a short transaction."""
+
+    email_id: str
+    message: EmailMessage | None = None
+    smtp: dict[str, Any] | None = None
+    problem: str | None = None  # the attempt fails at once (counted, retried)
+    skip: bool = False
 
 
 def _record_attempt(
     uow: UnitOfWork,
     channel: str,
     delivery: WebhookDelivery | EmailDelivery,
-    *,
-    ok: bool,
-    started: float,
-    status_code: int | None = None,
-    error: str | None = None,
+    outcome: Outcome,
 ) -> None:
     delivery.attempts += 1
-    duration = int((time.monotonic() - started) * 1000)
     uow.session.add(
         DeliveryAttempt(
             channel=channel,
             delivery_id=delivery.id,
             attempt=delivery.attempts,
-            ok=ok,
-            status_code=status_code,
-            error=error,
-            duration_ms=duration,
+            ok=outcome.ok,
+            status_code=outcome.status_code,
+            error=outcome.error,
+            duration_ms=outcome.duration_ms,
         )
     )
     extra = {
         "delivery_id": delivery.id,
         "channel": channel,
         "attempt": delivery.attempts,
-        "status_code": status_code,
+        "status_code": outcome.status_code,
     }
-    if ok:
+    if outcome.ok:
         delivery.status = DeliveryStatus.DELIVERED
         delivery.next_attempt_at = None
         delivery.last_error = None
         logger.info("notification delivered", extra=extra)
         return
+    error = outcome.error
     delivery.last_error = error
     if delivery.attempts >= MAX_ATTEMPTS:
         delivery.status = DeliveryStatus.FAILED
@@ -313,36 +353,50 @@ def _record_attempt(
     )
 
 
-def deliver_webhook(uow: UnitOfWork, envelope: Envelope, delivery_id: str) -> WebhookDelivery | None:
-    session = uow.session
+def prepare_webhook(session: Session, envelope: Envelope, delivery_id: str) -> WebhookPlan:
+    """Read what to send for one webhook delivery (no network, no writes)."""
     delivery = session.get(WebhookDelivery, delivery_id)
     if delivery is None or delivery.status != DeliveryStatus.PENDING:
-        return delivery
+        return WebhookPlan(delivery_id, skip=True)
     sub = session.get(WebhookSubscription, delivery.subscription_id)
     event = session.get(NotificationEvent, delivery.event_id)
     if sub is None or event is None or not sub.active:
-        delivery.status = DeliveryStatus.FAILED
-        delivery.last_error = "the subscription was removed or deactivated"
-        return delivery
+        return WebhookPlan(delivery_id, problem="the subscription was removed or deactivated")
     secret = envelope.open(
         Sealed(sub.secret_ciphertext, sub.secret_wrapped_key), f"webhook:{sub.id}".encode()
     ).decode()
     body = json.dumps(event_body(event), sort_keys=True, separators=(",", ":")).encode()
     headers = signed_headers(secret, body, event=event.kind, delivery_id=delivery.id)
+    headers.setdefault("Content-Type", "application/json")
+    return WebhookPlan(delivery_id, url=sub.url, body=body, headers=headers)
+
+
+def send_webhook(plan: WebhookPlan, policy: OutboundPolicy) -> Outcome:
+    """POST a planned webhook; call it with no transaction open. The answer's body is never read."""
     started = time.monotonic()
     try:
-        response = httpx.post(sub.url, content=body, headers=headers, timeout=HTTP_TIMEOUT_SECONDS)
-    except httpx.HTTPError as exc:
-        _record_attempt(
-            uow, "webhook", delivery, ok=False, started=started, error=f"{type(exc).__name__}: {exc}"
-        )
-        return delivery
+        response = outbound.post(plan.url, plan.body, plan.headers, policy)
+    except outbound.OutboundRefused as exc:
+        return Outcome(False, _ms(started), error=f"refused: {exc}")
+    except outbound.OutboundFailed as exc:
+        return Outcome(False, _ms(started), error=f"no answer: {exc}")
     ok = 200 <= response.status_code < 300
-    error = None if ok else f"HTTP {response.status_code}: {response.text[:200]}"
-    _record_attempt(
-        uow, "webhook", delivery, ok=ok, started=started, status_code=response.status_code, error=error
-    )
-    if ok:
+    error = None if ok else f"HTTP {response.status_code}"
+    return Outcome(ok, _ms(started), status_code=response.status_code, error=error)
+
+
+def record_webhook(uow: UnitOfWork, plan: WebhookPlan, outcome: Outcome | None) -> WebhookDelivery | None:
+    """Record a webhook attempt's outcome (and queue the retry) in ``uow``; ``None``: nothing was sent."""
+    delivery = uow.session.get(WebhookDelivery, plan.delivery_id)
+    if delivery is None or delivery.status != DeliveryStatus.PENDING:
+        return delivery
+    if plan.problem is not None:
+        delivery.status = DeliveryStatus.FAILED
+        delivery.last_error = plan.problem
+        return delivery
+    assert outcome is not None
+    _record_attempt(uow, "webhook", delivery, outcome)
+    if outcome.ok:
         delivery.delivered_at = utcnow()
     return delivery
 
@@ -352,30 +406,67 @@ def smtp_settings(session: Session) -> dict[str, Any] | None:
     return None if row is None else dict(row.value)
 
 
-def send_email(uow: UnitOfWork, email_id: str) -> EmailDelivery | None:
-    session = uow.session
+def prepare_email(session: Session, email_id: str) -> EmailPlan:
+    """Read what to send for one e-mail (no network, no writes)."""
     mail = session.get(EmailDelivery, email_id)
     if mail is None or mail.status != DeliveryStatus.PENDING:
-        return mail
-    started = time.monotonic()
+        return EmailPlan(email_id, skip=True)
     config = smtp_settings(session)
     if config is None:
-        _record_attempt(uow, "email", mail, ok=False, started=started, error="no SMTP server is configured")
-        return mail
+        return EmailPlan(email_id, problem="no SMTP server is configured")
     message = EmailMessage()
     message["From"] = config["from"]
     message["To"] = mail.to_address
     message["Subject"] = mail.subject
     message["Message-ID"] = f"<{mail.id}@clearinghouse>"
     message.set_content(mail.body)
+    return EmailPlan(email_id, message=message, smtp=config)
+
+
+def send_prepared_email(plan: EmailPlan, policy: OutboundPolicy) -> Outcome:
+    """Hand a planned e-mail to the SMTP server; call it with no transaction open.
+
+    The server is the one an admin configured. Every socket operation has the
+    read timeout, and a watchdog shuts the connection down at the total deadline.
+    """
+    started = time.monotonic()
+    if plan.problem is not None or plan.message is None or plan.smtp is None:
+        return Outcome(False, _ms(started), error=plan.problem)
+    config = plan.smtp
+    timeout = max(policy.connect_timeout, policy.read_timeout)
     try:
-        with smtplib.SMTP(config["host"], int(config["port"]), timeout=HTTP_TIMEOUT_SECONDS) as smtp:
-            if config.get("starttls"):
-                smtp.starttls()
-            smtp.send_message(message)
+        with smtplib.SMTP(config["host"], int(config["port"]), timeout=timeout) as smtp:
+            watchdog = threading.Timer(policy.total_timeout, _shutdown, args=(smtp,))
+            watchdog.daemon = True
+            watchdog.start()
+            try:
+                if config.get("starttls"):
+                    smtp.starttls()
+                smtp.send_message(plan.message)
+            finally:
+                watchdog.cancel()
     except (OSError, smtplib.SMTPException) as exc:
-        _record_attempt(uow, "email", mail, ok=False, started=started, error=f"{type(exc).__name__}: {exc}")
+        return Outcome(False, _ms(started), error=f"{type(exc).__name__}: {exc}"[:500])
+    return Outcome(True, _ms(started))
+
+
+def _shutdown(smtp: smtplib.SMTP) -> None:
+    sock = smtp.sock
+    if sock is not None:
+        with contextlib.suppress(OSError):
+            sock.shutdown(socket.SHUT_RDWR)
+
+
+def record_email(uow: UnitOfWork, plan: EmailPlan, outcome: Outcome) -> EmailDelivery | None:
+    """Record an e-mail attempt's outcome (and queue the retry) in ``uow``."""
+    mail = uow.session.get(EmailDelivery, plan.email_id)
+    if mail is None or mail.status != DeliveryStatus.PENDING:
         return mail
-    _record_attempt(uow, "email", mail, ok=True, started=started)
-    mail.sent_at = utcnow()
+    _record_attempt(uow, "email", mail, outcome)
+    if outcome.ok:
+        mail.sent_at = utcnow()
     return mail
+
+
+def _ms(started: float) -> int:
+    return int((time.monotonic() - started) * 1000)

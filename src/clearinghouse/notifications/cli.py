@@ -13,6 +13,7 @@ from clearinghouse.coordination.cli import err, unit
 from clearinghouse.envelope import Envelope
 from clearinghouse.notifications import services
 from clearinghouse.notifications.models import EventKind
+from clearinghouse.outbound import OutboundPolicy
 
 app = typer.Typer(help="Webhook subscriptions and e-mail delivery settings.", no_args_is_help=True)
 webhook_app = typer.Typer(help="Webhook subscriptions.", no_args_is_help=True)
@@ -29,13 +30,16 @@ def webhook_add(
 ) -> None:
     """Subscribe a URL; prints the signing secret once."""
     try:
-        envelope = Envelope.from_keys_dir(Settings.from_env().keys_dir)
+        settings = Settings.from_env()
+        envelope = Envelope.from_keys_dir(settings.keys_dir)
     except ValueError as exc:
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     new = services.NewWebhook(url=url, events=[e.value for e in event or []], org_wide=org_wide, owner=user)
     with unit() as uow:
-        sub, secret = services.create_webhook(uow, OPERATOR, envelope, new)
+        sub, secret = services.create_webhook(
+            uow, OPERATOR, envelope, new, OutboundPolicy.from_settings(settings)
+        )
         uow.commit()
     console.print(f"subscription {sub.id} -> {sub.url}")
     console.print(f"signing secret (shown once): [bold green]{secret}[/]")

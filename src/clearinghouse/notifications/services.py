@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from clearinghouse import outbound
 from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, can
 from clearinghouse.access.models import User
 from clearinghouse.access.services import find_user
@@ -27,6 +28,7 @@ from clearinghouse.notifications.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from clearinghouse.outbound import OutboundPolicy
 from clearinghouse.storage import UnitOfWork, new_id, utcnow
 
 MAX_SUBSCRIPTIONS_PER_USER = 50
@@ -37,11 +39,16 @@ def subscription_resource(sub: WebhookSubscription) -> Resource:
     return Resource(kind="webhook_subscription", id=sub.id, owner_user_id=sub.owner_user_id)
 
 
-def check_url(url: str) -> str:
+def check_url(url: str, policy: OutboundPolicy) -> str:
+    """A webhook URL: http(s) with a host, not naming or resolving to an internal address
+    (unless the operator's allow-list admits it). Checked again at every delivery."""
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2000:
         raise InvalidInput("a webhook URL is http:// or https:// with a host", "/url")
-    return url.strip()
+    try:
+        return outbound.screen(url, policy)
+    except outbound.OutboundRefused as exc:
+        raise InvalidInput(str(exc), "/url") from None
 
 
 @dataclass(frozen=True)
@@ -54,7 +61,7 @@ class NewWebhook:
 
 
 def create_webhook(
-    uow: UnitOfWork, subject: Subject, envelope: Envelope, new: NewWebhook
+    uow: UnitOfWork, subject: Subject, envelope: Envelope, new: NewWebhook, policy: OutboundPolicy
 ) -> tuple[WebhookSubscription, str]:
     """Subscribe a URL; returns the subscription and its secret (shown this once)."""
     session = uow.session
@@ -64,7 +71,7 @@ def create_webhook(
     authorize(
         subject, Action.MANAGE_SUBSCRIPTION, Resource(kind="webhook_subscription", owner_user_id=owner.id)
     )
-    url = check_url(new.url)
+    url = check_url(new.url, policy)
     kinds = []
     for i, kind in enumerate(new.events):
         try:

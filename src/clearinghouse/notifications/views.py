@@ -17,6 +17,7 @@ from clearinghouse.notifications.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from clearinghouse.outbound import OutboundPolicy
 
 router = APIRouter(prefix="/notifications", tags=["notifications"])
 
@@ -58,6 +59,14 @@ class WebhookCreatedOut(BaseModel):
     secret: str = Field(description="Shown once: verify X-Clearinghouse-Signature with it")
 
 
+def subscriber_error(error: str | None) -> str | None:
+    """An attempt's error as the subscriber sees it: an HTTP answer by its status only (rows
+    recorded before bodies were dropped kept up to 200 bytes of the receiver's answer)."""
+    if error is not None and error.startswith("HTTP "):
+        return error.split(":", 1)[0]
+    return error
+
+
 class AttemptOut(BaseModel):
     attempt: int
     ok: bool
@@ -72,7 +81,7 @@ class AttemptOut(BaseModel):
             attempt=a.attempt,
             ok=a.ok,
             status_code=a.status_code,
-            error=a.error,
+            error=subscriber_error(a.error),
             duration_ms=a.duration_ms,
             attempted_at=a.attempted_at,
         )
@@ -97,7 +106,7 @@ class DeliveryOut(BaseModel):
             attempts=d.attempts,
             next_attempt_at=d.next_attempt_at,
             delivered_at=d.delivered_at,
-            last_error=d.last_error,
+            last_error=subscriber_error(d.last_error),
             history=[AttemptOut.of(a) for a in attempts],
         )
 
@@ -144,7 +153,8 @@ def create_webhook(body: WebhookIn, context: SignedIn) -> WebhookCreatedOut:
         url=body.url, events=[e.value for e in body.events], org_wide=body.org_wide, secret=body.secret
     )
     with context.writing() as uow:
-        sub, secret = services.create_webhook(uow, context.subject, context.runtime.envelope, new)
+        policy = OutboundPolicy.from_settings(context.runtime.settings)
+        sub, secret = services.create_webhook(uow, context.subject, context.runtime.envelope, new, policy)
         out = WebhookCreatedOut(subscription=WebhookOut.of(sub), secret=secret)
         uow.commit()
     return out

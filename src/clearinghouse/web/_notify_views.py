@@ -9,6 +9,7 @@ from fastapi import APIRouter, Form, Response
 from clearinghouse.notifications import EmailMode, EventKind
 from clearinghouse.notifications import services as notifications
 from clearinghouse.notifications._events import SEVERITY_ORDER
+from clearinghouse.outbound import OutboundPolicy
 from clearinghouse.web._deps import Viewer, check_csrf
 from clearinghouse.web._render import Page, redirect
 
@@ -51,6 +52,7 @@ def add_webhook(
             page.subject,
             page.runtime.envelope,
             notifications.NewWebhook(url=url, events=events or [], org_wide=org_wide),
+            OutboundPolicy.from_settings(page.runtime.settings),
         )
         uow.commit()
     # The signing secret is shown this once, on this response only.
