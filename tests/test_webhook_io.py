@@ -66,20 +66,21 @@ class TrickleReceiver:
 
 
 @pytest.fixture
-def settings(settings: Settings) -> Settings:
+def env(settings: Settings) -> Iterator[dict[str, Any]]:
     """Loopback receivers allowed explicitly; short timeouts keep this test's own duration bounded."""
-    return dataclasses.replace(
-        settings,
-        outbound_allow=("127.0.0.1/32",),
-        outbound_connect_timeout=2.0,
-        outbound_read_timeout=2.0,
-        outbound_total_timeout=4.0,
+    runtime = Runtime(
+        dataclasses.replace(
+            settings,
+            outbound_allow=("127.0.0.1/32",),
+            outbound_connect_timeout=2.0,
+            outbound_read_timeout=2.0,
+            outbound_total_timeout=4.0,
+        )
     )
-
-
-@pytest.fixture
-def env(runtime: Runtime) -> Iterator[dict[str, Any]]:
-    yield from coordination_env(runtime)
+    try:
+        yield from coordination_env(runtime)
+    finally:
+        runtime.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
@@ -93,7 +94,10 @@ def test_a_trickling_receiver_does_not_stop_writes(env: dict[str, Any]) -> None:
         made = client.post("/api/v1/notifications/webhooks", json={"url": receiver.url}, headers=env["vee"])
         assert made.status_code == 201, made.text
         sub_id = made.json()["subscription"]["id"]
-        assert client.post(f"/api/v1/notifications/webhooks/{sub_id}/ping", headers=env["vee"]).status_code == 202
+        assert (
+            client.post(f"/api/v1/notifications/webhooks/{sub_id}/ping", headers=env["vee"]).status_code
+            == 202
+        )
         worker = threading.Thread(target=run_jobs, args=(runtime,))
         worker.start()
         assert receiver.request_received.wait(30), "the webhook job never sent its request"
@@ -113,3 +117,174 @@ def test_a_trickling_receiver_does_not_stop_writes(env: dict[str, Any]) -> None:
     assert attempt.error is not None and "deadline" in attempt.error
     assert delivery.status == "pending" and delivery.next_attempt_at is not None
     assert receiver.sent < 200  # cut off long before the receiver's answer was complete
+
+
+# -- SSRF ---------------------------------------------------------------------------------
+
+INTERNAL_URLS = [
+    "http://127.0.0.1:{port}/",
+    "http://localhost:{port}/",
+    "http://[::1]:{port}/",
+    "http://169.254.169.254/latest/meta-data/",
+    "http://10.0.0.7/hook",
+    "http://192.168.1.1/hook",
+    "http://172.16.0.1/hook",
+    "http://100.64.0.1/hook",
+    "http://0.0.0.0:{port}/",
+    "http://[::]/",
+    "http://224.0.0.1/",
+    "http://240.0.0.1/",
+    "http://2130706433:{port}/",  # 127.0.0.1 as one decimal number
+    "http://0x7f000001:{port}/",  # ... in hex
+    "http://0177.0.0.1:{port}/",  # ... in octal
+    "http://127.1:{port}/",  # ... shortened
+    "http://[::ffff:127.0.0.1]:{port}/",  # IPv4-mapped
+    "http://[::ffff:a9fe:a9fe]/",  # 169.254.169.254, mapped, in hex
+    "http://[::127.0.0.1]/",  # IPv4-compatible
+    "http://[64:ff9b::a00:1]/",  # NAT64 of 10.0.0.1
+    "http://[2002:7f00:1::]/",  # 6to4 of 127.0.0.1
+    "http://[fe80::1]/",
+    "http://[fc00::1]/",
+]
+
+
+@pytest.fixture
+def open_env(runtime: Runtime) -> Iterator[dict[str, Any]]:
+    """The default settings: no allow-list."""
+    yield from coordination_env(runtime)
+
+
+@pytest.mark.parametrize("template", INTERNAL_URLS)
+def test_internal_addresses_are_refused_whatever_the_spelling(template: str) -> None:
+    from clearinghouse import outbound
+
+    policy = outbound.OutboundPolicy()
+    with pytest.raises(outbound.OutboundRefused):
+        outbound.resolve(template.format(port=8080), policy)
+
+
+def test_the_guard_accepts_public_addresses_and_the_allow_list() -> None:
+    import ipaddress
+
+    from clearinghouse import outbound
+
+    assert outbound.forbidden_reason(ipaddress.ip_address("93.184.215.14")) is None
+    assert outbound.forbidden_reason(ipaddress.ip_address("2606:4700::1111")) is None
+    assert outbound.forbidden_reason(ipaddress.ip_address("::ffff:8.8.8.8")) is None
+    assert outbound.resolve("https://8.8.8.8/x", outbound.OutboundPolicy()).address == "8.8.8.8"
+    networks, hosts = outbound.parse_allow_list(["10.1.0.0/16", " hooks.internal. ", "::1", ""])
+    policy = outbound.OutboundPolicy(allow_networks=networks, allow_hosts=hosts)
+    assert policy.allows("x", ipaddress.ip_address("10.1.2.3"))
+    assert not policy.allows("x", ipaddress.ip_address("10.2.0.1"))
+    assert policy.allows("HOOKS.internal", ipaddress.ip_address("192.168.9.9"))
+    assert policy.allows("x", ipaddress.ip_address("::1"))
+    with pytest.raises(ValueError, match="allow-list"):
+        outbound.parse_allow_list(["not a/host"])
+    for bad in ("ftp://x/", "http:///nohost", "http://user:pw@8.8.8.8/", "http://8.8.8.8:99999/"):
+        with pytest.raises(outbound.OutboundRefused):
+            outbound.resolve(bad, policy)
+
+
+def test_registration_refuses_internal_urls_with_a_problem_naming_url(open_env: dict[str, Any]) -> None:
+    client = open_env["client"]
+    for template in ("http://127.0.0.1:{port}/", "http://169.254.169.254/", "http://2130706433:{port}/"):
+        url = template.format(port=8123)
+        answer = client.post("/api/v1/notifications/webhooks", json={"url": url}, headers=open_env["vee"])
+        assert answer.status_code == 422, answer.text
+        assert answer.headers["content-type"].startswith("application/problem+json")
+        assert [e["pointer"] for e in answer.json()["errors"]] == ["/url"]
+    # A public address, and a name that does not resolve now (checked again at delivery), are taken.
+    for url in ("https://8.8.8.8/hook", "https://hooks.invalid/x"):
+        answer = client.post("/api/v1/notifications/webhooks", json={"url": url}, headers=open_env["vee"])
+        assert answer.status_code == 201, answer.text
+
+
+class AnswerReceiver:
+    """A loopback HTTP receiver that answers every POST with ``status`` and a body it must not leak."""
+
+    def __init__(self, status: int = 200) -> None:
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        self.requests: list[dict[str, str]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                self.rfile.read(int(self.headers["Content-Length"]))
+                outer.requests.append(dict(self.headers.items()))
+                self.send_response(status)
+                self.send_header("Location", "http://169.254.169.254/")
+                self.end_headers()
+                self.wfile.write(b"internal-secret-answer")
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def _deliveries(env: dict[str, Any], sub_id: str) -> list[dict[str, Any]]:
+    answer = env["client"].get(f"/api/v1/notifications/webhooks/{sub_id}/deliveries", headers=env["vee"])
+    assert answer.status_code == 200
+    result: list[dict[str, Any]] = answer.json()
+    return result
+
+
+def test_delivery_checks_again_and_connects_to_the_checked_address(
+    open_env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A name that resolved to a public address at registration and to loopback at delivery (DNS
+    rebinding) is refused at delivery; the answer's body and redirects are never followed or shown."""
+    client, runtime = open_env["client"], open_env["runtime"]
+    receiver = AnswerReceiver(status=302)
+    answers = {"rebind.test": "8.8.8.8"}
+    lookups: list[str] = []
+    real = socket.getaddrinfo
+
+    def fake_getaddrinfo(host: Any, port: Any, *args: Any, **kwargs: Any) -> Any:
+        if host in answers:
+            lookups.append(host)
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (answers[host], port))]
+        return real(host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", fake_getaddrinfo)
+    try:
+        url = f"http://rebind.test:{receiver.port}/hook"
+        made = client.post("/api/v1/notifications/webhooks", json={"url": url}, headers=open_env["vee"])
+        assert made.status_code == 201, made.text
+        sub_id = made.json()["subscription"]["id"]
+        answers["rebind.test"] = "127.0.0.1"
+        client.post(f"/api/v1/notifications/webhooks/{sub_id}/ping", headers=open_env["vee"])
+        run_jobs(runtime)
+        [delivery] = _deliveries(open_env, sub_id)
+        [attempt] = delivery["history"]
+        assert not attempt["ok"] and attempt["status_code"] is None
+        assert "loopback" in attempt["error"] and receiver.requests == []
+
+        # The operator allows the internal receiver by name: one lookup, a connection to the
+        # checked address, the name in Host; a 302 is an answer (not followed), shown by status only.
+        monkeypatch.setattr(
+            runtime, "settings", dataclasses.replace(runtime.settings, outbound_allow=("rebind.test",))
+        )
+        lookups.clear()
+        client.post(f"/api/v1/notifications/webhooks/{sub_id}/ping", headers=open_env["vee"])
+        run_jobs(runtime)
+        assert lookups == ["rebind.test"]
+        [request] = receiver.requests
+        assert request["Host"] == f"rebind.test:{receiver.port}"
+        latest = _deliveries(open_env, sub_id)[0]
+        assert [a["status_code"] for a in latest["history"]] == [302]
+        assert latest["history"][0]["error"] == "HTTP 302" and latest["last_error"] == "HTTP 302"
+        assert "internal-secret-answer" not in str(_deliveries(open_env, sub_id))
+    finally:
+        receiver.close()
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        errors = list(uow.session.scalars(select(DeliveryAttempt.error)))
+    assert not any("internal-secret-answer" in (e or "") for e in errors)
