@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+import clearinghouse.tasks_registry  # noqa: F401  (as the entrypoints do: every job is known)
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import make_engine, migrate

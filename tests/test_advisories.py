@@ -130,7 +130,7 @@ def test_import_corpus_files_and_look_them_up(runtime: Runtime, corpus: Path) ->
         ghsa / "2024" / "01" / "GHSA-6f9g-cxwr-q5jr" / "GHSA-6f9g-cxwr-q5jr.json",
         corpus / "cisa-kev" / "known_exploited_vulnerabilities.json",
     ]
-    report = import_paths(runtime, paths)
+    report = import_paths(runtime.uow, paths)
     assert report.ok, report.errors
     django = len(list((pypa / "django").glob("*.yaml")))
     assert report.inserted == report.records == django + 3
@@ -160,11 +160,11 @@ def test_reimport_is_idempotent(runtime: Runtime, tmp_path: Path) -> None:
     folder = tmp_path / "osv"
     for i in range(7):
         write_json(folder / f"TEST-{i}.json", osv(f"TEST-{i}", aliases=[f"CVE-2024-000{i}"]))
-    first = import_paths(runtime, [folder], chunk_size=3)
+    first = import_paths(runtime.uow, [folder], chunk_size=3)
     assert (first.files, first.records, first.inserted, first.error_count) == (7, 7, 7, 0)
     tables = {m: count(runtime, m) for m in (Advisory, AdvisoryAffected, AdvisoryAlias)}
     assert tables == {Advisory: 7, AdvisoryAffected: 7, AdvisoryAlias: 14}
-    again = import_paths(runtime, [folder], chunk_size=3)
+    again = import_paths(runtime.uow, [folder], chunk_size=3)
     assert (again.records, again.inserted, again.updated, again.unchanged) == (7, 0, 0, 7)
     assert {m: count(runtime, m) for m in tables} == tables
     with runtime.uow(READER, write=False) as uow:
@@ -178,21 +178,21 @@ def test_reimport_is_idempotent(runtime: Runtime, tmp_path: Path) -> None:
 
 def test_newer_modified_replaces_and_older_is_passed_over(runtime: Runtime, tmp_path: Path) -> None:
     v1 = osv("TEST-1", aliases=["CVE-2024-1111"])
-    import_paths(runtime, [write_json(tmp_path / "v1" / "a.json", v1)])
+    import_paths(runtime.uow, [write_json(tmp_path / "v1" / "a.json", v1)])
     v2 = osv("TEST-1", modified="2024-02-01T00:00:00Z", aliases=["CVE-2024-2222"])
     v2["affected"][0]["package"] = {"ecosystem": "npm", "name": "Left-Pad"}
-    report = import_paths(runtime, [write_json(tmp_path / "v2" / "a.json", v2)])
+    report = import_paths(runtime.uow, [write_json(tmp_path / "v2" / "a.json", v2)])
     assert (report.updated, report.inserted) == (1, 0)
     with runtime.uow(READER, write=False) as uow:
         s = uow.session
         assert not package_known(s, "PyPI", "example-pkg") and package_known(s, "npm", "left-pad")
         assert advisories_for_alias(s, "CVE-2024-1111") == [] and advisories_for_alias(s, "CVE-2024-2222")
         assert s.scalar(select(func.count()).select_from(AdvisoryAffected)) == 1
-    older = import_paths(runtime, [tmp_path / "v1"])
+    older = import_paths(runtime.uow, [tmp_path / "v1"])
     assert (older.stale, older.updated, older.unchanged) == (1, 0, 0)
     same_time = copy.deepcopy(v2)
     same_time["summary"] = "edited without a new modified"
-    conflict = import_paths(runtime, [write_json(tmp_path / "v3" / "a.json", same_time)])
+    conflict = import_paths(runtime.uow, [write_json(tmp_path / "v3" / "a.json", same_time)])
     assert conflict.stale == 1 and "stored copy is kept" in conflict.skipped[0].reason
     with runtime.uow(READER, write=False) as uow:
         stored = uow.session.get(Advisory, "TEST-1")
@@ -220,7 +220,7 @@ def test_malformed_records_in_a_jsonl_bundle_are_reported_and_skipped(
             json.dumps(osv("TEST-C")),
         ],
     )
-    report = import_paths(runtime, [bundle])
+    report = import_paths(runtime.uow, [bundle])
     assert (report.files, report.records, report.inserted, report.rejected) == (1, 8, 2, 6)
     where = {(e.line, e.pointer) for e in report.errors}
     assert where == {
@@ -250,7 +250,7 @@ def test_kev_import_and_lookup(runtime: Runtime, tmp_path: Path) -> None:
         "not an entry",
     )
     path = write_json(tmp_path / "known_exploited_vulnerabilities.json", catalog)
-    report = import_paths(runtime, [path])
+    report = import_paths(runtime.uow, [path])
     assert (report.kev_entries, report.kev_inserted, report.error_count) == (2, 2, 5)
     assert {e.pointer for e in report.errors} == {
         "/vulnerabilities/2/cveID",
@@ -265,10 +265,10 @@ def test_kev_import_and_lookup(runtime: Runtime, tmp_path: Path) -> None:
         assert log4j.date_added.isoformat() == "2024-08-19" and log4j.cwes == ["CWE-27"]
         assert log4j.catalog_version == "2025.08.25"
         assert kev_entry(uow.session, "CVE-1999-0001") is None
-    again = import_paths(runtime, [path])
+    again = import_paths(runtime.uow, [path])
     assert (again.kev_inserted, again.kev_updated, again.kev_unchanged) == (0, 0, 2)
     catalog["vulnerabilities"][0]["knownRansomwareCampaignUse"] = "Unknown"
-    changed = import_paths(runtime, [write_json(tmp_path / "kev2.json", catalog)])
+    changed = import_paths(runtime.uow, [write_json(tmp_path / "kev2.json", catalog)])
     assert (changed.kev_inserted, changed.kev_updated, changed.kev_unchanged) == (0, 1, 1)
     assert count(runtime, KevEntry) == 2
 
@@ -280,7 +280,7 @@ def test_alias_lookup(runtime: Runtime, tmp_path: Path) -> None:
     write_json(
         tmp_path / "a" / "2.json", osv("GHSA-aaaa-bbbb-cccc", aliases=["CVE-2024-9999", "cve-2024-9999"])
     )
-    assert import_paths(runtime, [tmp_path / "a"]).inserted == 2
+    assert import_paths(runtime.uow, [tmp_path / "a"]).inserted == 2
     with runtime.uow(READER, write=False) as uow:
         s = uow.session
         assert advisories_for_alias(s, "cve-2024-9999") == ["GHSA-aaaa-bbbb-cccc", "PYSEC-2024-1"]
@@ -299,7 +299,7 @@ def test_package_and_version_known_for_pypi(runtime: Runtime, tmp_path: Path) ->
     withdrawn = osv("TEST-GONE", withdrawn="2024-03-01T00:00:00Z")
     withdrawn["affected"][0]["package"]["name"] = "withdrawn-pkg"
     records = [osv("TEST-1"), git_only, withdrawn]
-    import_paths(runtime, [write_json(tmp_path / "all.json", records)])
+    import_paths(runtime.uow, [write_json(tmp_path / "all.json", records)])
     with runtime.uow(READER, write=False) as uow:
         s = uow.session
         for spelling in ("Example_Pkg", "example-pkg", "EXAMPLE.PKG", "example__pkg"):
@@ -358,7 +358,7 @@ def test_bundles_and_folders_of_every_kind(runtime: Runtime, tmp_path: Path) -> 
     (folder / ".hidden.json").write_text("{")
     progress: list[tuple[int, int]] = []
     report = import_paths(
-        runtime,
+        runtime.uow,
         [tar_path, zip_path, plain, folder],
         progress=lambda done, total: progress.append((done, total)),
     )
@@ -380,7 +380,7 @@ def test_a_truncated_bundle_keeps_what_was_read(runtime: Runtime, tmp_path: Path
     cut.write_bytes(whole[: len(whole) * 3 // 4])
     lines = tmp_path / "lines.json"  # JSON lines under a .json name
     lines.write_text(json.dumps(osv("TEST-LINE-1")) + "\n" + json.dumps(osv("TEST-LINE-2")) + "\n")
-    report = import_paths(runtime, [cut, lines])
+    report = import_paths(runtime.uow, [cut, lines])
     assert [e.reason.split(":")[0] for e in report.errors] == ["cannot read the bundle"]
     assert 0 < report.inserted - 2 < 400 and report.files == 2
 
@@ -410,7 +410,7 @@ def test_file_level_problems_are_reported(runtime: Runtime, tmp_path: Path) -> N
         "scalar.json",
         "missing.json",
     ]
-    report = import_paths(runtime, [tmp_path / n for n in names])
+    report = import_paths(runtime.uow, [tmp_path / n for n in names])
     by_file = {Path(e.file.split("::")[0]).name: e for e in report.errors}
     assert set(by_file) == set(names)
     assert by_file["broken.yaml"].line == 2 and "invalid YAML" in by_file["broken.yaml"].reason
@@ -502,7 +502,7 @@ def test_a_chunk_the_database_refuses_is_written_record_by_record(
     folder = tmp_path / "f"
     for name in ("TEST-1", "TEST-REFUSED", "TEST-2"):
         write_json(folder / f"{name}.json", osv(name))
-    report = import_paths(runtime, [folder])
+    report = import_paths(runtime.uow, [folder])
     assert (report.inserted, report.rejected, report.records) == (2, 1, 3)
     assert report.errors[0].file.endswith("TEST-REFUSED.json") and "disk on fire" in report.errors[0].reason
     assert count(runtime, Advisory) == 2
@@ -525,7 +525,7 @@ def test_an_aborted_import_is_still_in_the_ledger(
     for i in range(5):
         write_json(folder / f"TEST-{i}.json", osv(f"TEST-{i}"))
     with pytest.raises(KeyboardInterrupt):
-        import_paths(runtime, [folder], chunk_size=2)
+        import_paths(runtime.uow, [folder], chunk_size=2)
     assert count(runtime, Advisory) == 2
     with runtime.uow(READER, write=False) as uow:
         (event,) = uow.session.scalars(select(AuditEvent).where(AuditEvent.action == "advisories.imported"))
@@ -537,7 +537,7 @@ def test_rich_progress_and_report(runtime: Runtime, tmp_path: Path) -> None:
     out = io.StringIO()
     console = Console(file=out, width=120)
     with rich_progress(console) as callback:
-        report = import_paths(runtime, [bundle], progress=callback)
+        report = import_paths(runtime.uow, [bundle], progress=callback)
     render_report(report, console, max_issues=3)
     text = out.getvalue()
     assert "inserted" in text and "and 22 more errors" in text and "records read as osv" in text
@@ -733,9 +733,9 @@ def test_nodejs_index_files(runtime: Runtime, tmp_path: Path) -> None:
     write_json(folder / "1.json", core)
     index = write_json(folder / "index.json", {"1": core})
     write_json(tmp_path / "vuln" / "deps" / "1.json", {"cve": ["CVE-2"], "reason": "not_present", "ref": "r"})
-    walked = import_paths(runtime, [tmp_path / "vuln"])
+    walked = import_paths(runtime.uow, [tmp_path / "vuln"])
     assert walked.inserted == 1 and {i.reason.split()[1] for i in walked.skipped} == {"index", "Node.js"}
-    named = import_paths(runtime, [index])  # named on its own, an index is read
+    named = import_paths(runtime.uow, [index])  # named on its own, an index is read
     assert named.unchanged == 1 and named.errors == []
 
 
@@ -780,7 +780,7 @@ def test_whole_corpus_imports_without_errors(corpus: Path, tmp_path: Path) -> No
         runtime.migrate()
         folders = ["pypa-advisory-database", "osv-more-ecosystems", "ghsa-sample", "cisa-kev"]
         start = time.perf_counter()
-        report = import_paths(runtime, [corpus / f for f in folders])
+        report = import_paths(runtime.uow, [corpus / f for f in folders])
         elapsed = time.perf_counter() - start
         assert report.ok, report.errors[:10]
         assert report.by_format == {"osv": 2661 + 4026 + 132 + 39, "rubysec": 1381, "nodejs-security-wg": 638}
@@ -788,7 +788,7 @@ def test_whole_corpus_imports_without_errors(corpus: Path, tmp_path: Path) -> No
         # Five OSS-Fuzz advisories are filed twice (under the project and under its repo URL).
         assert (report.inserted, report.stale) == (report.records - 5, 5)
         assert elapsed < 60
-        again = import_paths(runtime, [corpus / f for f in folders])
+        again = import_paths(runtime.uow, [corpus / f for f in folders])
         assert (again.inserted, again.updated, again.unchanged) == (0, 0, report.inserted)
         with runtime.uow(READER, write=False) as uow:
             s = uow.session

@@ -32,7 +32,7 @@ OSV = {
 
 def test_checks_use_the_loaded_advisories(runtime: Runtime, tmp_path: Path) -> None:
     (tmp_path / "PYSEC-2099-1.json").write_text(json.dumps(OSV))
-    report = import_paths(runtime, [tmp_path])
+    report = import_paths(runtime.uow, [tmp_path])
     assert report.ok and report.inserted == 1
     make_user(runtime, "scanner", make_org(runtime, "Lab A", "ai_developer"), ["partner"])
     headers = {"Authorization": f"Bearer {make_token(runtime, 'scanner')}"}

@@ -53,7 +53,7 @@ def pypa(
         Settings.from_env({"CLEARINGHOUSE_HOME": str(home), "CLEARINGHOUSE_JOB_BACKEND": "inprocess"})
     )
     runtime.migrate()
-    report = import_paths(runtime, [folder])
+    report = import_paths(runtime.uow, [folder])
     assert report.ok, report.errors[:5]
     yield runtime, originals
     runtime.close()

@@ -29,7 +29,7 @@ PYPA = ("django", "jinja2", "pillow", "requests", "urllib3")
 @pytest.fixture
 def osv(runtime: Runtime, corpus: Path) -> Iterator[dict[str, Any]]:
     vulns = corpus / "pypa-advisory-database" / "vulns"
-    report = import_paths(runtime, [*(vulns / p for p in PYPA), corpus / "ghsa-sample"])
+    report = import_paths(runtime.uow, [*(vulns / p for p in PYPA), corpus / "ghsa-sample"])
     assert report.ok and report.inserted > 150
     org = make_org(runtime, "Grid Co", "critical_infrastructure_operator")
     make_user(runtime, "ops", org, ["partner"])
@@ -214,7 +214,7 @@ def test_the_index_follows_new_imports(osv: dict[str, Any], corpus: Path) -> Non
     client, runtime = osv["client"], osv["runtime"]
     query = {"package": {"ecosystem": "PyPI", "name": "lxml"}}
     assert client.post("/v1/query", json=query).json() == {}
-    import_paths(runtime, [corpus / "pypa-advisory-database" / "vulns" / "lxml"])
+    import_paths(runtime.uow, [corpus / "pypa-advisory-database" / "vulns" / "lxml"])
     assert _ids(client.post("/v1/query", json=query).json())
 
 

@@ -120,3 +120,37 @@ def _start_delay(runtime: Runtime, job_id: str) -> float:
         )
     assert created is not None and started is not None
     return (started - created).total_seconds()
+
+
+FEATURES = (
+    "coordination",
+    "directives",
+    "enforcement",
+    "frontier",
+    "intake",
+    "matching",
+    "notifications",
+    "priority",
+    "programs",
+    "sharing",
+    "triage",
+    "web",
+    "api",
+)
+
+
+def test_the_runtime_imports_no_feature() -> None:
+    """Jobs register at the entrypoints (the app, the CLI and its worker), not through the runtime."""
+    import subprocess
+
+    code = "import sys, clearinghouse.runtime; print('\\n'.join(sorted(sys.modules)))"
+    loaded = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    features = {
+        name.split(".")[1]
+        for name in loaded.split()
+        if name.startswith("clearinghouse.") and name.split(".")[1] in FEATURES
+    }
+    assert features == set()
+    code = "import clearinghouse.cli, clearinghouse.jobs as j; print('\\n'.join(sorted(j.registered_jobs())))"
+    jobs = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True).stdout
+    assert {"notifications.webhook", "matching.case", "triage.deduplicate"} <= set(jobs.split())

@@ -22,6 +22,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 import clearinghouse
+import clearinghouse.tasks_registry
 from clearinghouse.access import AccessDenied, Classification, OrgKind, Role, Scope
 from clearinghouse.access import services as access
 from clearinghouse.coordination import cli as coordination_cli
@@ -125,7 +126,7 @@ def _initialize(runtime: Runtime) -> access.IssuedToken | None:
             f"Web console sign-in (shown once, keep it): username [bold]admin[/], "
             f"password [bold green]{console_password}[/]"
         )
-    loaded = load_bundled_if_empty(runtime, access.OPERATOR, CLI_ACTOR)
+    loaded = load_bundled_if_empty(runtime.uow, access.OPERATOR, CLI_ACTOR)
     if loaded is not None:
         err.print(
             f"loaded the bundled KEV ({loaded.kev_entries or 0} entries) and EPSS "
@@ -522,7 +523,7 @@ def import_advisories(
     authorize(access.OPERATOR, Action.LOAD_REFERENCE_DATA)
     with _runtime() as runtime:
         with rich_progress(err) as progress:
-            report = import_paths(runtime, paths, progress=progress, actor=CLI_ACTOR)
+            report = import_paths(runtime.uow, paths, progress=progress, actor=CLI_ACTOR)
         render_report(report, console)
     if not report.ok:
         raise typer.Exit(1)
@@ -547,7 +548,7 @@ def enrich(
             raise _fail(f"no such file: {given}", 2)
     with _runtime() as runtime:
         try:
-            report = refresh(runtime, access.OPERATOR, CLI_ACTOR, kev=kev, epss=epss)
+            report = refresh(runtime.uow, access.OPERATOR, CLI_ACTOR, kev=kev, epss=epss)
         except ClearinghouseError as exc:
             raise _fail(exc.detail, 2) from exc
     if report.kev_entries is not None:

@@ -2,11 +2,12 @@
 
 Adapters (the HTTP app, the CLI, workers) open one :class:`Runtime` and hand
 its parts to the services; nothing below this module reads the environment.
+The runtime imports no feature: the entrypoints (``api.app``, ``cli``, which
+also runs ``worker``) import ``tasks_registry`` so that every job is known.
 """
 
 from __future__ import annotations
 
-import clearinghouse.tasks_registry  # noqa: F401  (registers every job)
 from clearinghouse.config import Settings
 from clearinghouse.envelope import Envelope
 from clearinghouse.jobs import JobQueue, make_job_queue

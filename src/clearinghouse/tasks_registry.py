@@ -1,6 +1,7 @@
 """Every module that defines background jobs, imported so that every server and
 every worker knows every job by name. A feature that adds jobs adds its
-``tasks`` module here."""
+``tasks`` module here. Imported by the entrypoints (``api.app``, ``cli``), never
+by ``runtime``, so that the wiring does not pull in every feature."""
 
 from clearinghouse.coordination import tasks as coordination_tasks
 from clearinghouse.frontier.evaluation import tasks as frontier_evaluation_tasks

@@ -10,6 +10,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 
 import clearinghouse
+import clearinghouse.tasks_registry
 from clearinghouse.access.views import router as access_router
 from clearinghouse.api._deps import CurrentContext
 from clearinghouse.api._middleware import BodyLimitMiddleware, NulGuardMiddleware, ObservabilityMiddleware

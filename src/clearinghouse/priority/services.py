@@ -26,8 +26,7 @@ from clearinghouse.priority._casework import (
 )
 from clearinghouse.priority._enrichment import Enrichment, bundled_epss, bundled_kev, enrich, load_epss
 from clearinghouse.priority.models import EpssScore
-from clearinghouse.runtime import Runtime
-from clearinghouse.storage import Actor
+from clearinghouse.storage import Actor, UnitOfWorkFactory
 
 __all__ = [
     "CaseFacts",
@@ -55,7 +54,12 @@ class RefreshReport:
 
 
 def refresh(
-    runtime: Runtime, subject: Subject, actor: Actor, *, kev: Path | None = None, epss: Path | None = None
+    uow_factory: UnitOfWorkFactory,
+    subject: Subject,
+    actor: Actor,
+    *,
+    kev: Path | None = None,
+    epss: Path | None = None,
 ) -> RefreshReport:
     """Load a KEV catalog and/or an EPSS file (offline), replacing what is stored."""
     authorize(subject, Action.LOAD_REFERENCE_DATA)
@@ -63,28 +67,30 @@ def refresh(
     epss_count: int | None = None
     problems: list[str] = []
     if kev is not None:
-        report = import_paths(runtime, [kev], actor=actor)
+        report = import_paths(uow_factory, [kev], actor=actor)
         kev_count = report.kev_entries
         problems.extend(str(issue) for issue in report.errors)
         if not report.kev_entries and not report.errors:
             problems.append(f"{kev}: no KEV entries found (is it known_exploited_vulnerabilities.json?)")
     if epss is not None:
-        with runtime.uow(actor) as uow:
+        with uow_factory(actor) as uow:
             epss_count = load_epss(uow.session, epss)
             uow.record("epss.loaded", None, None, file=epss.name, scores=epss_count)
             uow.commit()
     return RefreshReport(kev_count, epss_count, problems)
 
 
-def load_bundled_if_empty(runtime: Runtime, subject: Subject, actor: Actor) -> RefreshReport | None:
+def load_bundled_if_empty(
+    uow_factory: UnitOfWorkFactory, subject: Subject, actor: Actor
+) -> RefreshReport | None:
     """At first start, the snapshot shipped with the package (see ``clearinghouse/data``)."""
-    with runtime.uow(actor, write=False) as uow:
+    with uow_factory(actor, write=False) as uow:
         kev_empty = not uow.session.scalar(select(func.count()).select_from(KevEntry))
         epss_empty = not uow.session.scalar(select(func.count()).select_from(EpssScore))
     if not kev_empty and not epss_empty:
         return None
     return refresh(
-        runtime,
+        uow_factory,
         subject,
         actor,
         kev=bundled_kev() if kev_empty else None,

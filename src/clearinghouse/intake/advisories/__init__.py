@@ -2,7 +2,7 @@
 Node.js security WG) records and the CISA KEV catalog, and look findings up
 against them.
 
-    report = import_paths(runtime, [Path("advisory-database/vulns")], progress=callback)
+    report = import_paths(runtime.uow, [Path("advisory-database/vulns")], progress=callback)
     with runtime.uow(actor, write=False) as uow:
         package_known(uow.session, "pypi", "Django")              # any advisory names it
         version_known(uow.session, "PyPI", "Django", "3.2.1")     # the data names that version

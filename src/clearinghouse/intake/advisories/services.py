@@ -33,12 +33,10 @@ from clearinghouse.intake.advisories._loaders import ErrorItem, Issue, KevItem, 
 from clearinghouse.intake.advisories._match import affects, mentions
 from clearinghouse.intake.advisories._osv import Prepared, RecordError, canonical_json, prepare
 from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected, AdvisoryAlias, KevEntry
-from clearinghouse.storage import Actor, utcnow
+from clearinghouse.storage import Actor, UnitOfWorkFactory, utcnow
 
 if TYPE_CHECKING:
     from rich.console import Console
-
-    from clearinghouse.runtime import Runtime
 
 IMPORT_ACTOR = Actor.system("advisory-import")
 CHUNK_SIZE = 500
@@ -138,7 +136,7 @@ class _Plan:
 
 
 def import_paths(
-    runtime: Runtime,
+    uow_factory: UnitOfWorkFactory,
     paths: Sequence[Path],
     *,
     progress: ProgressCallback | None = None,
@@ -174,11 +172,11 @@ def import_paths(
                     continue
                 batch.append(_Pending(prepared, item))
                 if len(batch) >= chunk_size:
-                    _write_batch(runtime, actor, batch, report)
+                    _write_batch(uow_factory, actor, batch, report)
                     batch = []
                     tick()
             elif isinstance(item, KevItem):
-                _import_kev(runtime, actor, item, report, now)
+                _import_kev(uow_factory, actor, item, report, now)
                 tick()
             elif isinstance(item, ErrorItem):
                 if item.is_record:
@@ -188,19 +186,19 @@ def import_paths(
             elif isinstance(item, SkipItem):  # pragma: no branch - the four kinds of item
                 report._skip(item.issue)
         if batch:
-            _write_batch(runtime, actor, batch, report)
+            _write_batch(uow_factory, actor, batch, report)
     except BaseException:
         # Chunks already committed stay; the ledger still says what was written.
         with contextlib.suppress(Exception):
-            _record_import(runtime, actor, paths, report, reader, aborted=True)
+            _record_import(uow_factory, actor, paths, report, reader, aborted=True)
         raise
-    _record_import(runtime, actor, paths, report, reader, aborted=False)
+    _record_import(uow_factory, actor, paths, report, reader, aborted=False)
     tick()
     return report
 
 
 def _record_import(
-    runtime: Runtime,
+    uow_factory: UnitOfWorkFactory,
     actor: Actor,
     paths: Sequence[Path],
     report: ImportReport,
@@ -210,7 +208,7 @@ def _record_import(
 ) -> None:
     """The one ledger event of an import: what it read and what it wrote."""
     report.files = reader.documents
-    with runtime.uow(actor) as uow:
+    with uow_factory(actor) as uow:
         uow.record(
             "advisories.imported",
             None,
@@ -295,9 +293,11 @@ def _apply(report: ImportReport, plan: _Plan) -> None:
         report._skip(issue)
 
 
-def _write_batch(runtime: Runtime, actor: Actor, batch: list[_Pending], report: ImportReport) -> None:
+def _write_batch(
+    uow_factory: UnitOfWorkFactory, actor: Actor, batch: list[_Pending], report: ImportReport
+) -> None:
     try:
-        with runtime.uow(actor) as uow:
+        with uow_factory(actor) as uow:
             conn = uow.session.connection()
             plan = _plan(conn, batch)
             _execute_plan(conn, plan)
@@ -306,14 +306,14 @@ def _write_batch(runtime: Runtime, actor: Actor, batch: list[_Pending], report: 
         # Something in the chunk was refused by the database: write its records
         # one by one so only the refused ones are lost, each reported.
         for pending in batch:
-            _write_one(runtime, actor, pending, report)
+            _write_one(uow_factory, actor, pending, report)
         return
     _apply(report, plan)
 
 
-def _write_one(runtime: Runtime, actor: Actor, pending: _Pending, report: ImportReport) -> None:
+def _write_one(uow_factory: UnitOfWorkFactory, actor: Actor, pending: _Pending, report: ImportReport) -> None:
     try:
-        with runtime.uow(actor) as uow:
+        with uow_factory(actor) as uow:
             conn = uow.session.connection()
             plan = _plan(conn, [pending])
             _execute_plan(conn, plan)
@@ -383,7 +383,7 @@ def kev_row(entry: Any, pointer: str, catalog_version: str | None, now: dt.datet
 
 
 def _import_kev(
-    runtime: Runtime, actor: Actor, item: KevItem, report: ImportReport, now: dt.datetime
+    uow_factory: UnitOfWorkFactory, actor: Actor, item: KevItem, report: ImportReport, now: dt.datetime
 ) -> None:
     version = item.catalog.get("catalogVersion")
     catalog_version = str(version)[:40] if version is not None else None
@@ -395,7 +395,7 @@ def _import_kev(
             report._error(Issue(item.source, None, exc.pointer, exc.reason))
             continue
         rows[row["cve_id"]] = row
-    with runtime.uow(actor) as uow:
+    with uow_factory(actor) as uow:
         conn = uow.session.connection()
         stored = {r.cve_id: r.content_hash for r in conn.execute(select(_KEV.c.cve_id, _KEV.c.content_hash))}
         inserts = [r for cve, r in rows.items() if cve not in stored]
