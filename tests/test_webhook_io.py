@@ -288,3 +288,42 @@ def test_delivery_checks_again_and_connects_to_the_checked_address(
     with runtime.uow(Actor.system("test"), write=False) as uow:
         errors = list(uow.session.scalars(select(DeliveryAttempt.error)))
     assert not any("internal-secret-answer" in (e or "") for e in errors)
+
+
+def test_outbound_post_fails_cleanly_within_its_deadline() -> None:
+    """TLS to a plain-HTTP port, a port nobody listens on, and a silent server: each an
+    ``OutboundFailed`` naming the cause, never a hang or a stray exception."""
+    from clearinghouse import outbound
+
+    allow = outbound.OutboundPolicy(
+        allow_networks=outbound.parse_allow_list(["127.0.0.1"])[0],
+        connect_timeout=1.0,
+        read_timeout=0.5,
+        total_timeout=1.0,
+    )
+    receiver = AnswerReceiver(status=204)
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    closed = socket.socket()
+    closed.bind(("127.0.0.1", 0))
+    closed_port = closed.getsockname()[1]
+    closed.close()
+    try:
+        ok = outbound.post(f"http://127.0.0.1:{receiver.port}/x", b"{}", {"Host": "ignored"}, allow)
+        assert ok.status_code == 204 and ok.address == "127.0.0.1"
+        assert receiver.requests[0]["Host"] == f"127.0.0.1:{receiver.port}"
+        with pytest.raises(outbound.OutboundFailed, match=r"TLS|SSL|ConnectError|ReadError"):
+            outbound.post(f"https://127.0.0.1:{receiver.port}/x", b"{}", {}, allow)
+        with pytest.raises(outbound.OutboundFailed, match="ConnectError"):
+            outbound.post(f"http://127.0.0.1:{closed_port}/x", b"{}", {}, allow)
+        with pytest.raises(outbound.OutboundFailed, match="timed out"):
+            outbound.post(f"http://127.0.0.1:{silent.getsockname()[1]}/x", b"{}", {}, allow)
+        with pytest.raises(outbound.OutboundRefused):
+            outbound.post(f"http://127.0.0.2:{receiver.port}/x", b"{}", {}, allow)
+    finally:
+        receiver.close()
+        silent.close()
+    assert outbound.Target(
+        "https://[2606:4700::1]/", "https", "2606:4700::1", 443, "2606:4700::1"
+    ).host_header == ("[2606:4700::1]")
