@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from clearinghouse.domain import OperatingIdentity
+
 JobBackendName = Literal["inprocess", "procrastinate"]
 
 
@@ -24,6 +26,13 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
+    operator_office: str = "Department of the Treasury"
+    operator_section: str = "EO 14409 §2(d)"
+
+    @property
+    def identity(self) -> OperatingIdentity:
+        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
+        return OperatingIdentity(self.operator_office, self.operator_section)
 
     @property
     def is_postgres(self) -> bool:
@@ -56,6 +65,9 @@ class Settings:
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
             max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
+            operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip()
+            or "Department of the Treasury",
+            operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or "EO 14409 §2(d)",
         )
 
     def ensure_home(self) -> None:
