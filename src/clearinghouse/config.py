@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
-from clearinghouse.domain import OperatingIdentity
+from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
 
 JobBackendName = Literal["inprocess", "procrastinate"]
 
@@ -26,8 +26,8 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
-    operator_office: str = "Department of the Treasury"
-    operator_section: str = "EO 14409 §2(d)"
+    operator_office: str = DEFAULT_OFFICE
+    operator_section: str = DEFAULT_SECTION
 
     @property
     def identity(self) -> OperatingIdentity:
@@ -65,9 +65,8 @@ class Settings:
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
             max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
-            operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip()
-            or "Department of the Treasury",
-            operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or "EO 14409 §2(d)",
+            operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip() or DEFAULT_OFFICE,
+            operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or DEFAULT_SECTION,
         )
 
     def ensure_home(self) -> None:

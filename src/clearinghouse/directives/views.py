@@ -73,7 +73,7 @@ class DirectiveIn(BaseModel):
     instrument: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=500)
     actor: str = Field(
-        "", max_length=300, description="The (first) lead; may be left out when `leads` is given"
+        "", max_length=300, description="The first lead; may be left out when `leads` is given"
     )
     section: str = Field("", max_length=100)
     acting_through: str = Field("", max_length=300)

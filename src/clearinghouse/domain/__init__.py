@@ -5,7 +5,7 @@ the database or the web. Features import these names from ``clearinghouse.domain
 its private modules.
 """
 
-from clearinghouse.domain._identity import OperatingIdentity
+from clearinghouse.domain._identity import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
 from clearinghouse.domain._notice import (
     NOTICE_HEADING,
     PROMISE_WORDS,
@@ -16,6 +16,8 @@ from clearinghouse.domain._notice import (
 )
 
 __all__ = [
+    "DEFAULT_OFFICE",
+    "DEFAULT_SECTION",
     "NOTICE_HEADING",
     "PROMISE_WORDS",
     "VOLUNTARY_NOTICE",

@@ -285,7 +285,7 @@ class GrantOut(BaseModel):
     need_to_know: list[str]
     notice: str = Field(
         VOLUNTARY_NOTICE,
-        description="EO 14409 §5(c): taking part is voluntary and creates no enforceable right",
+        description="EO 14409 §5(c): voluntary; creates no enforceable right",
     )
     endpoint_configured: bool = Field(description="The endpoint and its key are stored encrypted")
     developer_accepted_at: dt.datetime

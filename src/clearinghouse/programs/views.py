@@ -59,7 +59,7 @@ class ProgramOut(BaseModel):
     grants_in_use: int
     notice: str = Field(
         VOLUNTARY_NOTICE,
-        description="EO 14409 §5(c): taking part is voluntary and creates no enforceable right",
+        description="EO 14409 §5(c): voluntary; creates no enforceable right",
     )
     grant_days: int
     accepting: bool
