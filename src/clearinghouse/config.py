@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
+
 JobBackendName = Literal["inprocess", "procrastinate"]
 
 
@@ -30,6 +32,13 @@ class Settings:
     outbound_connect_timeout: float = 5.0
     outbound_read_timeout: float = 10.0
     outbound_total_timeout: float = 30.0
+    operator_office: str = DEFAULT_OFFICE
+    operator_section: str = DEFAULT_SECTION
+
+    @property
+    def identity(self) -> OperatingIdentity:
+        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
+        return OperatingIdentity(self.operator_office, self.operator_section)
 
     @property
     def is_postgres(self) -> bool:
@@ -68,6 +77,8 @@ class Settings:
             outbound_connect_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_CONNECT_TIMEOUT", 5.0)),
             outbound_read_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_READ_TIMEOUT", 10.0)),
             outbound_total_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_TOTAL_TIMEOUT", 30.0)),
+            operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip() or DEFAULT_OFFICE,
+            operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or DEFAULT_SECTION,
         )
 
     def ensure_home(self) -> None:

@@ -16,6 +16,8 @@ class Role(enum.StrEnum):
     PARTNER = "partner"
     MODEL_DEVELOPER = "model_developer"
     EVALUATOR = "evaluator"
+    # The Director of NSA or the Director's designee: the only one who determines that a model is a
+    # covered frontier model (EO 14409 §3(a)).
     DETERMINATION_AUTHORITY = "determination_authority"
     LAW_ENFORCEMENT_LIAISON = "law_enforcement_liaison"
     AUDITOR = "auditor"

@@ -36,6 +36,9 @@ class Directive(Base):
     actor: Mapped[str] = mapped_column(String(300))
     acting_through: Mapped[str] = mapped_column(String(300), default="")
     consulted: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Every lead, in the order's order: [{"office": ..., "acting_through": ...}]. ``actor`` and
+    # ``acting_through`` repeat the first, for readers that show one.
+    leads: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     signed_on: Mapped[dt.date | None] = mapped_column(Date)
     due_days: Mapped[int | None] = mapped_column(Integer)
     due_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -57,6 +57,8 @@ class DirectiveDraft:
     section: str = ""
     acting_through: str = ""
     consulted: list[str] = field(default_factory=list)
+    leads: list[dict[str, str]] = field(default_factory=list)
+    replaces: str = ""
     signed_on: dt.date | None = None
     due_days: int | None = None
     due_on: dt.date | None = None
@@ -73,6 +75,7 @@ _EDITABLE = (
     "actor",
     "acting_through",
     "consulted",
+    "leads",
     "signed_on",
     "due_days",
     "due_on",
@@ -107,7 +110,41 @@ def _check(values: dict[str, Any]) -> dict[str, Any]:
             out[name] = _date(out[name], f"/{name}")
     if "consulted" in out:
         out["consulted"] = [str(c).strip() for c in out["consulted"] or [] if str(c).strip()]
+    if "leads" in out and out["leads"] is not None:
+        out["leads"] = _leads(out["leads"])
     return out
+
+
+def _leads(value: Any) -> list[dict[str, str]]:
+    """Leads as ``[{"office", "acting_through"}]``; each problem named by JSON pointer."""
+    if not isinstance(value, list) or len(value) > 20:
+        raise InvalidInput("leads is a list of at most 20 {office, acting_through} objects", "/leads")
+    leads: list[dict[str, str]] = []
+    for i, item in enumerate(value):
+        if not isinstance(item, dict):
+            raise InvalidInput("a lead is an object {office, acting_through}", f"/leads/{i}")
+        office = str(item.get("office") or "").strip()
+        if not office:
+            raise InvalidInput("a lead names its office", f"/leads/{i}/office")
+        unknown = sorted(set(item) - {"office", "acting_through"})
+        if unknown:
+            raise InvalidInput(f"{unknown[0]!r} is not a field of a lead", f"/leads/{i}/{unknown[0]}")
+        leads.append({"office": office, "acting_through": str(item.get("acting_through") or "").strip()})
+    return leads
+
+
+def _align_leads(values: dict[str, Any], current: Directive | None = None) -> None:
+    """Keep ``actor``/``acting_through`` and ``leads`` telling the same story: given leads set the
+    first lead's office as the actor; a lone actor (no leads given) becomes the only lead."""
+    if values.get("leads"):
+        first = values["leads"][0]
+        values["actor"] = first["office"]
+        values["acting_through"] = first["acting_through"]
+    elif "actor" in values or "acting_through" in values or (current is None and "leads" in values):
+        actor = values.get("actor", current.actor if current is not None else "")
+        through = values.get("acting_through", current.acting_through if current is not None else "")
+        if actor:
+            values["leads"] = [{"office": actor, "acting_through": through or ""}]
 
 
 def _view_check(directive: Directive) -> None:
@@ -116,7 +153,12 @@ def _view_check(directive: Directive) -> None:
 
 
 def _add(uow: UnitOfWork, draft: DirectiveDraft) -> Directive:
-    values = _check({name: getattr(draft, name) for name in _EDITABLE})
+    fields = {name: getattr(draft, name) for name in _EDITABLE}
+    if not str(fields["actor"] or "").strip() and isinstance(draft.leads, list) and draft.leads:
+        first = draft.leads[0]
+        fields["actor"] = first.get("office", "") if isinstance(first, dict) else ""
+    values = _check(fields)
+    _align_leads(values)
     key = draft.key.strip()
     if not key or len(key) > 120:
         raise InvalidInput("a key is 1-120 characters", "/key")
@@ -130,20 +172,57 @@ def _add(uow: UnitOfWork, draft: DirectiveDraft) -> Directive:
     return directive
 
 
+def _seed_drafts() -> list[DirectiveDraft]:
+    document = seed_document()
+    signed = _date(document.get("signed_on"), "/signed_on")
+    drafts = []
+    for item in document["directives"]:
+        fields = {k: v for k, v in item.items() if k in _EDITABLE or k in ("key", "replaces")}
+        fields.setdefault("signed_on", signed)
+        drafts.append(DirectiveDraft(**fields))
+    return drafts
+
+
 def ensure_seeded(uow: UnitOfWork) -> int:
     """Load the package's directives into an empty registry (never over what is there).
     Called where the schema is prepared (``seed_registry``, from ``Runtime.migrate``), never
-    on a read. Returns how many were loaded."""
-    if uow.session.scalar(select(func.count()).select_from(Directive)):
-        return 0
-    document = seed_document()
-    signed = _date(document.get("signed_on"), "/signed_on")
-    for item in document["directives"]:
-        fields = {k: v for k, v in item.items() if k in _EDITABLE or k == "key"}
-        fields.setdefault("signed_on", signed)
-        _add(uow, DirectiveDraft(**fields))
-    uow.record("directives.seeded", None, None, source=SEED_FILE, count=len(document["directives"]))
-    return len(document["directives"])
+    on a read. Returns how many were loaded.
+
+    A registry seeded by an earlier release (rows without ``leads``: migration 0024 fills them only
+    for rows the seed file does not know) is corrected once: the row of an entry's key, or of the
+    key it ``replaces``, is rewritten (same id, an audited ``directive.corrected`` event naming
+    the source), and entries new to the file are added. Rows administrators added are never
+    touched."""
+    drafts = _seed_drafts()
+    if not uow.session.scalar(select(func.count()).select_from(Directive)):
+        for draft in drafts:
+            _add(uow, draft)
+        uow.record("directives.seeded", None, None, source=SEED_FILE, count=len(drafts))
+        return len(drafts)
+    changed = 0
+    for draft in drafts:
+        old = uow.session.scalar(select(Directive).where(Directive.key == draft.key))
+        if old is None and draft.replaces:
+            old = uow.session.scalar(select(Directive).where(Directive.key == draft.replaces))
+        if old is not None and old.leads:
+            continue  # already of this file's shape, perhaps edited since: left alone
+        if old is None:
+            _add(uow, draft)
+        else:
+            values = _check({name: getattr(draft, name) for name in _EDITABLE})
+            _align_leads(values)
+            values["status"] = values["status"] or (
+                DirectiveStatus.STANDING.value if draft.standing else DirectiveStatus.OPEN.value
+            )
+            old.key = draft.key
+            for name, value in values.items():
+                setattr(old, name, value)
+            uow.audit_as(old, "directive.corrected", replaces=draft.replaces, source=SEED_FILE)
+        changed += 1
+    if changed:
+        uow.flush()
+        uow.record("directives.reconciled", None, None, source=SEED_FILE, count=changed)
+    return changed
 
 
 def _order(directive: Directive) -> tuple[Any, ...]:
@@ -186,6 +265,7 @@ def create_directive(uow: UnitOfWork, subject: Subject, draft: DirectiveDraft) -
     existing = uow.session.scalar(select(Directive).where(Directive.key == draft.key.strip()))
     if existing is not None:
         values = _check({name: getattr(draft, name) for name in _EDITABLE})
+        _align_leads(values)
         if values.get("status") is None:
             values.pop("status")
         if all(getattr(existing, k) == v for k, v in values.items()):
@@ -212,6 +292,9 @@ def update_directive(
     for name in ("section", "acting_through", "deliverable", "note"):
         if name in values and values[name] is None:
             values[name] = ""
+    if "leads" in values and values["leads"] is None:
+        raise InvalidInput("leads cannot be empty", "/leads")
+    _align_leads(values, directive)
     for name, value in values.items():
         setattr(directive, name, value)
     _view_check(directive)

@@ -16,6 +16,14 @@ from clearinghouse.storage import utcnow
 router = APIRouter(prefix="/directives", tags=["directives"])
 
 
+class LeadModel(BaseModel):
+    """One office that leads a directive, and the office it acts through (empty where the order
+    names none)."""
+
+    office: str = Field(min_length=1, max_length=300)
+    acting_through: str = Field("", max_length=300)
+
+
 class DirectiveOut(BaseModel):
     id: str
     key: str
@@ -24,6 +32,7 @@ class DirectiveOut(BaseModel):
     title: str
     actor: str
     acting_through: str
+    leads: list[LeadModel]
     consulted: list[str]
     signed_on: dt.date | None
     due_days: int | None
@@ -45,6 +54,7 @@ class DirectiveOut(BaseModel):
             title=d.title,
             actor=d.actor,
             acting_through=d.acting_through,
+            leads=[LeadModel(**lead) for lead in d.leads],
             consulted=list(d.consulted),
             signed_on=d.signed_on,
             due_days=d.due_days,
@@ -62,9 +72,14 @@ class DirectiveIn(BaseModel):
     key: str = Field(min_length=1, max_length=120)
     instrument: str = Field(min_length=1, max_length=100)
     title: str = Field(min_length=1, max_length=500)
-    actor: str = Field(min_length=1, max_length=300)
+    actor: str = Field(
+        "", max_length=300, description="The first lead; may be left out when `leads` is given"
+    )
     section: str = Field("", max_length=100)
     acting_through: str = Field("", max_length=300)
+    leads: list[LeadModel] = Field(
+        default_factory=list, max_length=20, description="Every lead; the first becomes `actor`"
+    )
     consulted: list[str] = Field(default_factory=list, max_length=50)
     signed_on: dt.date | None = None
     due_days: int | None = Field(None, ge=0, le=3650)
@@ -81,6 +96,7 @@ class DirectivePatch(BaseModel):
     actor: str | None = Field(None, min_length=1, max_length=300)
     section: str | None = Field(None, max_length=100)
     acting_through: str | None = Field(None, max_length=300)
+    leads: list[LeadModel] | None = Field(None, min_length=1, max_length=20)
     consulted: list[str] | None = Field(None, max_length=50)
     signed_on: dt.date | None = None
     due_days: int | None = Field(None, ge=0, le=3650)

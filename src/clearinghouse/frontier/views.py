@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 from clearinghouse.access import Classification
 from clearinghouse.access.schemas import MarkingIn, MarkingOut
 from clearinghouse.api._deps import SignedIn
+from clearinghouse.domain import VOLUNTARY_NOTICE
 from clearinghouse.frontier import services
 from clearinghouse.frontier._cel import MAX_EXPRESSION_LENGTH, Threshold
 from clearinghouse.frontier.models import (
@@ -282,6 +283,10 @@ class GrantOut(BaseModel):
     terms: dict[str, str]
     terms_sha256: str
     need_to_know: list[str]
+    notice: str = Field(
+        VOLUNTARY_NOTICE,
+        description="EO 14409 §5(c): voluntary; creates no enforceable right",
+    )
     endpoint_configured: bool = Field(description="The endpoint and its key are stored encrypted")
     developer_accepted_at: dt.datetime
     government_accepted_at: dt.datetime | None

@@ -29,6 +29,7 @@ from clearinghouse import outbound
 from clearinghouse.access import Action, Subject, can
 from clearinghouse.access.models import User
 from clearinghouse.access.services import subject_for
+from clearinghouse.domain import notice_footer
 from clearinghouse.envelope import Envelope, Sealed
 from clearinghouse.notifications._events import event_resource, passes
 from clearinghouse.notifications._signing import signed_headers
@@ -181,7 +182,7 @@ def _immediate_email(uow: UnitOfWork, user: User, event: NotificationEvent) -> N
         user_id=user.id,
         to_address=user.email,
         subject=f"[Clearinghouse] {event.title}"[:500],
-        body=_describe(event) + "\n",
+        body=_describe(event) + "\n\n" + notice_footer(),
         event_ids=[event.id],
         next_attempt_at=utcnow(),
     )
@@ -246,7 +247,7 @@ def send_digest(uow: UnitOfWork, user_id: str) -> EmailDelivery | None:
         user_id=user.id,
         to_address=user.email,
         subject=f"[Clearinghouse] Daily digest: {len(present)} update{'s' if len(present) != 1 else ''}",
-        body="\n\n---\n\n".join(sections) + "\n",
+        body="\n\n---\n\n".join(sections) + "\n\n" + notice_footer(),
         event_ids=[e.id for e in present],
         digest=True,
         next_attempt_at=utcnow(),

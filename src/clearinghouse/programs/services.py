@@ -32,6 +32,7 @@ from clearinghouse.access import (
 )
 from clearinghouse.access.models import Organization
 from clearinghouse.access.services import find_organization
+from clearinghouse.domain import promise_words_in
 from clearinghouse.errors import Conflict, InvalidInput, json_pointer
 from clearinghouse.programs.models import (
     Application,
@@ -148,6 +149,13 @@ def create_program(uow: UnitOfWork, subject: Subject, draft: ProgramDraft) -> tu
         raise InvalidInput("name the tool", "/tool_name")
     if not draft.terms.strip():
         raise InvalidInput("state the terms", "/terms")
+    promised = promise_words_in(draft.terms)
+    if promised:
+        raise InvalidInput(
+            f"the terms may not promise a service level, an outcome or a right ({promised[0]!r}): "
+            "taking part is voluntary and creates no right enforceable at law (EO 14409 §5(c))",
+            "/terms",
+        )
     if draft.capacity < 1:
         raise InvalidInput("the capacity is at least one grant", "/capacity")
     if not 1 <= draft.grant_days <= MAX_GRANT_DAYS:

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.access import OrgKind
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
+from clearinghouse.domain import VOLUNTARY_NOTICE
 from clearinghouse.programs import services
 from clearinghouse.programs.models import (
     Application,
@@ -56,6 +57,10 @@ class ProgramOut(BaseModel):
     terms: str
     capacity: int
     grants_in_use: int
+    notice: str = Field(
+        VOLUNTARY_NOTICE,
+        description="EO 14409 §5(c): voluntary; creates no enforceable right",
+    )
     grant_days: int
     accepting: bool
     marking: MarkingOut

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import ChainableUndefined, Environment, PackageLoader, select_autoescape
 
 from clearinghouse.access import Action, Subject, can
+from clearinghouse.domain import NOTICE_HEADING, VOLUNTARY_NOTICE, VOLUNTARY_NOTICE_SHORT
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, UnitOfWork, utcnow
 from clearinghouse.web._sessions import ActiveSession
@@ -80,6 +81,10 @@ env.filters["iso"] = _iso
 env.filters["until"] = _until
 env.filters["span"] = _span
 env.filters["pct"] = _pct
+# EO 14409 §5(c): every page's footer, the sign-in page and the transparency report say it.
+env.globals["notice"] = VOLUNTARY_NOTICE
+env.globals["notice_short"] = VOLUNTARY_NOTICE_SHORT
+env.globals["notice_heading"] = NOTICE_HEADING
 
 
 @dataclass(frozen=True)
