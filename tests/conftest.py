@@ -5,6 +5,8 @@ PostgreSQL (``CLEARINGHOUSE_TEST_POSTGRES_URL``; ``scripts/test`` sets it and
 from __future__ import annotations
 
 import os
+import shutil
+import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,7 @@ from clearinghouse.storage import make_engine, migrate
 PG_URL = os.environ.get("CLEARINGHOUSE_TEST_POSTGRES_URL")
 REQUIRE_PG = os.environ.get("CLEARINGHOUSE_REQUIRE_POSTGRES") == "1"
 _template_db: str | None = None
+_sqlite_template_path: Path | None = None
 
 
 def _pg_admin_url() -> str:
@@ -72,15 +75,37 @@ def _drop_pg_database(url: str) -> None:
         admin.dispose()
 
 
+def _sqlite_template(config: pytest.Config) -> Path:
+    """A migrated SQLite database made once per test process (each xdist worker
+    makes its own): checkpointed and switched out of WAL, so the one file holds
+    everything and a plain file copy (about a millisecond) gives every test a
+    fresh, migrated database. ``make_engine`` turns WAL back on when the copy
+    is opened."""
+    global _sqlite_template_path
+    if _sqlite_template_path is None or not _sqlite_template_path.is_file():
+        base = config._tmp_path_factory.mktemp("sqlite-template")  # type: ignore[attr-defined]
+        path = base / "template.db"
+        engine = make_engine(f"sqlite:///{path}")
+        migrate(engine)
+        engine.dispose()
+        conn = sqlite3.connect(path, isolation_level=None)
+        try:
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            conn.execute("PRAGMA journal_mode=DELETE")
+        finally:
+            conn.close()
+        assert not path.with_name("template.db-wal").exists()
+        _sqlite_template_path = path
+    return _sqlite_template_path
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of each kind."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'clearinghouse.db'}"
-        engine = make_engine(url)
-        migrate(engine)
-        engine.dispose()
-        yield url
+        path = tmp_path / "clearinghouse.db"
+        shutil.copyfile(_sqlite_template(request.config), path)
+        yield f"sqlite:///{path}"
         return
     if PG_URL is None:
         if REQUIRE_PG:
