@@ -1,17 +1,29 @@
 """Shared fixtures: a migrated runtime on SQLite and, where configured, on
 PostgreSQL (``CLEARINGHOUSE_TEST_POSTGRES_URL``; ``scripts/test`` sets it and
-``CLEARINGHOUSE_REQUIRE_POSTGRES=1``, which turns a missing server into a failure)."""
+``CLEARINGHOUSE_REQUIRE_POSTGRES=1``, which turns a missing server into a failure).
+
+Markers, applied here so that a test file need not say them: ``postgres`` (a
+test on the PostgreSQL side of ``database_url``, or one that needs the server),
+``corpus`` (needs the shared corpus), ``browser`` (drives chromium), ``slow``
+(end-to-end runs, worker processes, corpus-wide checks; see ``SLOW``). The quick
+loop is ``uv run pytest -m "not slow and not browser and not corpus" -k sqlite -n 2``.
+
+Hypothesis runs under the ``dev`` profile, or ``ci`` (no deadline, derandomized)
+when ``CI`` is set or ``HYPOTHESIS_PROFILE=ci`` (``scripts/test`` sets it).
+"""
 
 from __future__ import annotations
 
 import os
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -99,6 +111,33 @@ def _sqlite_template(config: pytest.Config) -> Path:
     return _sqlite_template_path
 
 
+_undropped: list[str] = []
+_dropping: list[threading.Thread] = []
+DROP_BATCH = 16
+
+
+def _drop_pg_databases(urls: list[str]) -> None:
+    """Drop these databases at once: PostgreSQL 15's DROP DATABASE waits for a forced
+    checkpoint (seconds each on a loaded machine), and drops that wait together share it."""
+    threads = [threading.Thread(target=_drop_pg_database, args=(url,)) for url in urls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+
+def _drop_pg_database_later(url: str) -> None:
+    """Drop a test database later, with others, in a background thread: no test waits
+    for it. ``pytest_sessionfinish`` drops the rest and waits for them all."""
+    _undropped.append(url)
+    if len(_undropped) >= DROP_BATCH:
+        batch = _undropped[:]
+        _undropped.clear()
+        thread = threading.Thread(target=_drop_pg_databases, args=(batch,), daemon=True)
+        thread.start()
+        _dropping.append(thread)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A migrated, empty database of each kind."""
@@ -113,7 +152,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
         pytest.skip("PostgreSQL tests need CLEARINGHOUSE_TEST_POSTGRES_URL (scripts/test sets it)")
     url = _create_pg_database()
     yield url
-    _drop_pg_database(url)
+    _drop_pg_database_later(url)
 
 
 @pytest.fixture
@@ -140,24 +179,121 @@ def corpus_root() -> Path:
     return Path(os.environ.get("CLEARINGHOUSE_CORPUS", default))
 
 
+REQUIRE_CORPUS = os.environ.get("CLEARINGHOUSE_REQUIRE_CORPUS") == "1"
+
+
 @pytest.fixture(scope="session")
 def corpus() -> Path:
+    """The shared corpus; a clone without it skips these tests, and
+    ``CLEARINGHOUSE_REQUIRE_CORPUS=1`` (``scripts/test`` sets it) makes that a failure."""
     root = corpus_root()
     if not (root / "README.md").is_file():
-        pytest.skip(f"the shared corpus is not at {root}; set CLEARINGHOUSE_CORPUS to run corpus-scale tests")
+        message = (
+            f"the shared corpus of real public data is not at {root}: "
+            "set CLEARINGHOUSE_CORPUS to its folder (default ../shared/corpus next to the repository)"
+        )
+        if REQUIRE_CORPUS:
+            pytest.fail(f"CLEARINGHOUSE_REQUIRE_CORPUS=1 but {message}", pytrace=False)
+        pytest.skip(message)
     return root
 
 
+# -- markers --------------------------------------------------------------------------------------
+
+# Slow tests, by file: every test of the file (None) or the tests named. They stay in
+# ``scripts/test``; the quick loop leaves them out.
+SLOW: dict[str, frozenset[str] | None] = {
+    "test_workers_e2e.py": None,  # `clearinghouse init` and two worker processes on PostgreSQL
+    "test_intake_crash.py": None,  # a server process killed mid-batch and restarted
+    "test_exports_corpus.py": None,  # every PyPA advisory through every export format
+    "test_ranges_corpus.py": None,  # corpus-wide version range cross-check
+    "test_queue_speed.py": None,  # a large seeded queue
+    "test_api_fuzz.py": None,  # schemathesis over the whole API
+    "test_frontier_fuzz.py": None,
+    "test_frontier_eval_fuzz.py": None,
+    "test_frontier_eval.py": frozenset(  # Inspect evaluations in worker subprocesses
+        {
+            "test_campaign_runs_reports_progress_and_records_provenance",
+            "test_end_to_end_against_a_scripted_endpoint",
+            "test_cli_registers_lists_and_reports",
+        }
+    ),
+    "test_frontier_eval_reference.py": None,  # the reference suite run through Inspect
+    "test_dedup.py": frozenset(
+        {"test_flood_is_deterministic_with_ground_truth", "test_small_flood_precision_and_recall"}
+    ),
+    "test_exports.py": frozenset({"test_any_record_exports_valid_documents"}),
+}
+# Tests that need the PostgreSQL server whatever their parameters.
+POSTGRES_FIXTURES = frozenset({"pg_home"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for line in (
+        "slow: end-to-end runs, worker processes, corpus-wide checks (left out of the quick loop)",
+        "browser: drives chromium through Playwright",
+        "postgres: runs against the PostgreSQL server",
+        "corpus: reads the shared corpus of real public data (CLEARINGHOUSE_CORPUS)",
+    ):
+        config.addinivalue_line("markers", line)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        fixtures = set(getattr(item, "fixturenames", ()))
+        callspec = getattr(item, "callspec", None)
+        params = callspec.params if callspec is not None else {}
+        if params.get("database_url") == "postgresql" or fixtures & POSTGRES_FIXTURES:
+            item.add_marker(pytest.mark.postgres)
+        if "corpus" in fixtures:
+            item.add_marker(pytest.mark.corpus)
+        module = item.path.name
+        if module == "test_web_browser.py":
+            item.add_marker(pytest.mark.browser)
+        if module in SLOW:
+            names = SLOW[module]
+            if names is None or getattr(item, "originalname", item.name) in names:
+                item.add_marker(pytest.mark.slow)
+
+
+# -- hypothesis -----------------------------------------------------------------------------------
+
+# CI: no deadline (a loaded machine is not a failing property) and derandomized, so
+# that a verdict depends on the code alone and a CI failure replays as it is on any
+# machine with HYPOTHESIS_PROFILE=ci; the dev profile keeps random exploration (and
+# hypothesis's example database) for the inner loop.
+hypothesis_settings.register_profile("ci", deadline=None, derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", deadline=1000)
+hypothesis_settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """Finish the queued drops, then drop this process's PostgreSQL template (each
+    xdist worker made its own)."""
+    global _template_db
+    _drop_pg_databases(_undropped)
+    _undropped.clear()
+    while _dropping:
+        _dropping.pop().join()
+    if _template_db is not None and PG_URL is not None:
+        _drop_pg_database(
+            make_url(_pg_admin_url()).set(database=_template_db).render_as_string(hide_password=False)
+        )
+        _template_db = None
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Say plainly how many tests ran against PostgreSQL (CI must show they did)."""
+    """Say plainly how many tests ran against PostgreSQL (CI must show they did). The
+    ``postgres`` marker travels with each report, so this counts under xdist too."""
     counts: dict[str, int] = {}
     for outcome in ("passed", "failed", "skipped", "error"):
         for report in terminalreporter.stats.get(outcome, []):
-            nodeid = getattr(report, "nodeid", "")
             when = getattr(report, "when", "call")
             # One count a test: its call, or the setup that skipped or broke it.
             counted = when == "call" or (when == "setup" and outcome != "passed")
-            if counted and any(mark in nodeid for mark in ("postgresql", "workers_e2e", "procrastinate")):
+            if counted and "postgres" in getattr(report, "keywords", {}):
                 counts[outcome] = counts.get(outcome, 0) + 1
     summary = ", ".join(f"{n} {outcome}" for outcome, n in sorted(counts.items())) or "none collected"
     server = make_url(PG_URL).render_as_string(hide_password=True) if PG_URL else "no server configured"
