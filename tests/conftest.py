@@ -228,16 +228,6 @@ SLOW: dict[str, frozenset[str] | None] = {
 POSTGRES_FIXTURES = frozenset({"pg_home"})
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    for line in (
-        "slow: end-to-end runs, worker processes, corpus-wide checks (left out of the quick loop)",
-        "browser: drives chromium through Playwright",
-        "postgres: runs against the PostgreSQL server",
-        "corpus: reads the shared corpus of real public data (CLEARINGHOUSE_CORPUS)",
-    ):
-        config.addinivalue_line("markers", line)
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         fixtures = set(getattr(item, "fixturenames", ()))
