@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 from clearinghouse.api.app import create_app
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 
 @pytest.fixture

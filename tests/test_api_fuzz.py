@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import content_type_conformance, response
 from clearinghouse.api.app import create_app
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 # The batch endpoint reads NDJSON; generated bodies go out as text, one line each.
 schemathesis.serializer.alias("application/x-ndjson", "text/plain")

@@ -11,7 +11,7 @@ from clearinghouse.directives import bod_26_04_compliance
 from clearinghouse.priority import bod_26_04
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import subject_of
+from tests.support.factories import subject_of
 from tests.test_matches import _user_id, env, register, validated_case
 from tests.test_queue import load_kev_and_epss
 

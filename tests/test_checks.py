@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 from clearinghouse.api.app import create_app
 from clearinghouse.intake.advisories import import_paths
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 OSV = {

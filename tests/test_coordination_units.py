@@ -376,7 +376,7 @@ def test_service_edges(env: dict[str, Any]) -> None:
     from clearinghouse.access import TLP, NotFound
     from clearinghouse.access.services import OPERATOR
     from clearinghouse.coordination import _workflow as wf
-    from tests.factories import subject_of
+    from tests.support.factories import subject_of
 
     runtime = env["runtime"]
     case_id = validated_case(env)

@@ -19,7 +19,7 @@ from clearinghouse.runtime import Runtime
 from clearinghouse.sharing._record import ProductStatus, RecordSource
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 from tests.test_intake import finding
 
 PURL = "pkg:pypi/fastparse"

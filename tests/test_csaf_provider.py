@@ -27,14 +27,14 @@ from clearinghouse.runtime import Runtime
 from clearinghouse.sharing import _provider
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org, make_token, make_user
-from tests.test_exports_support import (
+from tests.support.exports import (
     csaf_problems,
     cve5_problems,
     openvex_problems,
     osv_problems,
     stix_problems,
 )
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 VECTOR = "CVSS:3.1/AV:N/AC:L/PR:N/UI:N/S:U/C:H/I:H/A:H"

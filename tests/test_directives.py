@@ -19,7 +19,7 @@ from clearinghouse.directives import Directive, list_directives, seed_document, 
 from clearinghouse.ledger.models import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 SIGNED = dt.date(2026, 6, 2)
 

@@ -23,7 +23,7 @@ from clearinghouse.enforcement import verify_bundle
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, new_id
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 API = "/api/v1/enforcement"
 EVIDENCE = b"GET /admin HTTP/1.1\r\nUser-Agent: autonomous-agent/0.3\r\n\r\n" * 20

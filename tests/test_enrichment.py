@@ -18,7 +18,7 @@ from clearinghouse.intake.advisories.models import KevEntry
 from clearinghouse.priority.models import EpssScore
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 runner = CliRunner()

@@ -20,7 +20,7 @@ from clearinghouse.runtime import Runtime
 from clearinghouse.sharing._records import record_from_advisory, resolve_record
 from clearinghouse.sharing.exports import to_csaf, to_cve5, to_openvex, to_osv, to_stix
 from clearinghouse.storage import Actor
-from tests.test_exports_support import (
+from tests.support.exports import (
     csaf_problems,
     cve5_problems,
     openvex_problems,

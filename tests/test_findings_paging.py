@@ -14,7 +14,7 @@ from clearinghouse.intake.models import Finding
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, new_id
 from clearinghouse.triage.services import FindingFilter, finding_resource, list_findings
-from tests.factories import make_org, make_user, subject_of
+from tests.support.factories import make_org, make_user, subject_of
 from tests.test_matches import _user_id
 
 CWES = ["CWE-79", "CWE-89", "CWE-22"]

@@ -24,8 +24,8 @@ from clearinghouse.frontier import services
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, utcnow
 from clearinghouse.triage import services as triage
-from tests.factories import make_org, make_token, make_user, subject_of
-from tests.frontier_fixtures import TERMS
+from tests.support.factories import make_org, make_token, make_user, subject_of
+from tests.support.frontier_fixtures import TERMS
 
 API = "/api/v1/frontier"
 

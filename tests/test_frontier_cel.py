@@ -17,8 +17,8 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.frontier import _cel, services
 from clearinghouse.frontier import evaluation as frontier_evaluation
 from clearinghouse.runtime import Runtime
-from tests.factories import make_token
-from tests.frontier_fixtures import World, make_world, register
+from tests.support.factories import make_token
+from tests.support.frontier_fixtures import World, make_world, register
 
 EXAMPLE = "ctf.tier3.pass_at_10 >= 0.3 || vuln_id.f1 >= 0.9"
 

@@ -40,8 +40,8 @@ from clearinghouse.frontier.evaluation.reference import ctf, cwe_mcq, solutions
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import utcnow
-from tests.factories import make_token
-from tests.frontier_fixtures import TERMS, World, make_world
+from tests.support.factories import make_token
+from tests.support.frontier_fixtures import TERMS, World, make_world
 
 SECRET_TASK = """
 from inspect_ai import Task, task

@@ -21,7 +21,7 @@ from clearinghouse.config import Settings
 from clearinghouse.frontier.evaluation import services
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,8 @@ from clearinghouse.api.app import create_app
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import utcnow
-from tests.factories import make_org, make_token, make_user
-from tests.frontier_fixtures import TERMS
+from tests.support.factories import make_org, make_token, make_user
+from tests.support.frontier_fixtures import TERMS
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,7 @@ from clearinghouse.frontier._cel import Threshold
 from clearinghouse.frontier.models import AccessGrant, Designation, GrantStatus
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
-from tests.frontier_fixtures import PLANNED, TERMS, World, grant, make_world, register
+from tests.support.frontier_fixtures import PLANNED, TERMS, World, grant, make_world, register
 
 INSIDE = PLANNED - dt.timedelta(days=10)
 

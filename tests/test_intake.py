@@ -18,7 +18,7 @@ from clearinghouse.intake.models import Attachment, Finding
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 
 def finding(i: int = 0, **extra: Any) -> dict[str, Any]:

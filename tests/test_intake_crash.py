@@ -21,7 +21,7 @@ from clearinghouse.config import Settings
 from clearinghouse.intake.models import Finding
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 ITEMS = 8_000

@@ -14,7 +14,7 @@ from clearinghouse.api.app import create_app
 from clearinghouse.cli import app as cli_app
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 
 def cyclonedx(*purls: str, version: str = "1.6") -> bytes:

@@ -44,13 +44,10 @@ from clearinghouse.jobs.models import Job
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, new_id, utcnow
+from tests.support import jobs_fixtures  # registers the test jobs
+from tests.support.jobs_fixtures import FAST_TIMINGS, SimulatedWorkerDeath, effects_metadata, job_effects
 
-TESTS_DIR = Path(__file__).resolve().parent
-if str(TESTS_DIR) not in sys.path:  # the worker subprocesses get it through PYTHONPATH
-    sys.path.insert(0, str(TESTS_DIR))
-
-import jobs_fixtures  # noqa: E402  (registers the test jobs)
-from jobs_fixtures import FAST_TIMINGS, SimulatedWorkerDeath, effects_metadata, job_effects  # noqa: E402
+REPOSITORY = Path(__file__).resolve().parents[1]  # the worker subprocesses import tests.support from here
 
 pg_only = pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
 
@@ -740,7 +737,7 @@ class Workers:
             "CLEARINGHOUSE_HOME": str(settings.home),
             "CLEARINGHOUSE_DATABASE_URL": settings.database_url,
             "CLEARINGHOUSE_JOB_BACKEND": "procrastinate",
-            "PYTHONPATH": os.pathsep.join([str(TESTS_DIR), os.environ.get("PYTHONPATH", "")]),
+            "PYTHONPATH": os.pathsep.join([str(REPOSITORY), os.environ.get("PYTHONPATH", "")]),
         }
         self.logs = tmp_path / "worker-logs"
         self.logs.mkdir()

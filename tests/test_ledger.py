@@ -12,7 +12,7 @@ from clearinghouse.ledger import CHECKPOINT_EVERY, AuditEvent, LedgerHead, verif
 from clearinghouse.ledger._keys import PRIVATE_KEY_FILE, load_or_create_signing_key
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_user
+from tests.support.factories import make_org, make_user
 
 
 def _populate(runtime: Runtime, n: int = 6) -> None:

@@ -22,7 +22,7 @@ from clearinghouse.priority.tasks import store_case_scores
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 from tests.test_intake import finding
 
 

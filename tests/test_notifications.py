@@ -30,7 +30,7 @@ from clearinghouse.notifications.models import (
 )
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, utcnow
-from tests.factories import make_token, make_user
+from tests.support.factories import make_token, make_user
 from tests.test_coordination_workflow import PURL, coordination_env, run_jobs, validated_case
 
 

@@ -12,7 +12,7 @@ from clearinghouse.api.app import create_app
 from clearinghouse.errors import nul_pointer
 from clearinghouse.intake.services import ItemProblem, parse_ndjson
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 
 @pytest.fixture

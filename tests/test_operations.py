@@ -14,7 +14,7 @@ from clearinghouse.ledger import AuditEvent
 from clearinghouse.observability import configure_logging
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 
 def test_logs_are_one_json_object_per_line(capsys: pytest.CaptureFixture[str]) -> None:

@@ -20,8 +20,8 @@ from clearinghouse.sharing import _osv_api
 from clearinghouse.sharing._records import record_from_advisory
 from clearinghouse.sharing.exports import to_osv
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
-from tests.test_exports_support import osv_problems
+from tests.support.exports import osv_problems
+from tests.support.factories import make_org, make_token, make_user
 
 PYPA = ("django", "jinja2", "pillow", "requests", "urllib3")
 

@@ -18,7 +18,7 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.programs import services
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, utcnow
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 
 API = "/api/v1/programs"
 

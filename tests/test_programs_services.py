@@ -19,7 +19,7 @@ from clearinghouse.errors import ClearinghouseError
 from clearinghouse.programs import services
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, utcnow
-from tests.factories import make_org, make_user, subject_of
+from tests.support.factories import make_org, make_user, subject_of
 
 
 def refusal(runtime: Runtime, call: Callable[[Any], object]) -> str | None:

@@ -10,7 +10,7 @@ from clearinghouse.priority import case_facts, case_scores
 from clearinghouse.priority.models import EpssScore
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import subject_of
+from tests.support.factories import subject_of
 from tests.test_matches import _user_id, env, register, validated_case, vulnerable_finding
 
 __all__ = ["env"]

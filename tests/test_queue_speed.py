@@ -22,7 +22,7 @@ from clearinghouse.priority.models import CaseScore, EpssScore, SsvcInputs
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, new_id
 from clearinghouse.triage.models import Case
-from tests.factories import make_org, make_user, subject_of
+from tests.support.factories import make_org, make_user, subject_of
 from tests.test_matches import _user_id
 
 KEV = ["CVE-2024-10001", "CVE-2024-10002", "CVE-2024-10003"]

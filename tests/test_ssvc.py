@@ -53,7 +53,8 @@ from clearinghouse.priority import (
 )
 from clearinghouse.priority._ssvc import TABLE_FILES, build_table
 
-SSVC_DATA = resources.files("clearinghouse.data").joinpath("ssvc")
+# The tables as shipped in the source tree: the tests read these files, not a copy.
+SSVC_DATA = Path(__file__).resolve().parents[1] / "src" / "clearinghouse" / "data" / "ssvc"
 
 NAMED: dict[TableName, Callable[..., str]] = {
     TableName.COORDINATOR_TRIAGE: coordinator_triage,
@@ -77,8 +78,8 @@ NOTIFIED = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
 def _texts(name: TableName) -> tuple[str, str]:
     stem = TABLE_FILES[name]
     return (
-        SSVC_DATA.joinpath(f"csv/{stem}.csv").read_text(encoding="utf-8"),
-        SSVC_DATA.joinpath(f"json/{stem}.json").read_text(encoding="utf-8"),
+        (SSVC_DATA / "csv" / f"{stem}.csv").read_text(encoding="utf-8"),
+        (SSVC_DATA / "json" / f"{stem}.json").read_text(encoding="utf-8"),
     )
 
 
@@ -112,7 +113,7 @@ def test_every_row_of_every_shipped_table_is_reproduced(name: TableName) -> None
 def test_json_and_csv_tables_agree(name: TableName) -> None:
     """CERT/CC publishes each table twice; the shipped JSON mapping is the CSV, row for row."""
     csv_text, json_text = _texts(name)
-    table = decision_table(name)
+    table = decision_table(name)  # loaded by the package
     points = [*table.inputs, table.outcome]
     mapping = json.loads(json_text)["mapping"]
     rows = list(csv.reader(io.StringIO(csv_text)))[1:]
@@ -123,9 +124,32 @@ def test_json_and_csv_tables_agree(name: TableName) -> None:
         ]
 
 
+def test_the_package_loads_the_shipped_tables() -> None:
+    """What ``decision_table`` reads (the package's data) is the file these tests check."""
+    loaded = Path(str(resources.files("clearinghouse.data").joinpath("ssvc")))
+    for stem in TABLE_FILES.values():
+        assert (loaded / "csv" / f"{stem}.csv").read_bytes() == (
+            SSVC_DATA / "csv" / f"{stem}.csv"
+        ).read_bytes()
+
+
+def test_bod_26_04_deadlines_follow_every_row_of_the_shipped_csv() -> None:
+    csv_text, _ = _texts(TableName.BOD_26_04)
+    rows = list(csv.reader(io.StringIO(csv_text)))
+    params = [_param(h) for h in rows[0][1:-1]]
+    for cells in rows[1:]:
+        values = dict(zip(params, cells[1:-1], strict=True))
+        deadline = bod_26_04_deadline(**values, notified_at=NOTIFIED)
+        assert deadline.outcome == Bod2604Timeline(cells[-1]), cells
+        clock = BOD_26_04_CLOCKS[deadline.outcome]
+        assert deadline.forensic_triage is clock.forensic_triage
+        expected = None if clock.days is None else NOTIFIED + dt.timedelta(days=clock.days)
+        assert deadline.due_at == expected
+
+
 def test_shipped_files_are_the_corpus_files(corpus: Path) -> None:
     source = corpus / "ssvc"
-    shipped = Path(str(SSVC_DATA))
+    shipped = SSVC_DATA
     pairs = [
         (shipped / "LICENSE", source / "LICENSE"),
         (shipped / "LICENSE-data", source / "data" / "LICENSE"),

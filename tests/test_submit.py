@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 from clearinghouse.api.app import create_app
 from clearinghouse.cli import app as cli_app
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 SARIF = {

@@ -26,7 +26,7 @@ from clearinghouse.api.app import create_app
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii import TLP_MARKING_IDS, CollectionDraft, add_objects, create_collection
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 
 TAXII = "application/taxii+json;version=2.1"
 

@@ -41,7 +41,7 @@ from clearinghouse.sharing.taxii.services import (
     object_resource,
 )
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_user, subject_of
+from tests.support.factories import make_org, make_user, subject_of
 
 
 def sdo(n: int, **extra: Any) -> dict[str, Any]:

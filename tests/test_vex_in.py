@@ -16,7 +16,7 @@ from clearinghouse.ledger.models import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing._record import ProductStatus, VexJustification
 from clearinghouse.storage import Actor
-from tests.factories import subject_of
+from tests.support.factories import subject_of
 from tests.test_coordination_workflow import PURL, coordination_env, validated_case
 
 

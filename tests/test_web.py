@@ -23,8 +23,8 @@ from clearinghouse.storage import Actor, utcnow
 from clearinghouse.web._charts import bar_chart
 from clearinghouse.web._sessions import RateLimiter, secret_digest
 from clearinghouse.web.models import WebSession
-from tests.factories import make_token
-from tests.test_web_support import (
+from tests.support.factories import make_token
+from tests.support.web import (
     PASSWORD,
     csrf_of,
     finding_doc,

@@ -25,8 +25,8 @@ import uvicorn
 from clearinghouse.api.app import create_app
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
-from tests.factories import make_token
-from tests.test_web_support import PASSWORD, finding_doc, overflow, seed_people, variant
+from tests.support.factories import make_token
+from tests.support.web import PASSWORD, finding_doc, overflow, seed_people, variant
 
 SCREENSHOTS = Path(__file__).resolve().parents[1] / "build" / "screenshots"
 CHROMIUM_ARGS = [
@@ -309,8 +309,8 @@ def test_record_a_vendor_status(site: dict[str, Any]) -> None:
 
 
 def test_run_a_review_campaign_against_a_scripted_endpoint(site: dict[str, Any]) -> None:
+    from tests.support.web import seed_review
     from tests.test_frontier_eval import ScriptedEndpoint, script
-    from tests.test_web_support import seed_review
 
     with ScriptedEndpoint("sk-console-test", script) as endpoint:
         review = seed_review(site["runtime"], endpoint.base_url, "sk-console-test")

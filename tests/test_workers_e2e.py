@@ -22,7 +22,7 @@ from clearinghouse.ledger import AuditEvent
 from clearinghouse.ledger import services as ledger
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.conftest import PG_URL, REQUIRE_PG, _create_pg_database, _drop_pg_database
+from tests.support.databases import PG_URL, REQUIRE_PG, create_pg_database, drop_pg_database
 
 JOBS = 30
 
@@ -33,7 +33,7 @@ def pg_home(tmp_path: Path) -> dict[str, str]:
         if REQUIRE_PG:
             pytest.fail("CLEARINGHOUSE_REQUIRE_POSTGRES=1 but CLEARINGHOUSE_TEST_POSTGRES_URL is not set")
         pytest.skip("needs PostgreSQL: set CLEARINGHOUSE_TEST_POSTGRES_URL (scripts/test does)")
-    url = _create_pg_database()
+    url = create_pg_database()
     env = {
         **os.environ,
         "CLEARINGHOUSE_HOME": str(tmp_path / "home"),
@@ -42,7 +42,7 @@ def pg_home(tmp_path: Path) -> dict[str, str]:
     }
     env.pop("CLEARINGHOUSE_JOB_BACKEND", None)  # PostgreSQL's default: procrastinate
     yield env
-    _drop_pg_database(url)
+    drop_pg_database(url)
 
 
 def cli(env: dict[str, str], *args: str) -> subprocess.Popen[bytes]:

@@ -1,7 +1,7 @@
 """Job functions and a scratch table for ``test_jobs.py``.
 
-A module of its own so that worker subprocesses (``python -c``, with this
-folder on ``PYTHONPATH``) register exactly the same jobs as the tests.
+A module of its own so that worker subprocesses (``python -c``, with the
+repository on ``PYTHONPATH``) register exactly the same jobs as the tests.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ job_effects = Table(
 # CLEARINGHOUSE_JOB_BACKEND=procrastinate), with short timings for tests.
 WORKER_SCRIPT = """
 import sys
-import jobs_fixtures
+from tests.support import jobs_fixtures
 from clearinghouse.jobs import ProcrastinateJobQueue
 from clearinghouse.runtime import Runtime
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from jsonschema import Draft7Validator, Draft202012Validator, FormatChecker  # type: ignore[import-untyped]
 
-from tests.conftest import corpus_root
+from tests.support.corpus import corpus_root
 
 CSAF_CLI = Path(sys.executable).parent / "csaf"
 

@@ -15,7 +15,7 @@ from clearinghouse.access import services as access
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, utcnow
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org
+from tests.support.factories import make_org
 
 PASSWORD = "correct horse battery staple"
 
@@ -146,8 +146,8 @@ def seed_review(
     from clearinghouse.frontier import services as frontier
     from clearinghouse.frontier._cel import Threshold
     from clearinghouse.frontier.evaluation import services as evaluation
-    from tests.factories import subject_of
-    from tests.frontier_fixtures import TERMS
+    from tests.support.factories import subject_of
+    from tests.support.frontier_fixtures import TERMS
 
     with runtime.uow(Actor.system("test"), write=False) as uow:
         ids = {u: access.find_user(uow.session, u) for u in ("developer", "evaluator", "authority")}
