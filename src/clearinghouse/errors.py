@@ -18,10 +18,14 @@ class ClearinghouseError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, pointer: str | None = None) -> None:
+    def __init__(
+        self, detail: str, pointer: str | None = None, *, problems: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.pointer = pointer
+        # Every (JSON pointer, detail) found wrong, when there is more than the first to tell.
+        self.problems = list(problems)
 
 
 class InvalidInput(ClearinghouseError):
