@@ -15,7 +15,7 @@ import hashlib
 import html
 import json
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.routing import APIRoute
@@ -25,6 +25,7 @@ from clearinghouse.access import ANONYMOUS, NotFound
 from clearinghouse.api._deps import Context, CurrentContext
 from clearinghouse.sharing import _provider
 from clearinghouse.sharing._osv_api import MAX_BATCH, OsvService, PackageQuery, parse_query
+from clearinghouse.sharing._record import publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import MEDIA_TYPES, ExportFormat, dumps, export, filename, osv_id, to_osv
 
@@ -62,7 +63,7 @@ def _base_url(request: Request) -> str:
 
 @export_router.get(
     "/advisories/{ident}/export",
-    summary="One advisory in CSAF 2.0, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX",
+    summary="One advisory in CSAF 2.0 or 2.1, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX",
     description=(
         "`ident` is a case id or any id or alias of an advisory (CVE, GHSA, PYSEC, GO ...). "
         "Imported public advisories are TLP:CLEAR; a case advisory is returned only to whom "
@@ -76,10 +77,19 @@ def export_advisory(
     request: Request,
     context: CurrentContext,
     format: Annotated[ExportFormat, Query(description="The format to write.")] = ExportFormat.CSAF,
+    spec_version: Annotated[
+        Literal["2.0", "2.1"], Query(description="The CSAF version to write (format=csaf).")
+    ] = "2.0",
 ) -> Response:
     with context.reading() as uow:
         record = resolve_record(uow.session, context.subject, ident)
-    document = export(record, format, base_url=_base_url(request))
+    document = export(
+        record,
+        format,
+        base_url=_base_url(request),
+        spec_version=spec_version,
+        publisher=publisher_of(context.runtime.settings.publisher),
+    )
     stem = filename(record.id).removesuffix(".json")
     return Response(
         dumps(document),
@@ -212,7 +222,8 @@ def provider_metadata(request: Request, context: CurrentContext) -> dict[str, An
         public = _provider.entries(uow.session, ANONYMOUS, "white")
     key_path = context.runtime.settings.keys_dir / _provider.KEY_FILE
     updated = public[0].released if public else dt.datetime.fromtimestamp(key_path.stat().st_mtime, dt.UTC)
-    return _provider.provider_metadata(_base_url(request), key, updated)
+    publisher = publisher_of(context.runtime.settings.publisher)
+    return _provider.provider_metadata(_base_url(request), key, updated, publisher)
 
 
 @csaf_router.get(
@@ -318,7 +329,9 @@ def document(folder: str, year: str, name: str, request: Request, context: Curre
     entry = next((e for e in items if e.path == wanted), None)
     if entry is None:
         raise NotFound("csaf document", wanted)
-    data = _provider.document_bytes(entry, _base_url(request))
+    data = _provider.document_bytes(
+        entry, _base_url(request), publisher_of(context.runtime.settings.publisher)
+    )
     doc_name = wanted.rsplit("/", 1)[1]
     if suffix == ".json":
         body: bytes | str = data
