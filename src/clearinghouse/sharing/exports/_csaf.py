@@ -279,7 +279,11 @@ def _as_21(record: AdvisoryRecord, doc: dict[str, Any]) -> dict[str, Any]:
     document = doc["document"]
     document["csaf_version"] = "2.1"
     document["distribution"] = {"tlp": {"label": _TLP_V2.get(record.tlp, "RED"), "url": TLP_URL}}
+    _purls_as_lists(doc.get("product_tree"))
     for vuln in doc.get("vulnerabilities", []):
+        released = vuln.pop("release_date", None)
+        if released is not None:
+            vuln["disclosure_date"] = released
         cwe = vuln.pop("cwe", None)
         if cwe is not None:
             vuln["cwes"] = [{**cwe, "version": "4.14"}]
@@ -291,6 +295,20 @@ def _as_21(record: AdvisoryRecord, doc: dict[str, Any]) -> dict[str, Any]:
             ]
     result: dict[str, Any] = sorted_keys({"$schema": CSAF_21_SCHEMA, **doc})
     return result
+
+
+def _purls_as_lists(node: Any) -> None:
+    """CSAF 2.1 names a product's package URLs in a list: ``purl`` becomes ``purls``."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            helper = item.get("product_identification_helper")
+            if isinstance(helper, dict) and "purl" in helper:
+                helper["purls"] = [helper.pop("purl")]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
 
 
 def _to_csaf_20(record: AdvisoryRecord, *, base_url: str | None = None) -> dict[str, Any]:
