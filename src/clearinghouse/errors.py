@@ -33,6 +33,13 @@ class InvalidInput(ClearinghouseError):
     title = "Invalid input"
 
 
+class BadRequest(ClearinghouseError):
+    """A request the service cannot read (400), where a protocol says so (the OSV API)."""
+
+    status = 400
+    title = "Bad request"
+
+
 class Conflict(ClearinghouseError):
     status = 409
     title = "Conflict"

@@ -18,14 +18,16 @@ from collections.abc import Callable, Coroutine
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access import ANONYMOUS, NotFound
 from clearinghouse.api._deps import Context, CurrentContext
-from clearinghouse.sharing import _provider
+from clearinghouse.api._problems import problem, validation_errors
+from clearinghouse.sharing import _osv_api, _provider
 from clearinghouse.sharing._osv_api import MAX_BATCH, OsvService, PackageQuery, parse_query
-from clearinghouse.sharing._record import publisher_of
+from clearinghouse.sharing._record import RecordSource, publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import MEDIA_TYPES, ExportFormat, dumps, export, filename, osv_id, to_osv
 
@@ -45,7 +47,20 @@ class _JsonWhateverTheContentType(APIRoute):
                 headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
                 request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
                 request = Request(request.scope, request.receive)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                # OSV.dev answers a query it cannot read with 400, not 422: so does this API.
+                errors = validation_errors(exc.errors())
+                first = errors[0] if errors else {}
+                where = first.get("pointer", first.get("parameter", ""))
+                return problem(
+                    400,
+                    "Bad request",
+                    f"{where or '/'}: {first.get('detail', '')}",
+                    kind="osv",
+                    errors=errors,
+                )
 
         return route
 
@@ -195,6 +210,11 @@ def osv_vuln(vuln_id: str, context: CurrentContext) -> dict[str, Any]:
         record = resolve_record(uow.session, context.subject, vuln_id, published_only=True)
     if vuln_id not in (record.id, osv_id(record.id)):
         raise NotFound("advisory", vuln_id)  # an alias names another record; OSV answers ids only
+    if record.source is RecordSource.IMPORTED:
+        with context.reading() as uow:
+            stored = _osv_api.stored_osv(uow.session, record.id)
+        if stored is not None:
+            return stored
     return to_osv(record)
 
 
