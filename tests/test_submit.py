@@ -182,3 +182,7 @@ def test_cli_submit_resumes_and_never_duplicates(
     (folder / "late.ndjson").write_text(json.dumps(finding(200)) + "\n")
     down = runner.invoke(cli_app, [*args[:3], "http://127.0.0.1:9", *args[4:]])
     assert down.exit_code == 1 and "cannot reach" in down.output
+    assert "Is the server running?" in down.output and "Traceback" not in down.output
+    wrong = runner.invoke(cli_app, [*args[:5], "not-a-token", *args[6:]])
+    assert wrong.exit_code == 1 and "refused the token (401" in wrong.output
+    assert "clearinghouse token create" in wrong.output and "Traceback" not in wrong.output
