@@ -463,3 +463,22 @@ def _minimal_record():  # type: ignore[no-untyped-def]
         modified=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
         source=RecordSource.CASE,
     )
+
+
+def test_the_deadline_text_names_the_clock_that_set_it() -> None:
+    import datetime as dt
+
+    from clearinghouse.coordination import _clock
+
+    contact = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert _clock.deadline_basis(None) is None
+    assert _clock.deadline_basis(contact, 90) == "90 days after first contact"
+    exploited = contact + dt.timedelta(days=10)
+    assert _clock.disclosure_deadline(contact, 90, exploited) == exploited + dt.timedelta(days=7)
+    assert _clock.deadline_basis(contact, 90, exploited) == (
+        "7 days after exploitation became known, as the vulnerability is exploited"
+    )
+    before = contact - dt.timedelta(days=3)
+    assert _clock.deadline_basis(contact, 90, before).startswith("7 days after first contact")
+    # Exploitation known late, after the 90-day clock would end first: the 90 days still say so.
+    assert _clock.deadline_basis(contact, 5, exploited) == "5 days after first contact"
