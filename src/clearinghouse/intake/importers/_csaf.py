@@ -68,9 +68,9 @@ def validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
     """
     version = str(as_obj(doc.get("document"), "/document").get("csaf_version"))
     if version == "2.0":
-        from csaf.csaf.v20 import validate as run
+        from csaf.csaf.v20 import validate as run  # type: ignore[import-untyped]
     else:
-        from csaf.csaf.v21._validator import validate as run
+        from csaf.csaf.v21._validator import validate as run  # type: ignore[import-untyped]
     label = f"CSAF {version}"
     try:
         report = run(doc, preset="basic")
