@@ -191,7 +191,7 @@ def test_csaf_2_1_beside_2_0_clean_under_csaf_validate(tmp_path: Path) -> None:
     labels = {d["document"]["distribution"]["tlp"]["label"] for d in documents}
     assert {"CLEAR", "AMBER+STRICT", "RED"} <= labels  # TLP 2.0, which CSAF 2.1 speaks
     assert any("metrics" in v for d in documents for v in d["vulnerabilities"])
-    with pytest.raises(ValueError, match="CSAF 3.0 is not written"):
+    with pytest.raises(ValueError, match=r"CSAF 3\.0 is not written"):
         to_csaf(records[0], spec_version="3.0")
 
 
@@ -210,7 +210,9 @@ def test_csaf_publisher_comes_from_the_settings(tmp_path: Path) -> None:
             "name": "Example CERT",
             "namespace": "https://cert.example.org",
         }
-        assert doc["document"]["references"][0]["url"].startswith("https://cert.example.org/.well-known/csaf/")
+        assert doc["document"]["references"][0]["url"].startswith(
+            "https://cert.example.org/.well-known/csaf/"
+        )
 
 
 def test_csaf_profiles_tlp_and_product_status() -> None:

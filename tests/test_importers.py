@@ -1282,7 +1282,9 @@ def test_csaf_statuses_and_versions() -> None:
 def test_csaf_broken_documents() -> None:
     doc = copy.deepcopy(CSAF_DOC)
     doc["product_tree"]["branches"][0]["branches"] = "oops"
-    assert [(e.index, e.pointer) for e in outcomes(doc, check=False)] == [(0, "/product_tree/branches/0/branches")]
+    assert [(e.index, e.pointer) for e in outcomes(doc, check=False)] == [
+        (0, "/product_tree/branches/0/branches")
+    ]
 
     doc = copy.deepcopy(CSAF_DOC)
     doc["product_tree"]["full_product_names"][0]["product_identification_helper"]["purl"] = "npm:widget"

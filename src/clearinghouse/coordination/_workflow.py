@@ -648,7 +648,7 @@ class CoordinationView:
 
     @property
     def deadline_basis(self) -> str | None:
-        """The clock that set ``deadline``, in words (90 days after first contact, or 7 after exploitation)."""
+        """The clock that set ``deadline``, in words (90 days after contact, or 7 after exploitation)."""
         return _clock.deadline_basis(self.first_vendor_contact_at, self.disclosure_days, self.exploited_since)
 
 
