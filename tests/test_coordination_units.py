@@ -450,3 +450,53 @@ def test_service_edges(env: dict[str, Any]) -> None:
         }
         with pytest.raises(NotFound):
             wf.notify_vendor(uow, OPERATOR, "not-a-case", "Fastparse Inc")
+
+
+def test_the_vendors_fixed_version_wins_over_the_finders_range() -> None:
+    import dataclasses
+    from types import SimpleNamespace
+
+    from clearinghouse.coordination._advisory import _affected
+    from clearinghouse.sharing.exports import to_osv
+
+    finding = SimpleNamespace(purl="pkg:npm/widget", vers="vers:npm/>=7.0.0|<7.31.0")
+    (package,) = _affected([finding], {"pkg:npm/widget": ["7.30.7"]})  # type: ignore[list-item]
+    events = [(e.kind, e.value) for r in package.ranges for e in r.events]
+    assert events == [("introduced", "7.0.0"), ("fixed", "7.30.7")]
+    # Several fixed versions: the earliest by the ecosystem's order, not as text (7.30.9 < 7.30.10).
+    (package,) = _affected([finding], {"pkg:npm/widget": ["7.30.10", "7.30.9"]})  # type: ignore[list-item]
+    assert package.ranges[0].events[-1].value == "7.30.9"
+    osv = to_osv(dataclasses.replace(_minimal_record(), affected=(package,)))
+    assert osv["affected"][0]["ranges"][0]["events"][-1] == {"fixed": "7.30.9"}
+
+
+def _minimal_record():  # type: ignore[no-untyped-def]
+    import datetime as dt
+
+    from clearinghouse.sharing._record import AdvisoryRecord, RecordSource
+
+    return AdvisoryRecord(
+        id="CH-2026-0001",
+        title="t",
+        modified=dt.datetime(2026, 1, 1, tzinfo=dt.UTC),
+        source=RecordSource.CASE,
+    )
+
+
+def test_the_deadline_text_names_the_clock_that_set_it() -> None:
+    import datetime as dt
+
+    from clearinghouse.coordination import _clock
+
+    contact = dt.datetime(2026, 3, 1, tzinfo=dt.UTC)
+    assert _clock.deadline_basis(None) is None
+    assert _clock.deadline_basis(contact, 90) == "90 days after first contact"
+    exploited = contact + dt.timedelta(days=10)
+    assert _clock.disclosure_deadline(contact, 90, exploited) == exploited + dt.timedelta(days=7)
+    assert _clock.deadline_basis(contact, 90, exploited) == (
+        "7 days after exploitation became known, as the vulnerability is exploited"
+    )
+    before = contact - dt.timedelta(days=3)
+    assert _clock.deadline_basis(contact, 90, before).startswith("7 days after first contact")
+    # Exploitation known late, after the 90-day clock would end first: the 90 days still say so.
+    assert _clock.deadline_basis(contact, 5, exploited) == "5 days after first contact"

@@ -179,6 +179,42 @@ def test_every_format_of_a_case_is_valid(tmp_path: Path) -> None:
     assert csaf_problems([to_csaf(r) for r in records[:-1]], tmp_path / "full", preset="full") == []
 
 
+def test_csaf_2_1_beside_2_0_clean_under_csaf_validate(tmp_path: Path) -> None:
+    records = [case_record(tlp) for tlp in ALL_TLPS]
+    records.append(case_record(product_statements=()))
+    records.append(imported_record())
+    documents = [to_csaf(r, spec_version="2.1") for r in records]
+    assert csaf_problems(documents, tmp_path / "csaf21", spec_version="v21") == []
+    first = documents[0]
+    assert first["document"]["csaf_version"] == "2.1"
+    assert first["$schema"] == "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json"
+    labels = {d["document"]["distribution"]["tlp"]["label"] for d in documents}
+    assert {"CLEAR", "AMBER+STRICT", "RED"} <= labels  # TLP 2.0, which CSAF 2.1 speaks
+    assert any("metrics" in v for d in documents for v in d["vulnerabilities"])
+    with pytest.raises(ValueError, match=r"CSAF 3\.0 is not written"):
+        to_csaf(records[0], spec_version="3.0")
+
+
+def test_csaf_publisher_comes_from_the_settings(tmp_path: Path) -> None:
+    from clearinghouse.config import PublisherSettings
+    from clearinghouse.sharing._record import publisher_of
+
+    publisher = publisher_of(
+        PublisherSettings("Example CERT", "https://cert.example.org", "coordinator", "psirt@cert.example.org")
+    )
+    for version in ("2.0", "2.1"):
+        doc = export(case_record(TLP.CLEAR), "csaf", spec_version=version, publisher=publisher)
+        assert doc["document"]["publisher"] == {
+            "category": "coordinator",
+            "contact_details": "psirt@cert.example.org",
+            "name": "Example CERT",
+            "namespace": "https://cert.example.org",
+        }
+        assert doc["document"]["references"][0]["url"].startswith(
+            "https://cert.example.org/.well-known/csaf/"
+        )
+
+
 def test_csaf_profiles_tlp_and_product_status() -> None:
     vex = to_csaf(case_record(TLP.CLEAR))
     document = vex["document"]

@@ -10,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from clearinghouse.access import Organization
-from clearinghouse.config import Settings
+from clearinghouse.config import NoDataFolder, Settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, make_engine
 from clearinghouse.storage.models_registry import metadata
@@ -59,6 +59,21 @@ def test_settings_from_environment(tmp_path) -> None:  # type: ignore[no-untyped
     assert pg.database_url == "postgresql+psycopg://u@h/d"
     assert pg.job_backend == "procrastinate" and pg.is_postgres
     with pytest.raises(ValueError, match="must be 'inprocess' or 'procrastinate'"):
-        Settings.from_env({"CLEARINGHOUSE_JOB_BACKEND": "celery"})
-    default = Settings.from_env({})
-    assert default.home.name == "var"
+        Settings.from_env({"CLEARINGHOUSE_HOME": str(tmp_path), "CLEARINGHOUSE_JOB_BACKEND": "celery"})
+    with pytest.raises(NoDataFolder, match="CLEARINGHOUSE_HOME"):
+        Settings.from_env({}, cwd=tmp_path)
+    # init writes clearinghouse.toml; commands in that folder or below find the data folder by it.
+    made = Settings.from_env(
+        {"CLEARINGHOUSE_PUBLISHER_NAME": "Example CERT"}, cwd=tmp_path, home=tmp_path / "var"
+    )
+    made.write_config(tmp_path)
+    (tmp_path / "a" / "b").mkdir(parents=True)
+    found = Settings.from_env({}, cwd=tmp_path / "a" / "b")
+    assert found.home == (tmp_path / "var").resolve() and found.config_path == tmp_path / "clearinghouse.toml"
+    assert found.publisher.name == "Example CERT"
+    assert found.publisher.namespace == "https://clearinghouse.example.gov"
+    assert not found.initialised
+    with pytest.raises(ValueError, match="publisher category"):
+        Settings.from_env({"CLEARINGHOUSE_PUBLISHER_CATEGORY": "nobody"}, cwd=tmp_path)
+    with pytest.raises(ValueError, match="namespace must be a URL"):
+        Settings.from_env({"CLEARINGHOUSE_PUBLISHER_NAMESPACE": "example"}, cwd=tmp_path)

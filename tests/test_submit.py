@@ -77,17 +77,41 @@ def test_import_a_sarif_document(runtime: Runtime, scanner: dict[str, str]) -> N
         assert stored["document"]["generator"]["tool"] == "CodeQL"
         again = client.post(url, content=json.dumps(SARIF), headers=scanner).json()
         assert (again["created"], again["existing"]) == (0, 1)
-        # Without a package the result is refused by index and pointer; never a 500.
+        # Without a package nothing is importable: 422 with each reason by pointer; never a 500.
         r = client.post(
             "/api/v1/findings:import?filename=x.sarif", content=json.dumps(SARIF), headers=scanner
         )
-        assert r.status_code == 200 and r.json()["rejected"] == 1
-        assert r.json()["problems"][0]["pointer"].startswith("/runs/0/results/0")
+        assert r.status_code == 422 and "yields no finding" in r.json()["detail"]
+        assert r.json()["errors"][0]["pointer"].startswith("/runs/0/results/0")
+        # A log whose results all pass says so, also as a 422.
+        passing = json.loads(json.dumps(SARIF))
+        passing["runs"][0]["results"][0]["kind"] = "pass"
+        r = client.post(url, content=json.dumps(passing), headers=scanner)
+        assert r.status_code == 422 and r.json()["errors"][0]["pointer"] == "/runs"
         old = {**SARIF, "version": "1.0.0"}
         r = client.post("/api/v1/findings:import", content=json.dumps(old), headers=scanner)
         assert r.status_code == 422 and "1.0.0" in r.json()["detail"]
         r = client.post("/api/v1/findings:import", content=b"\x00\x01garbage", headers=scanner)
         assert r.status_code == 422
+
+
+def test_sarif_package_given_wins_over_the_repository(runtime: Runtime, scanner: dict[str, str]) -> None:
+    log = json.loads(json.dumps(SARIF))
+    log["runs"][0]["versionControlProvenance"] = [
+        {"repositoryUri": "https://github.com/acme/example-app", "revisionId": "0123456789abcdef"}
+    ]
+    with TestClient(create_app(runtime)) as client:
+        r = client.post("/api/v1/findings:import?filename=a.sarif", content=json.dumps(log), headers=scanner)
+        assert r.status_code == 200, r.text
+        guessed = client.get(f"/api/v1/findings/{r.json()['items'][0]['id']}", headers=scanner).json()
+        assert guessed["purl"] == "pkg:generic/example-app@0123456789abcdef"
+        url = "/api/v1/findings:import?filename=a.sarif&package=pkg:pypi/example-app@1.0.0"
+        r = client.post(url, content=json.dumps(log), headers=scanner)
+        assert r.status_code == 200, r.text
+        given = client.get(f"/api/v1/findings/{r.json()['items'][0]['id']}", headers=scanner).json()
+        assert given["purl"] == "pkg:pypi/example-app@1.0.0"
+        # The repository still says where the code is.
+        assert given["document"]["source"]["repo"] == "https://github.com/acme/example-app"
 
 
 def test_import_real_osv_records(runtime: Runtime, scanner: dict[str, str], corpus: Path) -> None:
@@ -158,3 +182,7 @@ def test_cli_submit_resumes_and_never_duplicates(
     (folder / "late.ndjson").write_text(json.dumps(finding(200)) + "\n")
     down = runner.invoke(cli_app, [*args[:3], "http://127.0.0.1:9", *args[4:]])
     assert down.exit_code == 1 and "cannot reach" in down.output
+    assert "Is the server running?" in down.output and "Traceback" not in down.output
+    wrong = runner.invoke(cli_app, [*args[:5], "not-a-token", *args[6:]])
+    assert wrong.exit_code == 1 and "refused the token (401" in wrong.output
+    assert "clearinghouse token create" in wrong.output and "Traceback" not in wrong.output

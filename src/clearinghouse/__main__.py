@@ -1,5 +1,5 @@
 """``python -m clearinghouse`` is the ``clearinghouse`` command."""
 
-from clearinghouse.cli import main
+from clearinghouse.cli_entry import main
 
 main()

@@ -8,6 +8,7 @@ policy as the HTTP API.
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from rich.table import Table
 from sqlalchemy import func, select
 
 import clearinghouse
-import clearinghouse.tasks_registry
+from clearinghouse import cli_help
 from clearinghouse.access import AccessDenied, Classification, OrgKind, Role, Scope
 from clearinghouse.access import services as access
 from clearinghouse.coordination import cli as coordination_cli
@@ -31,7 +32,7 @@ from clearinghouse.enforcement import cli as enforcement_cli
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.frontier import cli as frontier_cli
 from clearinghouse.frontier.evaluation import cli as frontier_evaluation_cli
-from clearinghouse.jobs import JobStatus
+from clearinghouse.jobs import JobStatus, on_first_lookup
 from clearinghouse.jobs import services as job_services
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.ledger import services as ledger
@@ -43,6 +44,10 @@ from clearinghouse.sharing.taxii import cli as taxii_cli
 from clearinghouse.storage import Actor, UnitOfWork
 from clearinghouse.web import cli as console_cli
 from clearinghouse.web import ensure_admin_password
+
+# Every feature's jobs register on the first job lookup (serve, worker, in-process runs), so
+# commands that run no job, and --help, import no feature's tasks.
+on_first_lookup(lambda: importlib.import_module("clearinghouse.tasks_registry"))
 
 app = typer.Typer(
     help="Clearinghouse: the AI cybersecurity clearinghouse of EO 14409.",
@@ -74,6 +79,7 @@ app.add_typer(frontier_evaluation_cli.campaign_app, name="campaign")
 app.add_typer(frontier_cli.models_app, name="models")
 app.command("determine")(frontier_cli.determine)
 app.command("export")(sharing_cli.export_command)
+# Examples and panels are applied after every command is registered: see the end of this module.
 
 # Soft wrap: a token or URL is never broken across lines, so it can be copied.
 console = Console(soft_wrap=True)
@@ -87,9 +93,10 @@ def _fail(message: str, code: int = 1) -> typer.Exit:
 
 
 @contextmanager
-def _runtime() -> Iterator[Runtime]:
+def _runtime(*, create: bool = False) -> Iterator[Runtime]:
+    """The data folder's runtime; ``create`` (init, serve --init) makes the folder if there is none."""
     try:
-        runtime = Runtime.from_env()
+        runtime = Runtime.for_init() if create else Runtime.from_env()
     except ValueError as exc:
         raise _fail(str(exc), 2) from exc
     try:
@@ -155,12 +162,73 @@ def _print_admin(issued: access.IssuedToken | None, url: str | None = None) -> N
         )
 
 
+def _ask_publisher(
+    name: str | None, namespace: str | None, category: str | None, contact: str | None, *, ask: bool
+) -> None:
+    """Put the publisher's answers (given, or asked on a terminal) where Settings reads them."""
+    import os
+
+    from clearinghouse.config import PUBLISHER_CATEGORIES, PublisherSettings, find_config
+
+    default = PublisherSettings()
+    if ask and sys.stdin.isatty() and find_config() is None:
+        console.print("Who publishes this clearinghouse's CSAF advisories? (Enter keeps the default.)")
+        name = name or typer.prompt("Publisher name", default=default.name)
+        namespace = namespace or typer.prompt(
+            "Publisher namespace (a URL you control)", default=default.namespace
+        )
+        category = category or typer.prompt(
+            f"Publisher category ({', '.join(PUBLISHER_CATEGORIES)})", default=default.category
+        )
+        contact = contact or typer.prompt("Publisher contact (e-mail or URL, optional)", default="") or None
+    for key, value in (
+        ("NAME", name),
+        ("NAMESPACE", namespace),
+        ("CATEGORY", category),
+        ("CONTACT", contact),
+    ):
+        if value:
+            os.environ[f"CLEARINGHOUSE_PUBLISHER_{key}"] = value
+
+
 @app.command()
-def init() -> None:
-    """Create the data folder, the database schema, the ledger key and the admin account."""
-    with _runtime() as runtime:
+def init(
+    publisher_name: Annotated[
+        str | None, typer.Option(help="The CSAF publisher's name (default: Clearinghouse).")
+    ] = None,
+    publisher_namespace: Annotated[
+        str | None,
+        typer.Option(
+            help="The CSAF publisher's namespace, a URL (default: https://clearinghouse.example.gov)."
+        ),
+    ] = None,
+    publisher_category: Annotated[
+        str | None, typer.Option(help="The CSAF publisher category (default: coordinator).")
+    ] = None,
+    publisher_contact: Annotated[
+        str | None, typer.Option(help="How to reach the publisher (CSAF contact_details).")
+    ] = None,
+    ask: Annotated[bool, typer.Option(help="Ask for the publisher on a terminal.")] = True,
+) -> None:
+    """Create the data folder, the database schema, the ledger key and the admin account.
+
+    Without CLEARINGHOUSE_HOME the data folder is ./var, named by a new ./clearinghouse.toml
+    (with the CSAF publisher); later commands find it from this folder or any folder below.
+
+    Example: clearinghouse init --publisher-name "Example CERT" --publisher-namespace https://cert.example.org
+    """
+    _ask_publisher(publisher_name, publisher_namespace, publisher_category, publisher_contact, ask=ask)
+    with _runtime(create=True) as runtime:
         issued = _initialize(runtime)
         console.print(f"Data folder: {runtime.settings.home}")
+        if runtime.settings.config_path is None:
+            from clearinghouse.config import find_config
+
+            found = find_config()
+            if found is not None:
+                console.print(f"Settings: {found}")
+        else:
+            console.print(f"Settings: {runtime.settings.config_path}")
         _print_admin(issued)
 
 
@@ -183,7 +251,7 @@ def serve(
     from clearinghouse.api.app import create_app
     from clearinghouse.observability import configure_logging
 
-    with _runtime() as runtime:
+    with _runtime(create=do_init) as runtime:
         configure_logging(runtime.settings.log_level)
         url = f"http://{host}:{port}"
         if do_init:
@@ -638,6 +706,9 @@ def jobs_show(job_id: Annotated[str, typer.Argument(help="The job's id.")]) -> N
         console.print(f"  attempt {attempt.attempt} on {attempt.worker}: {attempt.outcome or 'running'}")
     if info.last_error:
         console.print(info.last_error)
+
+
+cli_help.apply(app)  # an example in every command's help; top-level commands grouped by who uses them
 
 
 def main() -> None:

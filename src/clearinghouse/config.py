@@ -1,21 +1,64 @@
-"""Settings, read once from the environment.
+"""Settings, read once from the environment and the data folder's ``clearinghouse.toml``.
 
-``CLEARINGHOUSE_HOME`` chooses the data folder (default ``./var``): the SQLite
-database, the ledger signing key and the envelope-encryption keys live there.
+The data folder (the SQLite database, the ledger signing key and the
+envelope-encryption keys) is ``CLEARINGHOUSE_HOME`` when set; else the one a
+``clearinghouse.toml`` names (``home = "var"``, relative to the file), found by
+walking up from the current folder; else there is none and commands refuse
+(:class:`NoDataFolder`) rather than make a new one. Only ``clearinghouse init``
+and ``clearinghouse serve --init`` create a data folder and its
+``clearinghouse.toml``.
+
 ``CLEARINGHOUSE_DATABASE_URL`` selects another database (PostgreSQL 15 for
-scale); by default it is SQLite at ``$CLEARINGHOUSE_HOME/clearinghouse.db``.
+scale); by default it is SQLite at ``<home>/clearinghouse.db``. The CSAF
+publisher (name, namespace, category, contact) comes from
+``CLEARINGHOUSE_PUBLISHER_NAME`` / ``_NAMESPACE`` / ``_CATEGORY`` / ``_CONTACT``,
+else the ``[publisher]`` table of ``clearinghouse.toml``, else the defaults.
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
 
 JobBackendName = Literal["inprocess", "procrastinate"]
+CONFIG_FILE = "clearinghouse.toml"
+PUBLISHER_CATEGORIES = ("coordinator", "discoverer", "other", "translator", "user", "vendor")
+
+
+class NoDataFolder(ValueError):
+    """No data folder is configured here: neither CLEARINGHOUSE_HOME nor a clearinghouse.toml."""
+
+
+def find_config(start: Path | None = None) -> Path | None:
+    """The nearest ``clearinghouse.toml`` in ``start`` (default: the current folder) or a folder above."""
+    folder = (start or Path.cwd()).resolve()
+    for candidate in (folder, *folder.parents):
+        path = candidate / CONFIG_FILE
+        if path.is_file():
+            return path
+    return None
+
+
+def _read_config(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ValueError(f"cannot read {path}: {exc}") from None
+
+
+@dataclass(frozen=True)
+class PublisherSettings:
+    """Who publishes this clearinghouse's CSAF documents (CSAF ``document/publisher``)."""
+
+    name: str = "Clearinghouse"
+    namespace: str = "https://clearinghouse.example.gov"
+    category: str = "coordinator"
+    contact: str | None = None
 
 
 @dataclass(frozen=True)
@@ -39,6 +82,8 @@ class Settings:
     def identity(self) -> OperatingIdentity:
         """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
         return OperatingIdentity(self.operator_office, self.operator_section)
+    publisher: PublisherSettings = field(default_factory=PublisherSettings)
+    config_path: Path | None = None
 
     @property
     def is_postgres(self) -> bool:
@@ -49,9 +94,39 @@ class Settings:
         return self.home / "keys"
 
     @classmethod
-    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+    def from_env(
+        cls, environ: dict[str, str] | None = None, *, cwd: Path | None = None, home: Path | None = None
+    ) -> Settings:
+        """Settings from ``environ`` (default: the process environment).
+
+        ``home`` (what ``init`` is about to create) is used when neither
+        ``CLEARINGHOUSE_HOME`` nor a ``clearinghouse.toml`` names a data folder;
+        without it that case raises :class:`NoDataFolder`.
+        """
         env = dict(os.environ if environ is None else environ)
-        home = Path(env.get("CLEARINGHOUSE_HOME", "./var")).resolve()
+        config_path: Path | None = None
+        config: dict[str, Any] = {}
+        if env.get("CLEARINGHOUSE_HOME"):
+            resolved = Path(env["CLEARINGHOUSE_HOME"]).expanduser().resolve()
+            if (resolved / CONFIG_FILE).is_file():
+                config_path = resolved / CONFIG_FILE
+                config = _read_config(config_path)
+        else:
+            config_path = find_config(cwd)
+            if config_path is not None:
+                config = _read_config(config_path)
+                resolved = (config_path.parent / str(config.get("home", "var"))).resolve()
+            elif home is not None:
+                resolved = home.resolve()
+            else:
+                start = (cwd or Path.cwd()).resolve()
+                raise NoDataFolder(
+                    f"no data folder here: CLEARINGHOUSE_HOME is not set and no {CONFIG_FILE} was found in "
+                    f"{start} or a folder above it. Set CLEARINGHOUSE_HOME=/path/to/data, run the command "
+                    f"in the folder where you ran `clearinghouse init` (it wrote {CONFIG_FILE}), or run "
+                    "`clearinghouse init` here to create one."
+                )
+        home = resolved
         url = env.get("CLEARINGHOUSE_DATABASE_URL") or f"sqlite:///{home / 'clearinghouse.db'}"
         if url.startswith("postgresql://") or url.startswith("postgres://"):
             # psycopg 3 is the one PostgreSQL driver the project ships.
@@ -79,8 +154,67 @@ class Settings:
             outbound_total_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_TOTAL_TIMEOUT", 30.0)),
             operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip() or DEFAULT_OFFICE,
             operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or DEFAULT_SECTION,
+            publisher=_publisher(env, config),
+            config_path=config_path,
         )
+
+    @property
+    def initialised(self) -> bool:
+        """Whether ``init`` made this data folder (its keys exist)."""
+        return (self.keys_dir / "ledger-ed25519.pem").is_file()
+
+    def write_config(self, folder: Path) -> Path:
+        """Write ``clearinghouse.toml`` in ``folder``: the data folder and the publisher."""
+        path = folder / CONFIG_FILE
+        try:
+            home = self.home.relative_to(folder.resolve()).as_posix()
+        except ValueError:
+            home = self.home.as_posix()
+        p = self.publisher
+        lines = [
+            "# Clearinghouse settings (written by `clearinghouse init`). Commands run in this folder or",
+            "# below it use this data folder; CLEARINGHOUSE_HOME overrides it.",
+            f"home = {_toml_str(home)}",
+            "",
+            "[publisher]  # who publishes this clearinghouse's CSAF documents",
+            f"name = {_toml_str(p.name)}",
+            f"namespace = {_toml_str(p.namespace)}",
+            f"category = {_toml_str(p.category)}",
+        ]
+        if p.contact:
+            lines.append(f"contact = {_toml_str(p.contact)}")
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        return path
 
     def ensure_home(self) -> None:
         self.home.mkdir(parents=True, exist_ok=True)
         self.keys_dir.mkdir(mode=0o700, exist_ok=True)
+
+
+def _toml_str(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _publisher(env: dict[str, str], config: dict[str, Any]) -> PublisherSettings:
+    table = config.get("publisher")
+    section: dict[str, Any] = table if isinstance(table, dict) else {}
+    default = PublisherSettings()
+
+    def pick(key: str, fallback: str | None) -> str | None:
+        value = env.get(f"CLEARINGHOUSE_PUBLISHER_{key.upper()}") or section.get(key) or fallback
+        return str(value) if value is not None else None
+
+    category = pick("category", default.category) or default.category
+    if category not in PUBLISHER_CATEGORIES:
+        raise ValueError(
+            f"the publisher category must be one of {', '.join(PUBLISHER_CATEGORIES)}, not {category!r}"
+        )
+    namespace = pick("namespace", default.namespace) or default.namespace
+    if not namespace.startswith(("https://", "http://")):
+        raise ValueError(f"the publisher namespace must be a URL (https://...), not {namespace!r}")
+    return PublisherSettings(
+        name=pick("name", default.name) or default.name,
+        namespace=namespace,
+        category=category,
+        contact=pick("contact", None),
+    )

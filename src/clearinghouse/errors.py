@@ -18,15 +18,26 @@ class ClearinghouseError(Exception):
     status = 400
     title = "Bad request"
 
-    def __init__(self, detail: str, pointer: str | None = None) -> None:
+    def __init__(
+        self, detail: str, pointer: str | None = None, *, problems: Sequence[tuple[str, str]] = ()
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.pointer = pointer
+        # Every (JSON pointer, detail) found wrong, when there is more than the first to tell.
+        self.problems = list(problems)
 
 
 class InvalidInput(ClearinghouseError):
     status = 422
     title = "Invalid input"
+
+
+class BadRequest(ClearinghouseError):
+    """A request the service cannot read (400), where a protocol says so (the OSV API)."""
+
+    status = 400
+    title = "Bad request"
 
 
 class Conflict(ClearinghouseError):

@@ -8,7 +8,10 @@ also runs ``worker``) import ``tasks_registry`` so that every job is known.
 
 from __future__ import annotations
 
-from clearinghouse.config import Settings
+import os
+from pathlib import Path
+
+from clearinghouse.config import NoDataFolder, Settings
 from clearinghouse.envelope import Envelope
 from clearinghouse.jobs import JobQueue, make_job_queue
 from clearinghouse.ledger import Ledger, SigningKey, load_or_create_signing_key
@@ -30,7 +33,25 @@ class Runtime:
 
     @classmethod
     def from_env(cls) -> Runtime:
-        return cls(Settings.from_env())
+        """The runtime of the data folder the environment names; refuses one ``init`` has not made."""
+        settings = Settings.from_env()
+        if not settings.initialised:
+            raise NoDataFolder(
+                f"{settings.home} is not a Clearinghouse data folder yet (no ledger key in "
+                f"{settings.keys_dir}). Run `clearinghouse init` to create it, or point CLEARINGHOUSE_HOME "
+                "at an existing data folder."
+            )
+        return cls(settings)
+
+    @classmethod
+    def for_init(cls) -> Runtime:
+        """The runtime ``init`` sets up: the configured data folder, else ``./var`` with a new
+        ``clearinghouse.toml`` here naming it."""
+        settings = Settings.from_env(home=Path.cwd() / "var")
+        runtime = cls(settings)
+        if settings.config_path is None and not os.environ.get("CLEARINGHOUSE_HOME"):
+            settings.write_config(Path.cwd())
+        return runtime
 
     def migrate(self) -> None:
         """Upgrade the schema, then seed what an empty database starts with (the directives)."""

@@ -18,8 +18,10 @@ from tests.support.corpus import corpus_root
 CSAF_CLI = Path(sys.executable).parent / "csaf"
 
 
-def csaf_problems(documents: Sequence[dict[str, Any]], workdir: Path, *, preset: str = "basic") -> list[str]:
-    """Run ``csaf validate --spec-version v20 --no-network`` once over every document.
+def csaf_problems(
+    documents: Sequence[dict[str, Any]], workdir: Path, *, preset: str = "basic", spec_version: str = "v20"
+) -> list[str]:
+    """Run ``csaf validate --spec-version v20 --no-network`` (or ``v21``) once over every document.
 
     The CLI prints ``Overall: PASS`` or ``Overall: FAIL`` per file and exits 1
     when any file fails; with ``-q`` only failing rules are listed. Every
@@ -38,7 +40,7 @@ def csaf_problems(documents: Sequence[dict[str, Any]], workdir: Path, *, preset:
             str(CSAF_CLI),
             "validate",
             "--spec-version",
-            "v20",
+            spec_version,
             "--no-network",
             "--preset",
             preset,

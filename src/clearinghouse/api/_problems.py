@@ -79,6 +79,8 @@ def install_problem_handlers(app: FastAPI) -> None:
     @app.exception_handler(ClearinghouseError)
     async def _domain(request: Request, exc: ClearinghouseError) -> JSONResponse:
         errors = [{"pointer": exc.pointer, "detail": exc.detail}] if exc.pointer is not None else []
+        if exc.problems:
+            errors = [{"pointer": pointer, "detail": detail} for pointer, detail in exc.problems]
         detail = f"{exc.pointer}: {exc.detail}" if exc.pointer else exc.detail
         return problem(exc.status, exc.title, detail, kind=type(exc).__name__, errors=errors)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -65,6 +66,42 @@ def health(context: CurrentContext) -> dict[str, str]:
     }
 
 
+API_STATIC_DIR = Path(__file__).parent / "static"
+API_STATIC = "/api-static"
+
+
+def _install_docs(app: FastAPI) -> None:
+    """``/docs`` (Swagger UI) and ``/redoc`` from the vendored copies under ``api/static``: no
+    page loads anything from another host (no CDN, no validator badge, no web fonts)."""
+    from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+    from fastapi.responses import HTMLResponse
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount(API_STATIC, StaticFiles(directory=API_STATIC_DIR), name="api-static")
+    openapi_url = app.openapi_url or "/openapi.json"
+
+    @app.get("/docs", include_in_schema=False)
+    def swagger_ui() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} API",
+            swagger_js_url=f"{API_STATIC}/swagger-ui/swagger-ui-bundle.js",
+            swagger_css_url=f"{API_STATIC}/swagger-ui/swagger-ui.css",
+            swagger_favicon_url=f"{API_STATIC}/swagger-ui/favicon-32x32.png",
+            swagger_ui_parameters={"validatorUrl": None},
+        )
+
+    @app.get("/redoc", include_in_schema=False)
+    def redoc() -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=openapi_url,
+            title=f"{app.title} API",
+            redoc_js_url=f"{API_STATIC}/redoc/redoc.standalone.js",
+            redoc_favicon_url=f"{API_STATIC}/swagger-ui/favicon-32x32.png",
+            with_google_fonts=False,
+        )
+
+
 def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     """The API over ``runtime``. With ``run_jobs``, the in-process job worker
     runs alongside the server for its lifetime."""
@@ -85,8 +122,11 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         summary="The AI cybersecurity clearinghouse of EO 14409.",
         lifespan=lifespan,
         responses=PROBLEM_RESPONSES,
+        docs_url=None,  # served below from vendored assets, so they work offline
+        redoc_url=None,
     )
     app.state.runtime = runtime
+    _install_docs(app)
     install_problem_handlers(app)
     routers = (
         system_router,

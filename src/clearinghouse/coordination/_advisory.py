@@ -120,6 +120,25 @@ class _Package:
     ranges: list[VersionRange] = field(default_factory=list)
 
 
+def _in_version_order(purl: str, versions: Sequence[str]) -> list[str]:
+    """``versions`` without repeats, earliest first by the ecosystem's order (as text when it has none)."""
+    from packageurl import PackageURL
+
+    from clearinghouse.intake.importers._vers import version_key
+
+    unique = list(dict.fromkeys(versions))
+    try:
+        key = version_key(PackageURL.from_string(purl).type)
+    except ValueError:
+        key = None
+    if key is not None:
+        try:
+            return sorted(unique, key=key)
+        except Exception:  # univers raises assorted errors for versions outside the scheme
+            pass
+    return sorted(unique)
+
+
 def _affected(findings: Sequence[Finding], fixed_by_purl: dict[str, list[str]]) -> list[AffectedPackage]:
     by_package: dict[tuple[str, str], _Package] = {}
     for finding in findings:
@@ -139,16 +158,23 @@ def _affected(findings: Sequence[Finding], fixed_by_purl: dict[str, list[str]]) 
     out = []
     for (ecosystem, name), entry in sorted(by_package.items()):
         ranges = list(entry.ranges)
-        fixed = sorted(set(fixed_by_purl.get(entry.purl.lower(), [])))
+        fixed = _in_version_order(entry.purl, fixed_by_purl.get(entry.purl.lower(), []))
         if fixed and not ranges:
             ranges = [
                 VersionRange("ECOSYSTEM", (RangeEvent("introduced", "0"), RangeEvent("fixed", fixed[0])))
             ]
         elif fixed:
+            # What the vendor recorded as fixed wins over the finder's guess of the range's end
+            # (a finder's "<7.31.0" where the vendor shipped the fix in 7.30.7).
             ranges = [
-                r
-                if any(e.kind == "fixed" for e in r.events)
-                else VersionRange(r.type, (*r.events, RangeEvent("fixed", fixed[0])), r.repo)
+                VersionRange(
+                    r.type,
+                    (
+                        *(e for e in r.events if e.kind not in ("fixed", "last_affected", "limit")),
+                        RangeEvent("fixed", fixed[0]),
+                    ),
+                    r.repo,
+                )
                 for r in ranges
             ]
         out.append(

@@ -46,6 +46,24 @@ def disclosure_deadline(
     return deadline
 
 
+def deadline_basis(
+    first_contact: dt.datetime | None,
+    disclosure_days: int = DEFAULT_DISCLOSURE_DAYS,
+    exploited_since: dt.datetime | None = None,
+) -> str | None:
+    """Which clock set :func:`disclosure_deadline`, in words; ``None`` until a vendor is contacted."""
+    if first_contact is None:
+        return None
+    if exploited_since is not None:
+        start = max(first_contact, exploited_since)
+        if start + dt.timedelta(days=EXPLOITED_DISCLOSURE_DAYS) < first_contact + dt.timedelta(
+            days=disclosure_days
+        ):
+            after = "first contact" if start == first_contact else "exploitation became known"
+            return f"{EXPLOITED_DISCLOSURE_DAYS} days after {after}, as the vulnerability is exploited"
+    return f"{disclosure_days} days after first contact"
+
+
 class DeadlineKind(enum.StrEnum):
     DISCLOSURE = "disclosure_deadline"
     EMBARGO = "embargo_end"

@@ -645,6 +645,11 @@ class CoordinationView:
     full: bool  # the subject reads the case itself (staff), not only its own threads
     threads: list[VendorThread] = field(default_factory=list)
 
+    @property
+    def deadline_basis(self) -> str | None:
+        """The clock that set ``deadline``, in words (90 days after contact, or 7 after exploitation)."""
+        return _clock.deadline_basis(self.first_vendor_contact_at, self.disclosure_days, self.exploited_since)
+
 
 def coordination_of(session: Session, subject: Subject, case_id: str) -> CoordinationView:
     """What the subject may see of a case's coordination: all of it for those who

@@ -92,8 +92,10 @@ def models_grant(
     terms: Annotated[
         Path,
         typer.Option(
-            help="JSON file with the terms: confidentiality, cybersecurity, insider_risk, "
-            "intellectual_property, use, nondisclosure."
+            help="The terms, as a JSON file holding one object: each key a term, each value its text "
+            '(a string), e.g. {"confidentiality": "...", "cybersecurity": "...", "insider_risk": "...", '
+            '"intellectual_property": "...", "use": "...", "nondisclosure": "..."}. The grant keeps the '
+            "SHA-256 of exactly this object; the government accepts that hash."
         ),
     ],
     endpoint: Annotated[str, typer.Option(help="OpenAI-compatible base URL, e.g. https://host/v1.")],

@@ -87,10 +87,41 @@ class Client:
                 body: dict[str, Any] = json.loads(response.read())
                 return body
         except urllib.error.HTTPError as exc:
-            detail = exc.read().decode(errors="replace")
-            raise SubmitError(f"the server answered {exc.code}: {detail}") from exc
+            raise SubmitError(http_advice(exc.code, exc.read().decode(errors="replace"))) from exc
         except urllib.error.URLError as exc:
-            raise SubmitError(f"cannot reach {self.base_url}: {exc.reason}") from exc
+            raise SubmitError(unreachable_advice(self.base_url, exc.reason)) from exc
+        except OSError as exc:  # a timeout or a reset connection mid-request
+            raise SubmitError(unreachable_advice(self.base_url, exc)) from exc
+
+
+def http_advice(status: int, body: str) -> str:
+    """What an error answer means for whoever runs ``submit``, and what to do about it."""
+    try:
+        detail = str(json.loads(body).get("detail") or body)
+    except (ValueError, AttributeError):
+        detail = body
+    detail = detail.strip()[:500]
+    if status == 401:
+        return (
+            f"the server refused the token (401: {detail}). Check --token or CLEARINGHOUSE_TOKEN; an "
+            "administrator issues one with: clearinghouse token create --user NAME --scope write"
+        )
+    if status == 403:
+        return (
+            f"the token may not submit findings (403: {detail}). It needs the write scope: "
+            "clearinghouse token create --user NAME --scope read --scope write"
+        )
+    if status == 413:
+        return f"the server refused the request as too large (413: {detail}); submit fewer findings at once"
+    return f"the server answered {status}: {detail}"
+
+
+def unreachable_advice(base_url: str, reason: object) -> str:
+    """What to do when no server answers at ``base_url``."""
+    return (
+        f"cannot reach a Clearinghouse at {base_url} ({reason}). Is the server running? Start it with "
+        "`clearinghouse serve` (or scripts/serve), or pass the right address with --url"
+    )
 
 
 def _native_lines(path: Path) -> Iterator[tuple[bytes | None, str | None]]:

@@ -13,7 +13,7 @@ from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import Context, CurrentContext, SignedIn
 from clearinghouse.errors import InvalidInput
 from clearinghouse.intake import services
-from clearinghouse.intake._format import FindingSubmission, PackageRef, finding_json_schema
+from clearinghouse.intake._format import FindingSubmission, PackageRef, SourceFormat, finding_json_schema
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.triage import services as triage
 
@@ -182,9 +182,12 @@ async def submit_batch(request: Request, context: SignedIn) -> IntakeReportOut:
 
 @router.post(
     "/findings:import",
-    summary="Submit a whole OSV, SARIF, CSAF 2.0 or CVE 5 document; each finding in it is stored",
-    description="The format is detected from the content. Items the document holds that cannot become "
-    "findings are reported by index with a JSON pointer into the document.",
+    summary="Submit a whole OSV, SARIF, CSAF 2.0/2.1 or CVE 5 document; each finding in it is stored",
+    description="The format is detected from the content. A CSAF document is validated with the csaf "
+    "library (schema and mandatory tests) first and refused whole (422, each problem by JSON pointer) when "
+    "invalid. Items the document holds that cannot become findings (and CSAF vulnerabilities with no "
+    "affected product) are reported by index with a JSON pointer into the document. A SARIF log that "
+    "yields no finding answers 422 with the reasons.",
     openapi_extra={
         "requestBody": {"content": {"application/json": {"schema": {"type": "object"}}}, "required": True}
     },
@@ -195,7 +198,13 @@ async def import_document(
     filename: str | None = Query(None, max_length=255, description="The file's name, a hint for detection"),
     package: str | None = Query(None, max_length=1000, description="Affected package purl (SARIF lacks one)"),
 ) -> IntakeReportOut:
-    from clearinghouse.intake.importers import ItemError, UnsupportedDocument, detect_format, parse_document
+    from clearinghouse.intake.importers import (
+        InvalidDocument,
+        ItemError,
+        UnsupportedDocument,
+        check_document,
+        parse_document,
+    )
 
     data = await request.body()
     try:
@@ -204,17 +213,34 @@ async def import_document(
         raise InvalidInput(f"not a package: {exc}", "package") from None
 
     def run() -> services.IntakeReport:
-        detect_format(data, filename)  # refuses what no importer reads, with the reason
+        # Refuses what no importer reads, and what the format's own validator refuses, with the reasons.
+        source_format = check_document(data, filename)
         items: list[tuple[int, FindingSubmission | services.ItemProblem]] = []
-        for item in parse_document(data, filename, package=affected):
+        for item in parse_document(data, filename, package=affected, check=False):
             if isinstance(item, ItemError):
                 items.append((item.index, services.ItemProblem(item.index, item.pointer, item.detail)))
             else:
                 items.append((item.index, item.submission))
+        if source_format is SourceFormat.SARIF and not any(
+            isinstance(submission, FindingSubmission) for _, submission in items
+        ):
+            # Nothing importable: say why instead of an empty 200.
+            reasons = [(p.pointer, p.detail) for _, p in items if isinstance(p, services.ItemProblem)]
+            if not reasons:
+                reasons = [
+                    ("/runs", "the log holds no result that is a problem (all pass, note or suppressed)")
+                ]
+            raise InvalidInput(
+                f"the SARIF log yields no finding: {reasons[0][1]}", reasons[0][0], problems=reasons
+            )
         return _submit(context, items)
 
     try:
         report = await run_in_threadpool(run)
+    except InvalidDocument as exc:
+        raise InvalidInput(
+            f"the document is not valid: {exc.detail}", exc.problems[0][0], problems=exc.problems
+        ) from None
     except UnsupportedDocument as exc:
         raise InvalidInput(exc.detail, "") from None
     return IntakeReportOut.of(report)

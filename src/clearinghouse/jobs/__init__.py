@@ -23,7 +23,7 @@ from clearinghouse.jobs._factory import make_job_queue, prepare_backend
 from clearinghouse.jobs._inprocess import InProcessJobQueue
 from clearinghouse.jobs._procrastinate import JobFailedError, ProcrastinateJobQueue, WorkerTimings
 from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo, JobQueue
-from clearinghouse.jobs._registry import JobDefinition, get_job, job, registered_jobs
+from clearinghouse.jobs._registry import JobDefinition, get_job, job, on_first_lookup, registered_jobs
 from clearinghouse.jobs.models import AttemptOutcome, JobStatus
 
 __all__ = [
@@ -45,6 +45,7 @@ __all__ = [
     "WorkerTimings",
     "get_job",
     "job",
+    "on_first_lookup",
     "make_job_queue",
     "prepare_backend",
     "registered_jobs",

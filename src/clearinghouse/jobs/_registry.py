@@ -98,9 +98,31 @@ def _qualified(fn: Callable[..., object]) -> str:
     return f"{getattr(fn, '__module__', '?')}.{getattr(fn, '__qualname__', repr(fn))}"
 
 
+_loaders: list[Callable[[], object]] = []
+
+
+def on_first_lookup(loader: Callable[[], object]) -> None:
+    """Run ``loader`` (which imports the modules whose ``@job`` functions register) before the
+    first lookup. Entrypoints whose commands may never run a job (the CLI) register the features'
+    jobs this way, so ``clearinghouse --help`` imports no feature; the API app and the worker
+    import them at start."""
+    with _lock:
+        _loaders.append(loader)
+
+
+def _load() -> None:
+    with _lock:
+        pending, _loaders[:] = list(_loaders), []
+    for loader in pending:
+        loader()
+
+
 def get_job(name: str) -> JobDefinition:
     """The registered job ``name``; :class:`UnknownJobError` if there is none."""
     definition = _registry.get(name)
+    if definition is None and _loaders:
+        _load()
+        definition = _registry.get(name)
     if definition is None:
         raise UnknownJobError(name)
     return definition
@@ -108,4 +130,5 @@ def get_job(name: str) -> JobDefinition:
 
 def registered_jobs() -> Mapping[str, JobDefinition]:
     """Every registered job, by name (a read-only view)."""
+    _load()
     return MappingProxyType(_registry)

@@ -8,9 +8,12 @@ index when an import changed it. A version is checked with
 ``matching.AffectedRange`` (each ecosystem's order; listed versions and
 ranges as OSV evaluates them); only "affected" answers count, never "cannot
 say". Published case advisories the caller may read come from coordination
-per request and are checked the same way. Withdrawn advisories are not
-returned by queries (``/v1/vulns/{id}`` still returns them, with
-``withdrawn``).
+per request and are checked the same way. Withdrawn advisories, and
+informational ones (RustSec's ``database_specific.informational``: unmaintained,
+unsound, notice — not vulnerabilities), are not returned by queries
+(``/v1/vulns/{id}`` still returns them, as stored). Imported OSV records are
+answered as stored, every field kept. A query the service cannot read is a 400
+(as api.osv.dev answers), naming the field.
 """
 
 from __future__ import annotations
@@ -29,8 +32,8 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Subject
-from clearinghouse.errors import InvalidInput
-from clearinghouse.intake.advisories import Advisory, AdvisoryAffected
+from clearinghouse.errors import BadRequest
+from clearinghouse.intake.advisories import Advisory, AdvisoryAffected, not_informational
 from clearinghouse.intake.advisories._ecosystems import (
     canonical_ecosystem,
     ecosystem_of_purl_type,
@@ -94,23 +97,21 @@ def parse_query(
     """A request's query as a :class:`PackageQuery`; :class:`InvalidInput` names the bad field."""
     if purl:
         if ecosystem or name:
-            raise InvalidInput("give a purl or an ecosystem and name, not both", f"{pointer}/package")
+            raise BadRequest("give a purl or an ecosystem and name, not both", f"{pointer}/package")
         try:
             parsed = PackageURL.from_string(purl)
         except ValueError as exc:
-            raise InvalidInput(f"not a purl: {exc}", f"{pointer}/package/purl") from None
+            raise BadRequest(f"not a purl: {exc}", f"{pointer}/package/purl") from None
         eco = ecosystem_of_purl_type(parsed.type)
         if eco is None:
-            raise InvalidInput(f"no OSV ecosystem for purl type {parsed.type!r}", f"{pointer}/package/purl")
+            raise BadRequest(f"no OSV ecosystem for purl type {parsed.type!r}", f"{pointer}/package/purl")
         if parsed.version and version:
-            raise InvalidInput("the version is given both in the purl and in 'version'", f"{pointer}/version")
+            raise BadRequest("the version is given both in the purl and in 'version'", f"{pointer}/version")
         sep = ":" if parsed.type == "maven" else "/"
         full = f"{parsed.namespace}{sep}{parsed.name}" if parsed.namespace else parsed.name
         return PackageQuery(eco, full, parsed.version or version, None, page_token)
     if not ecosystem or not name:
-        raise InvalidInput(
-            "a query names a package: its ecosystem and name, or its purl", f"{pointer}/package"
-        )
+        raise BadRequest("a query names a package: its ecosystem and name, or its purl", f"{pointer}/package")
     base, variant = split_ecosystem(ecosystem)
     return PackageQuery(base, name.strip(), version, variant, page_token)
 
@@ -125,7 +126,7 @@ def _offset(token: str | None, pointer: str) -> int:
             raise ValueError
         return int(number)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("not a page token this service gave", f"{pointer}/page_token") from None
+        raise BadRequest("not a page token this service gave", f"{pointer}/page_token") from None
 
 
 def _token(offset: int) -> str:
@@ -159,7 +160,7 @@ class ImportedIndex:
                 Advisory.modified,
             )
             .join(Advisory, Advisory.id == AdvisoryAffected.advisory_id)
-            .where(Advisory.withdrawn.is_(None))
+            .where(Advisory.withdrawn.is_(None), not_informational(Advisory.raw))
             .order_by(AdvisoryAffected.advisory_id, AdvisoryAffected.id)
         )
         for row in session.execute(stmt.execution_options(yield_per=2000)):
@@ -303,7 +304,7 @@ class OsvService:
             if hit.id in own:
                 vulns.append(to_osv(own[hit.id]))
             elif hit.id in stored:
-                vulns.append(to_osv(record_from_advisory(stored[hit.id])))
+                vulns.append(osv_of(stored[hit.id]))
         return vulns, answer.next_page_token
 
     def batch(self, queries: Iterable[PackageQuery]) -> list[Answer]:
@@ -314,3 +315,19 @@ def _stored(session: Session, ids: list[str]) -> dict[str, Advisory]:
     if not ids:
         return {}
     return {a.id: a for a in session.scalars(select(Advisory).where(Advisory.id.in_(ids)))}
+
+
+def osv_of(advisory: Advisory) -> dict[str, Any]:
+    """An imported advisory as OSV: the stored record itself when it was imported as OSV, so
+    every field its database wrote (``database_specific``, ``affected[].ecosystem_specific``,
+    ``related``, ``severity``, ``credits``, ...) comes back as stored; else the OSV writer's."""
+    raw = advisory.raw
+    if isinstance(raw, dict) and raw.get("id") == advisory.id:  # OSV as imported (or converted to)
+        return raw
+    return to_osv(record_from_advisory(advisory))
+
+
+def stored_osv(session: Session, advisory_id: str) -> dict[str, Any] | None:
+    """The stored OSV record of one imported advisory (None when there is no such advisory)."""
+    advisory = session.get(Advisory, advisory_id)
+    return None if advisory is None else osv_of(advisory)

@@ -14,6 +14,7 @@ kept in the runtime's keys folder, mode 0600; its public half is served under
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import os
@@ -151,8 +152,9 @@ def changes_csv(items: list[Entry]) -> str:
     return "".join(f'"{e.path}","{timestamp(e.released)}"\n' for e in items)
 
 
-def document_bytes(entry: Entry, base_url: str) -> bytes:
-    return dumps(to_csaf(entry.record, base_url=base_url))
+def document_bytes(entry: Entry, base_url: str, publisher: Publisher | None = None) -> bytes:
+    record = entry.record if publisher is None else dataclasses.replace(entry.record, publisher=publisher)
+    return dumps(to_csaf(record, base_url=base_url))
 
 
 def provider_metadata(

@@ -14,6 +14,7 @@ import enum
 from dataclasses import dataclass, field
 
 from clearinghouse.access._markings import TLP
+from clearinghouse.config import PublisherSettings
 
 
 class ProductStatus(enum.StrEnum):
@@ -122,6 +123,12 @@ class Publisher:
     name: str = "Clearinghouse"
     namespace: str = "https://clearinghouse.example.gov"
     category: str = "coordinator"  # CSAF publisher categories
+    contact: str | None = None  # CSAF contact_details
+
+
+def publisher_of(settings: PublisherSettings) -> Publisher:
+    """The publisher this clearinghouse's settings name (``clearinghouse.toml`` or the environment)."""
+    return Publisher(settings.name, settings.namespace, settings.category, settings.contact)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ from rich.console import Console
 from clearinghouse.access import AccessDenied
 from clearinghouse.access import services as access
 from clearinghouse.runtime import Runtime
+from clearinghouse.sharing._record import publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import ExportFormat, dumps, export
 from clearinghouse.storage import Actor
@@ -36,8 +37,18 @@ def export_command(
     base_url: Annotated[
         str | None, typer.Option(help="Where this clearinghouse serves CSAF documents (for their self link).")
     ] = None,
+    spec_version: Annotated[
+        str, typer.Option("--spec-version", help="The CSAF version to write with --format csaf: 2.0 or 2.1.")
+    ] = "2.0",
 ) -> None:
-    """Export an advisory as CSAF 2.0, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX."""
+    """Export an advisory as CSAF 2.0 or 2.1, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX.
+
+    The CSAF publisher (name, namespace, category, contact) comes from the settings:
+    the [publisher] table of clearinghouse.toml or CLEARINGHOUSE_PUBLISHER_*.
+    """
+    if spec_version not in ("2.0", "2.1"):
+        _err.print(f"[bold red]error:[/] --spec-version must be 2.0 or 2.1, not {spec_version!r}")
+        raise typer.Exit(2)
     try:
         runtime = Runtime.from_env()
     except ValueError as exc:
@@ -51,7 +62,8 @@ def export_command(
         raise typer.Exit(2) from exc
     finally:
         runtime.close()
-    data = dumps(export(record, fmt, base_url=base_url))
+    publisher = publisher_of(runtime.settings.publisher)
+    data = dumps(export(record, fmt, base_url=base_url, spec_version=spec_version, publisher=publisher))
     if output is None:
         sys.stdout.buffer.write(data)
         sys.stdout.flush()

@@ -15,16 +15,19 @@ import hashlib
 import html
 import json
 from collections.abc import Callable, Coroutine
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, HTTPException, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access import ANONYMOUS, NotFound
 from clearinghouse.api._deps import Context, CurrentContext
-from clearinghouse.sharing import _provider
+from clearinghouse.api._problems import problem, validation_errors
+from clearinghouse.sharing import _osv_api, _provider
 from clearinghouse.sharing._osv_api import MAX_BATCH, OsvService, PackageQuery, parse_query
+from clearinghouse.sharing._record import RecordSource, publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import MEDIA_TYPES, ExportFormat, dumps, export, filename, osv_id, to_osv
 
@@ -44,7 +47,20 @@ class _JsonWhateverTheContentType(APIRoute):
                 headers = [(k, v) for k, v in request.scope["headers"] if k != b"content-type"]
                 request.scope["headers"] = [*headers, (b"content-type", b"application/json")]
                 request = Request(request.scope, request.receive)
-            return await handler(request)
+            try:
+                return await handler(request)
+            except RequestValidationError as exc:
+                # OSV.dev answers a query it cannot read with 400, not 422: so does this API.
+                errors = validation_errors(exc.errors())
+                first = errors[0] if errors else {}
+                where = first.get("pointer", first.get("parameter", ""))
+                return problem(
+                    400,
+                    "Bad request",
+                    f"{where or '/'}: {first.get('detail', '')}",
+                    kind="osv",
+                    errors=errors,
+                )
 
         return route
 
@@ -62,7 +78,7 @@ def _base_url(request: Request) -> str:
 
 @export_router.get(
     "/advisories/{ident}/export",
-    summary="One advisory in CSAF 2.0, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX",
+    summary="One advisory in CSAF 2.0 or 2.1, OSV 1.7, CVE 5.1 (CNA container), STIX 2.1 or OpenVEX",
     description=(
         "`ident` is a case id or any id or alias of an advisory (CVE, GHSA, PYSEC, GO ...). "
         "Imported public advisories are TLP:CLEAR; a case advisory is returned only to whom "
@@ -76,10 +92,19 @@ def export_advisory(
     request: Request,
     context: CurrentContext,
     format: Annotated[ExportFormat, Query(description="The format to write.")] = ExportFormat.CSAF,
+    spec_version: Annotated[
+        Literal["2.0", "2.1"], Query(description="The CSAF version to write (format=csaf).")
+    ] = "2.0",
 ) -> Response:
     with context.reading() as uow:
         record = resolve_record(uow.session, context.subject, ident)
-    document = export(record, format, base_url=_base_url(request))
+    document = export(
+        record,
+        format,
+        base_url=_base_url(request),
+        spec_version=spec_version,
+        publisher=publisher_of(context.runtime.settings.publisher),
+    )
     stem = filename(record.id).removesuffix(".json")
     return Response(
         dumps(document),
@@ -185,6 +210,11 @@ def osv_vuln(vuln_id: str, context: CurrentContext) -> dict[str, Any]:
         record = resolve_record(uow.session, context.subject, vuln_id, published_only=True)
     if vuln_id not in (record.id, osv_id(record.id)):
         raise NotFound("advisory", vuln_id)  # an alias names another record; OSV answers ids only
+    if record.source is RecordSource.IMPORTED:
+        with context.reading() as uow:
+            stored = _osv_api.stored_osv(uow.session, record.id)
+        if stored is not None:
+            return stored
     return to_osv(record)
 
 
@@ -212,7 +242,8 @@ def provider_metadata(request: Request, context: CurrentContext) -> dict[str, An
         public = _provider.entries(uow.session, ANONYMOUS, "white")
     key_path = context.runtime.settings.keys_dir / _provider.KEY_FILE
     updated = public[0].released if public else dt.datetime.fromtimestamp(key_path.stat().st_mtime, dt.UTC)
-    return _provider.provider_metadata(_base_url(request), key, updated)
+    publisher = publisher_of(context.runtime.settings.publisher)
+    return _provider.provider_metadata(_base_url(request), key, updated, publisher)
 
 
 @csaf_router.get(
@@ -318,7 +349,9 @@ def document(folder: str, year: str, name: str, request: Request, context: Curre
     entry = next((e for e in items if e.path == wanted), None)
     if entry is None:
         raise NotFound("csaf document", wanted)
-    data = _provider.document_bytes(entry, _base_url(request))
+    data = _provider.document_bytes(
+        entry, _base_url(request), publisher_of(context.runtime.settings.publisher)
+    )
     doc_name = wanted.rsplit("/", 1)[1]
     if suffix == ".json":
         body: bytes | str = data

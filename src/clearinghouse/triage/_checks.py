@@ -90,9 +90,10 @@ def check_package(session: Session, submission: FindingSubmission) -> list[Check
         return [CheckOutcome(name, CheckResult.UNKNOWN, reason) for name in PACKAGE_CHECKS]
     ecosystem, name = target
     if not package_known(session, ecosystem, name):
-        reason = f"{ecosystem} package {name} is in no loaded data"
+        # No advisory names it yet: the normal case for a new finding, and no evidence it does not exist.
+        reason = f"no loaded advisory names {ecosystem} package {name} yet, so the clearinghouse cannot tell"
         return [
-            CheckOutcome("package_known", CheckResult.FAIL, reason),
+            CheckOutcome("package_known", CheckResult.UNKNOWN, reason),
             CheckOutcome("version_known", CheckResult.UNKNOWN, "the package is not known"),
             CheckOutcome("not_already_public", CheckResult.PASS, "no public advisory names the package"),
         ]

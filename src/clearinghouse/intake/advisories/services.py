@@ -418,6 +418,13 @@ def _import_kev(
 # -- lookups ----------------------------------------------------------------------
 
 
+def not_informational(raw: Any) -> Any:
+    """SQL: the advisory (its ``raw`` column) is not informational. RustSec marks advisories
+    that are not vulnerabilities (unmaintained, unsound, notice) with
+    ``database_specific.informational``; they affect nothing and no match counts them."""
+    return raw[("database_specific", "informational")].as_string().is_(None)
+
+
 def _package_rows(session: Session, ecosystem: str, name: str) -> list[Any]:
     eco = canonical_ecosystem(ecosystem)
     stmt = (
@@ -427,6 +434,7 @@ def _package_rows(session: Session, ecosystem: str, name: str) -> list[Any]:
             _AFF.c.ecosystem == eco,
             _AFF.c.normalized_name == normalize_name(eco, name),
             _ADV.c.withdrawn.is_(None),
+            not_informational(_ADV.c.raw),
         )
     )
     return list(session.execute(stmt))
@@ -446,6 +454,7 @@ def package_known(session: Session, ecosystem: str, name: str) -> bool:
             _AFF.c.ecosystem == eco,
             _AFF.c.normalized_name == normalize_name(eco, name),
             _ADV.c.withdrawn.is_(None),
+            not_informational(_ADV.c.raw),
         )
         .limit(1)
     )

@@ -24,8 +24,12 @@ What each format gives (details in the private modules):
   ``notApplicable``, ``informational``, suppressed or baseline-``absent``). The
   package comes from ``versionControlProvenance`` (``pkg:generic/<repo>@<revision>``),
   else from the ``package`` argument; without either each result is an error.
-* CSAF 2.0: one finding per vulnerability and ``known_affected``,
-  ``first_affected`` or ``last_affected`` product that has a purl.
+* CSAF 2.0 and 2.1: validated first with the ``csaf`` library (schema and
+  mandatory tests; an invalid document is refused whole, see
+  :func:`check_document`); one finding per vulnerability and ``known_affected``,
+  ``first_affected`` or ``last_affected`` product, identified by purl, CPE or its
+  names in the product tree; a vulnerability with no affected product gives one
+  error saying so.
 * CVE JSON 5.x: one finding per ``containers.cna.affected[]`` entry that has
   affected versions, the package from ``collectionURL``/``packageName`` or
   ``pkg:generic/<vendor>/<product>``.
@@ -61,10 +65,12 @@ SUPPORTED_SUFFIXES = (".json", ".yaml", ".yml", ".sarif")
 
 __all__ = [
     "SUPPORTED_SUFFIXES",
+    "InvalidDocument",
     "ItemError",
     "ParsedItem",
     "SourceFormat",
     "UnsupportedDocument",
+    "check_document",
     "detect_format",
     "iter_files",
     "parse_document",
@@ -80,12 +86,47 @@ def detect_format(data: bytes, filename: str | None = None) -> SourceFormat:
     return detect(load(data, filename))
 
 
+class InvalidDocument(UnsupportedDocument):
+    """A document of a known format that its standard's own validator refuses.
+
+    ``problems`` are (JSON pointer, message) pairs, the pointer "" for the whole document.
+    """
+
+    def __init__(self, problems: list[tuple[str, str]]) -> None:
+        first_pointer, first_detail = problems[0]
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        super().__init__(f"{first_pointer or '/'}: {first_detail}{more}")
+        self.problems = problems
+
+
+def _standard_problems(source_format: SourceFormat, doc: dict[str, Any]) -> list[tuple[str, str]]:
+    if source_format is SourceFormat.CSAF:
+        return _csaf.validate(doc)
+    return []
+
+
+def check_document(data: bytes, filename: str | None = None) -> SourceFormat:
+    """The format of one document, once its standard's validator accepts it.
+
+    Raises :class:`UnsupportedDocument` for what no importer reads and
+    :class:`InvalidDocument` (with every problem by JSON pointer) for a CSAF
+    document that fails the ``csaf`` library's schema or mandatory tests.
+    """
+    doc = load(data, filename)
+    source_format = detect(doc)
+    problems = _standard_problems(source_format, doc)
+    if problems:
+        raise InvalidDocument(problems)
+    return source_format
+
+
 def parse_document(
     data: bytes,
     filename: str | None = None,
     *,
     default_generator: Generator | None = None,
     package: PackageRef | None = None,
+    check: bool = True,
 ) -> Iterator[ParsedItem | ItemError]:
     """Every finding of one document, each a :class:`ParsedItem` or an :class:`ItemError`.
 
@@ -93,7 +134,9 @@ def parse_document(
     (``osv-import``, ``csaf-import``, ``cve5-import`` with the publisher as the
     organization) and, for SARIF, adds its model, configuration and organization
     to the tool the log names. ``package`` is the affected package for formats
-    that lack one: SARIF runs without ``versionControlProvenance``.
+    that lack one: SARIF runs without ``versionControlProvenance``. With
+    ``check`` (the default) a CSAF document its validator refuses yields one
+    :class:`ItemError` per problem and no finding.
     """
     try:
         doc = load(data, filename)
@@ -101,6 +144,12 @@ def parse_document(
     except UnsupportedDocument as exc:
         yield ItemError(0, "", exc.detail)
         return
+    if check:
+        problems = _standard_problems(source_format, doc)
+        for position, (pointer, detail) in enumerate(problems):
+            yield ItemError(position, pointer, detail)
+        if problems:
+            return
     index = 0
     try:
         for outcome in _outcomes(source_format, doc, default_generator, package):

@@ -83,8 +83,8 @@ def detect(doc: dict[str, Any]) -> SourceFormat:
     document = doc.get("document")
     if isinstance(document, dict) and "csaf_version" in document:
         version = document.get("csaf_version")
-        if version != "2.0":
-            raise UnsupportedDocument(f"CSAF version {version!r} is not supported; only CSAF 2.0 is")
+        if version not in ("2.0", "2.1"):
+            raise UnsupportedDocument(f"CSAF version {version!r} is not supported; CSAF 2.0 and 2.1 are")
         return SourceFormat.CSAF
     if doc.get("dataType") == "CVE_RECORD" or ("cveMetadata" in doc and "containers" in doc):
         version = str(doc.get("dataVersion", ""))
@@ -110,5 +110,6 @@ def detect(doc: dict[str, Any]) -> SourceFormat:
         return SourceFormat.NATIVE
     keys = ", ".join(sorted(str(k) for k in doc)[:8])
     raise UnsupportedDocument(
-        f"not a finding, OSV, SARIF 2.1.0, CSAF 2.0 or CVE JSON 5 document (top-level keys: {keys or 'none'})"
+        "not a finding, OSV, SARIF 2.1.0, CSAF 2.0/2.1 or CVE JSON 5 document "
+        f"(top-level keys: {keys or 'none'})"
     )

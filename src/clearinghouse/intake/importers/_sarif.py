@@ -1,8 +1,8 @@
 """SARIF 2.1.0 (OASIS): each ``runs[].results[]`` entry becomes a finding.
 
 SARIF says where a problem is, not which package release it is in: the package
-comes from the run's ``versionControlProvenance`` (repository + revision), else
-from the caller's ``package``.
+is the caller's ``package`` when given, else the run's ``versionControlProvenance``
+(repository + revision).
 """
 
 from __future__ import annotations
@@ -145,7 +145,10 @@ class _Run:
     def _package(
         run: dict[str, Any], pointer: str, package: PackageRef | None
     ) -> tuple[dict[str, Any] | PackageRef | None, str, dict[str, Any]]:
-        """The package (from version control, else the caller's) and the source repository/commit."""
+        """The package (the caller's when given, else from version control) and the source repository/commit.
+
+        The caller knows which package the scanned code is; the repository is only a guess at it.
+        """
         provenance = opt_arr(run, "versionControlProvenance", pointer)
         if not provenance:
             return package, pointer, {}
@@ -156,7 +159,7 @@ class _Run:
         source: dict[str, Any] = {"repo": repo}
         if revision and _HEX_COMMIT.match(revision):
             source["commit"] = revision
-        if revision is None:
+        if revision is None or package is not None:
             return package, pointer, source
         path = urlsplit(repo).path.rstrip("/")
         name = path.rsplit("/", 1)[-1].removesuffix(".git") or urlsplit(repo).netloc or repo

@@ -3,6 +3,7 @@ partners read. Each is a pure function ``record -> dict``; :func:`export` picks 
 by name, :data:`MEDIA_TYPES` says how to serve it.
 
     export(record, "csaf")     # CSAF 2.0 (security advisory, or VEX with vendor statements)
+    export(record, "csaf", spec_version="2.1")  # the same as CSAF 2.1
     export(record, "osv")      # OSV 1.7
     export(record, "cve5")     # CVE JSON 5.1 CNA container
     export(record, "stix")     # STIX 2.1 bundle with the TLP 2.0 marking definitions
@@ -11,11 +12,12 @@ by name, :data:`MEDIA_TYPES` says how to serve it.
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 import json
 from typing import Any
 
-from clearinghouse.sharing._record import AdvisoryRecord
+from clearinghouse.sharing._record import AdvisoryRecord, Publisher
 from clearinghouse.sharing.exports._csaf import canonical_url, filename, tlp_folder, to_csaf
 from clearinghouse.sharing.exports._cve5 import to_cve5
 from clearinghouse.sharing.exports._openvex import to_openvex
@@ -40,11 +42,21 @@ MEDIA_TYPES: dict[ExportFormat, str] = {
 }
 
 
-def export(record: AdvisoryRecord, fmt: ExportFormat | str, *, base_url: str | None = None) -> dict[str, Any]:
-    """The record in ``fmt`` (``base_url``: where this clearinghouse serves its CSAF documents)."""
+def export(
+    record: AdvisoryRecord,
+    fmt: ExportFormat | str,
+    *,
+    base_url: str | None = None,
+    spec_version: str = "2.0",
+    publisher: Publisher | None = None,
+) -> dict[str, Any]:
+    """The record in ``fmt`` (``base_url``: where this clearinghouse serves its CSAF documents;
+    ``spec_version``: CSAF 2.0 or 2.1; ``publisher``: who publishes it, from the settings)."""
     fmt = ExportFormat(fmt)
+    if publisher is not None:
+        record = dataclasses.replace(record, publisher=publisher)
     if fmt is ExportFormat.CSAF:
-        return to_csaf(record, base_url=base_url)
+        return to_csaf(record, base_url=base_url, spec_version=spec_version)
     if fmt is ExportFormat.OSV:
         return to_osv(record)
     if fmt is ExportFormat.CVE5:

@@ -18,6 +18,7 @@ from typing import Any
 
 import clearinghouse
 from clearinghouse.sharing._record import (
+    TLP,
     AdvisoryRecord,
     AffectedPackage,
     ProductStatement,
@@ -252,8 +253,65 @@ def _scores(record: AdvisoryRecord, products: list[str]) -> list[dict[str, Any]]
     return scores
 
 
-def to_csaf(record: AdvisoryRecord, *, base_url: str | None = None) -> dict[str, Any]:
-    """The record as a CSAF 2.0 document (``base_url``: where the provider serves it)."""
+SPEC_VERSIONS = ("2.0", "2.1")
+CSAF_21_SCHEMA = "https://docs.oasis-open.org/csaf/csaf/v2.1/schema/csaf.json"
+_TLP_V2 = {
+    TLP.CLEAR: "CLEAR",
+    TLP.GREEN: "GREEN",
+    TLP.AMBER: "AMBER",
+    TLP.AMBER_STRICT: "AMBER+STRICT",
+    TLP.RED: "RED",
+}
+
+
+def to_csaf(
+    record: AdvisoryRecord, *, base_url: str | None = None, spec_version: str = "2.0"
+) -> dict[str, Any]:
+    """The record as a CSAF 2.0 or 2.1 document (``base_url``: where the provider serves it)."""
+    if spec_version not in SPEC_VERSIONS:
+        raise ValueError(f"CSAF {spec_version} is not written; {' and '.join(SPEC_VERSIONS)} are")
+    doc = _to_csaf_20(record, base_url=base_url)
+    return _as_21(record, doc) if spec_version == "2.1" else doc
+
+
+def _as_21(record: AdvisoryRecord, doc: dict[str, Any]) -> dict[str, Any]:
+    """A CSAF 2.0 document as CSAF 2.1 writes it: TLP 2.0 labels, ``cwes`` and ``metrics`` lists."""
+    document = doc["document"]
+    document["csaf_version"] = "2.1"
+    document["distribution"] = {"tlp": {"label": _TLP_V2.get(record.tlp, "RED"), "url": TLP_URL}}
+    _purls_as_lists(doc.get("product_tree"))
+    for vuln in doc.get("vulnerabilities", []):
+        released = vuln.pop("release_date", None)
+        if released is not None:
+            vuln["disclosure_date"] = released
+        cwe = vuln.pop("cwe", None)
+        if cwe is not None:
+            vuln["cwes"] = [{**cwe, "version": "4.14"}]
+        scores = vuln.pop("scores", None)
+        if scores:
+            vuln["metrics"] = [
+                {"content": {k: v for k, v in s.items() if k != "products"}, "products": s["products"]}
+                for s in scores
+            ]
+    result: dict[str, Any] = sorted_keys({"$schema": CSAF_21_SCHEMA, **doc})
+    return result
+
+
+def _purls_as_lists(node: Any) -> None:
+    """CSAF 2.1 names a product's package URLs in a list: ``purl`` becomes ``purls``."""
+    stack = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            helper = item.get("product_identification_helper")
+            if isinstance(helper, dict) and "purl" in helper:
+                helper["purls"] = [helper.pop("purl")]
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+
+
+def _to_csaf_20(record: AdvisoryRecord, *, base_url: str | None = None) -> dict[str, Any]:
     vex = any(st.status is not ProductStatus.UNKNOWN for st in record.product_statements)
     tree = _Tree()
     status = _Status()
@@ -294,6 +352,7 @@ def to_csaf(record: AdvisoryRecord, *, base_url: str | None = None) -> dict[str,
             "category": record.publisher.category,
             "name": record.publisher.name,
             "namespace": record.publisher.namespace,
+            **({"contact_details": record.publisher.contact} if record.publisher.contact else {}),
         },
         "references": [
             {"category": "self", "summary": "This advisory", "url": canonical_url(record, base_url)},
