@@ -285,6 +285,17 @@ def _execute_plan(conn: Connection, plan: _Plan) -> None:
         conn.execute(insert(_ALIAS), aliases)
 
 
+MATCHING_JOB = "matching.advisories"
+
+
+def _queue_matching(runtime: Runtime, uow: Any, plan: _Plan) -> None:
+    """New and changed advisories (withdrawals included) are matched against every registered
+    component by the ``matching.advisories`` job, queued in the chunk's own transaction."""
+    written = sorted({*plan.inserts, *plan.updates})
+    if written:
+        runtime.jobs.enqueue(MATCHING_JOB, {"advisory_ids": written}, uow=uow)
+
+
 def _apply(report: ImportReport, plan: _Plan) -> None:
     report.records += plan.inserted + plan.updated + plan.unchanged + plan.stale
     report.inserted += plan.inserted
@@ -301,6 +312,7 @@ def _write_batch(runtime: Runtime, actor: Actor, batch: list[_Pending], report: 
             conn = uow.session.connection()
             plan = _plan(conn, batch)
             _execute_plan(conn, plan)
+            _queue_matching(runtime, uow, plan)
             uow.commit()
     except (DBAPIError, StatementError):
         # Something in the chunk was refused by the database: write its records
@@ -317,6 +329,7 @@ def _write_one(runtime: Runtime, actor: Actor, pending: _Pending, report: Import
             conn = uow.session.connection()
             plan = _plan(conn, [pending])
             _execute_plan(conn, plan)
+            _queue_matching(runtime, uow, plan)
             uow.commit()
     except (DBAPIError, StatementError) as exc:
         report.records += 1
