@@ -14,7 +14,7 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -223,7 +223,9 @@ def match_items(
     assets = {
         a.id: a
         for a in session.scalars(
-            select(Asset).where(Asset.id.in_(sorted({r.asset_id for r in [*adv_rows, *case_rows]})))
+            select(Asset).where(
+                Asset.id.in_(sorted({r.asset_id for r in adv_rows} | {r.asset_id for r in case_rows}))
+            )
         )
     }
     cases = _load_cases(session, sorted({r.case_id for r in case_rows}))
@@ -346,9 +348,9 @@ def _upgrade_paths(items: list[MatchItem]) -> None:
         versions = [i.fixed_version for i in group if i.fixed_version]
         best: str | None = None
         if scheme is not None:
-            keyed = [(scheme.try_key(v), v) for v in versions]
+            keyed: list[tuple[Any, str]] = [(scheme.try_key(v), v) for v in versions if v]
             if all(k is not None for k, _ in keyed):
-                best = max(keyed, key=lambda kv: kv[0])[1]
+                best = max(keyed, key=lambda kv: cast(Any, kv[0]))[1]
         for item in group:
             item.upgrade_to = best or item.fixed_version
 
@@ -526,14 +528,19 @@ def to_cyclonedx_vex(asset: Asset, items: Sequence[MatchItem], now: dt.datetime)
     analysis. Dependency-Track imports it against the project made from the same SBOM."""
     import uuid
 
-    vulns: dict[str, dict[str, Any]] = {}
+    vulns: dict[tuple[str, ...], dict[str, Any]] = {}
+    refs: set[str] = set()
     for i in items:
         vid = i.title
         ref = i.component_purl or f"{i.component_name}@{i.component_version or ''}"
-        entry = vulns.get(vid)
+        detail = "; ".join(t for t in (i.status_reason, i.evidence) if t)
+        group = (vid, i.status, i.vex_justification or "", detail)
+        entry = vulns.get(group)
         if entry is None:
+            bom_ref = vid if vid not in refs else f"{vid}#{len(refs)}"
+            refs.add(bom_ref)
             entry = {
-                "bom-ref": f"{vid}",
+                "bom-ref": bom_ref,
                 "id": vid,
                 "source": {"name": "OSV" if i.kind == "advisory" else "Clearinghouse"},
                 "references": [
@@ -567,12 +574,11 @@ def to_cyclonedx_vex(asset: Asset, items: Sequence[MatchItem], now: dt.datetime)
                 analysis["justification"] = CDX_JUSTIFICATION[i.vex_justification]
             if i.status in _CDX_RESPONSE:
                 analysis["response"] = _CDX_RESPONSE[i.status]
-            detail = "; ".join(t for t in (i.status_reason, i.evidence) if t)
             if detail:
                 analysis["detail"] = detail[:2000]
             entry["analysis"] = analysis
-            vulns[vid] = entry
-        affect = {"ref": ref}
+            vulns[group] = entry
+        affect: dict[str, Any] = {"ref": ref}
         if i.component_version:
             affect["versions"] = [
                 {"version": i.component_version, "status": "affected" if i.affected else "unknown"}

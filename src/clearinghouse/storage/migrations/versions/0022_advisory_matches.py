@@ -1,4 +1,4 @@
-"""advisory matches, remediation status on matches, package keys on components
+"""advisory matches, remediation status on matches, package keys on components, TAXII advisory feeds
 
 Revision ID: 0022
 Revises: 0015
@@ -29,6 +29,8 @@ def _remediation() -> list[sa.Column[object]]:
 
 
 def upgrade() -> None:
+    with op.batch_alter_table("taxii_collections", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("advisory_tlps", sa.JSON(), nullable=False, server_default="[]"))
     with op.batch_alter_table("asset_components", schema=None) as batch_op:
         batch_op.add_column(sa.Column("package_key", sa.String(length=600), nullable=True))
         batch_op.add_column(sa.Column("alias_key", sa.String(length=600), nullable=True))
@@ -100,6 +102,8 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_matches_status"))
         for column in _remediation():
             batch_op.drop_column(column.name)
+    with op.batch_alter_table("taxii_collections", schema=None) as batch_op:
+        batch_op.drop_column("advisory_tlps")
     with op.batch_alter_table("asset_components", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_asset_components_alias_key"))
         batch_op.drop_index(batch_op.f("ix_asset_components_package_key"))
