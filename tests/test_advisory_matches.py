@@ -286,3 +286,40 @@ def test_the_whole_pypa_database_and_kev_catalog_match_an_agency_sbom(
     agencies = client.get("/api/v1/directives/bod-26-04/compliance", headers=env["cio"]).json()["agencies"]
     assert agencies and all(i["due_at"] for i in agencies[0]["items"])
     assert {i["advisory_id"] for i in agencies[0]["items"]} >= {"PYSEC-2023-175"}
+
+
+def test_a_kev_match_on_an_agency_asset_queues_deadline_reminders(
+    env: dict[str, Any], corpus: Path, tmp_path: Path
+) -> None:
+    from clearinghouse.jobs.models import Job
+    from clearinghouse.matching.tasks import DEADLINE_JOB, send_deadline_reminder
+
+    runtime, client = env["runtime"], env["client"]
+    import_paths(runtime, _extract(corpus, tmp_path))
+    asset = _register(env, "cio", "web", "pkg:pypi/pillow@10.0.0", exposed=True)
+    run_jobs(runtime)
+    kev = [m for m in _matches(env, "cio", asset) if m["kev"]]
+    assert len(kev) == 1 and kev[0]["due"] == kev[0]["bod_26_04_due_at"]
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        queued = [j.payload for j in uow.session.scalars(select(Job).where(Job.name == DEADLINE_JOB))]
+    assert queued and all(p["match_id"] == kev[0]["id"] for p in queued)
+    due = queued[0]["due_at"]
+    with runtime.uow(Actor.system("test")) as uow:
+        assert send_deadline_reminder(uow, kev[0]["id"], due, 1) is True
+        assert send_deadline_reminder(uow, kev[0]["id"], "2020-01-01T00:00:00+00:00", 1) is False
+        uow.commit()
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        titles = [
+            e.title
+            for e in uow.session.scalars(
+                select(NotificationEvent).where(NotificationEvent.kind == "deadline_near")
+            )
+        ]
+    assert titles == ["Deadline in 1 day: CVE-2023-4863, CVE-2023-5129 on pillow 10.0.0 (asset 'web')"]
+    done = client.put(f"/api/v1/matches/{kev[0]['id']}/status", json={"status": "fixed"}, headers=env["cio"])
+    assert done.status_code == 200, done.text
+    with runtime.uow(Actor.system("test")) as uow:
+        assert send_deadline_reminder(uow, kev[0]["id"], due, 1) is False
+    # A fixed match leaves BOD 26-04 compliance.
+    agencies = client.get("/api/v1/directives/bod-26-04/compliance", headers=env["cio"]).json()["agencies"]
+    assert agencies == []

@@ -460,6 +460,36 @@ def _case_items(
     return out
 
 
+def advisory_match_due(session: Session, match: Any) -> dt.datetime | None:
+    """The earliest deadline of one advisory match, for the jobs (no subject: they act for the
+    system): BOD 26-04's when the asset is an agency's, else the KEV catalog's due date (the
+    earliest of its CVEs')."""
+    from clearinghouse.priority._enrichment import cve_ids
+
+    cves = cve_ids(match.vulnerability_ids)
+    if not cves:
+        return None
+    entries = list(session.scalars(select(KevEntry).where(KevEntry.cve_id.in_(cves))))
+    if not entries:
+        return None
+    dues: list[dt.datetime] = [
+        dt.datetime.combine(e.due_date, dt.time(23, 59, 59), dt.UTC) for e in entries if e.due_date
+    ]
+    owner = session.get(Organization, match.owner_org_id)
+    asset = session.get(Asset, match.asset_id)
+    if owner is not None and owner.kind == OrgKind.GOVERNMENT_AGENCY.value and asset is not None:
+        created = match.created_at if match.created_at.tzinfo else match.created_at.replace(tzinfo=dt.UTC)
+        deadline = bod_26_04_deadline(
+            in_kev="yes",
+            publicly_exposed=_yes(asset.internet_exposed),
+            automatable=_automatable(match.cvss_vector),
+            technical_impact=_technical_impact(match.cvss_vector),
+            notified_at=created,
+        )
+        return deadline.due_at  # an agency's clock is BOD 26-04's (None: fix on system upgrade)
+    return min(dues) if dues else None
+
+
 def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -> list[AgencyCompliance]:
     """Per agency (organizations of kind government_agency), each KEV-listed case or public
     advisory affecting one of its assets (and not marked fixed or not affected), with the

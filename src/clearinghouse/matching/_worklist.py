@@ -115,14 +115,12 @@ class MatchItem:
 
     @property
     def due(self) -> dt.datetime | None:
-        """The earliest deadline on the match: BOD 26-04's, else the KEV catalog's due date."""
-        kev = (
-            dt.datetime.combine(self.kev_due_date, dt.time(23, 59, 59), dt.UTC)
-            if self.kev_due_date is not None
-            else None
-        )
-        found = [d for d in (self.bod_26_04_due_at, kev) if d is not None]
-        return min(found) if found else None
+        """The match's deadline: BOD 26-04's on an agency asset, else the KEV catalog's due date."""
+        if self.bod_26_04_due_at is not None:
+            return self.bod_26_04_due_at
+        if self.kev_due_date is not None:
+            return dt.datetime.combine(self.kev_due_date, dt.time(23, 59, 59), dt.UTC)
+        return None
 
 
 def _effective_status(row: AdvisoryMatch | CaseMatch, now: dt.datetime) -> str:

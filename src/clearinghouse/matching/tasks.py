@@ -3,6 +3,7 @@ against every validated case. Both are idempotent (see ``_stored``)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -17,7 +18,7 @@ from clearinghouse.matching._advisories import (
     match_asset_advisories,
 )
 from clearinghouse.matching._stored import ASSET_JOB, CASE_JOB, match_asset, match_case
-from clearinghouse.matching.models import AdvisoryMatch, Asset
+from clearinghouse.matching.models import AdvisoryMatch, Asset, MatchStatus
 from clearinghouse.storage import UnitOfWork
 
 _SEVERITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
@@ -68,6 +69,79 @@ def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
     return len(per_asset)
 
 
+DEADLINE_JOB = "matching.deadline_reminder"
+REMINDER_DAYS = (7, 1)
+
+
+def queue_deadline_reminders(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+    """For each new KEV-listed match, a reminder 7 days and 1 day before its deadline."""
+    from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.jobs._store import JobStore
+    from clearinghouse.storage import UnitOfWorkFactory, utcnow
+
+    if not match_ids:
+        return 0
+    store = JobStore(UnitOfWorkFactory(uow.engine, uow.ledger))
+    now, queued = utcnow(), 0
+    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))):
+        due = advisory_match_due(uow.session, row) if row.affected else None
+        if due is None:
+            continue
+        for days in REMINDER_DAYS:
+            at = due - dt.timedelta(days=days)
+            if at > now:
+                store.enqueue(
+                    DEADLINE_JOB,
+                    {"match_id": row.id, "due_at": due.isoformat(), "days": days},
+                    idempotency_key=f"match-deadline:{row.id}:{due.isoformat()}:{days}",
+                    run_after=at,
+                    uow=uow,
+                )
+                queued += 1
+    return queued
+
+
+def send_deadline_reminder(uow: UnitOfWork, match_id: str, due_at: str, days: int) -> bool:
+    """Emit ``deadline_near`` if the match is still open and its deadline still stands."""
+    from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.notifications import Event, EventKind, emit
+
+    row = uow.session.get(AdvisoryMatch, match_id)
+    if row is None or row.status != MatchStatus.OPEN.value:
+        return False
+    due = advisory_match_due(uow.session, row)
+    if due is None or due != dt.datetime.fromisoformat(due_at):
+        return False
+    asset = uow.session.get(Asset, row.asset_id)
+    name = asset.name if asset is not None else row.asset_id
+    ids = ", ".join(row.vulnerability_ids[:2]) or row.advisory_id
+    emit(
+        uow,
+        Event(
+            kind=EventKind.DEADLINE_NEAR,
+            title=(
+                f"Deadline in {days} day{'s' if days != 1 else ''}: {ids} on "
+                f"{row.component_name} {row.component_version or ''} (asset {name!r})"
+            ),
+            resource=Resource.marked("match", row.id, row.marking),
+            severity=row.severity if row.severity in _SEVERITY_RANK else None,
+            payload={
+                "match_id": row.id,
+                "due_at": due.isoformat(),
+                "days_left": days,
+                "fixed_version": row.fixed_version,
+            },
+        ),
+    )
+    return True
+
+
+@job(DEADLINE_JOB, retries=3, retry_delay_seconds=60)
+def deadline_reminder_job(ctx: JobContext, match_id: str, due_at: str, days: int) -> None:
+    """A match's deadline is ``days`` away: tell its owner, unless it was dealt with or moved."""
+    send_deadline_reminder(ctx.uow, match_id, due_at, days)
+
+
 def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report: AdvisorySync) -> None:
     ctx.uow.record(
         f"matching.{kind}",
@@ -79,6 +153,7 @@ def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report:
         closed=report.closed,
     )
     notify_new_matches(ctx.uow, report.new_ids or [])
+    queue_deadline_reminders(ctx.uow, report.new_ids or [])
 
 
 class CaseNotPlacedYet(RuntimeError):

@@ -38,12 +38,7 @@ PAGE_SIZE = 50
 CWE_RE = r"^(?i:CWE-)[0-9]{1,5}$"
 
 
-@router.get("/")
-def home(page: Viewer) -> Response:
-    with page.reading() as uow:
-        findings = triage.list_findings(uow.session, page.subject, triage.FindingFilter(), limit=10)
-        cases = triage.list_cases(uow.session, page.subject, limit=10)
-    return page.render("home.html", findings=findings, cases=cases)
+# The home page is ``_home.home`` (by role: what to do next).
 
 
 # -- intake queue ----------------------------------------------------------------
