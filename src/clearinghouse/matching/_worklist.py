@@ -155,7 +155,10 @@ def _why(item: MatchItem) -> str:
     if item.severity:
         text += f" ({item.severity}"
         text += f", CVSS {item.cvss_score:g})" if item.cvss_score is not None else ")"
-    text += f": the advisory's affected versions ({item.matched_range[:160]}) include {version}."
+    if item.matched_range.startswith("versions:") or item.matched_range.startswith("version "):
+        text += f": the advisory names {version} among its affected versions."
+    else:
+        text += f": {version} is in the affected range {item.matched_range[:160]}."
     if item.kev:
         text += f" It is in CISA's Known Exploited Vulnerabilities catalog ({', '.join(item.kev_cves)})."
     if item.fixed_version:
