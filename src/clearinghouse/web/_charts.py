@@ -99,10 +99,11 @@ def stacked_columns(
                 f'class="chart-series-{s % SERIES_CLASSES}"><title>{escape(label)}: '
                 f"{escape(name)} {value:,.0f}</title></rect>"
             )
-        parts.append(
-            f'<text x="{x + (slot - 16) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" class="chart-value">'
-            f"{total:,.0f}</text>"
-        )
+        if total > 0:
+            parts.append(
+                f'<text x="{x + (slot - 16) / 2:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+                f'class="chart-value">{total:,.0f}</text>'
+            )
         parts.append(
             f'<text x="{x + (slot - 16) / 2:.1f}" y="{20 + COLUMN_HEIGHT + 16}" text-anchor="middle" '
             f'class="chart-label">{escape(label)}</text>'

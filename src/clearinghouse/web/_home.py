@@ -151,22 +151,31 @@ def charts(items: list[_worklist.MatchItem], now: dt.datetime) -> list[Any]:
         ("no deadline", float(sum(1 for i in opened if i.due is None))),
     ]
     return [
-        stacked_columns(
-            weeks,
-            SEVERITIES,
-            title="Matches by severity over time",
-            description="New matches on your assets per week (by the week's first day), by severity, "
-            "over the last eight weeks.",
+        (
+            "Matches by severity over time",
+            stacked_columns(
+                weeks,
+                SEVERITIES,
+                title="Matches by severity over time",
+                description="New matches on your assets per week (by the week's first day), by severity, "
+                "over the last eight weeks.",
+            ),
         ),
-        bar_chart(
-            remediate,
-            title="Time to remediate",
-            description="Matches marked fixed or mitigated, by the time from the match to the fix.",
+        (
+            "Time to remediate",
+            bar_chart(
+                remediate,
+                title="Time to remediate",
+                description="Matches marked fixed or mitigated, by the time from the match to the fix.",
+            ),
         ),
-        bar_chart(
-            due_rows,
-            title="Open items by due date",
-            description="Open matches by their BOD 26-04 or KEV due date.",
+        (
+            "Open items by due date",
+            bar_chart(
+                due_rows,
+                title="Open items by due date",
+                description="Open matches by their BOD 26-04 or KEV due date.",
+            ),
         ),
     ]
 
@@ -206,6 +215,7 @@ class AnalystHome:
     queue_total: int | None = None
     breaches: list[Any] = field(default_factory=list)
     soon: list[Any] = field(default_factory=list)
+    titles: dict[str, str] = field(default_factory=dict)
 
 
 def analyst_home(session: Session, page: Page, now: dt.datetime) -> AnalystHome:
@@ -223,6 +233,11 @@ def analyst_home(session: Session, page: Page, now: dt.datetime) -> AnalystHome:
         items = deadlines(session, page.subject, now=now)
         home.breaches = [d for d in items if d.state == _clock.DeadlineState.BREACHED][:20]
         home.soon = [d for d in items if d.state == _clock.DeadlineState.REMINDER][:20]
+    from clearinghouse.triage.models import Case
+
+    wanted = sorted({d.case_id for d in [*home.breaches, *home.soon]})
+    if wanted:
+        home.titles = dict(session.execute(select(Case.id, Case.title).where(Case.id.in_(wanted))).all())
     return home
 
 
