@@ -23,7 +23,7 @@ from __future__ import annotations
 import hashlib
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -147,12 +147,24 @@ def first_fixed(record: Mapping[str, Any], pointer: str, version: str) -> str | 
 
 @dataclass(frozen=True)
 class _Known:
-    """One live advisory as the matcher needs it."""
+    """One live advisory as the matcher needs it; its fix answers remembered per entry and version
+    (an SBOM fleet repeats the same package versions many times)."""
 
     row: Advisory
     vuln: Vulnerability
     ids: list[str]
     severity: tuple[str | None, str | None, float | None]
+    _fixes: dict[tuple[str, str], tuple[str | None, list[str]]] = field(default_factory=dict)
+
+    def fixes(self, pointer: str, version: str) -> tuple[str | None, list[str]]:
+        """(first fixed version above ``version``, every fixed version) of the entry at ``pointer``."""
+        found = self._fixes.get((pointer, version))
+        if found is None:
+            record = self.row.raw if isinstance(self.row.raw, Mapping) else {}
+            found = (first_fixed(record, pointer, version), fixed_versions(record, pointer))
+            if len(self._fixes) < 4096:
+                self._fixes[(pointer, version)] = found
+        return found[0], list(found[1])
 
 
 def _known(rows: Iterable[Advisory]) -> dict[str, _Known]:
@@ -219,9 +231,8 @@ _FIELDS = (
 def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     component = match.component
     assert isinstance(component, AssetComponent)
-    record = known.row.raw if isinstance(known.row.raw, Mapping) else {}
     named = match._replace(inventory=f"asset {asset.name!r}")
-    fixed = first_fixed(record, match.pointer, match.version)
+    fixed, listed = known.fixes(match.pointer, match.version)
     severity, vector, score = known.severity
     return {
         "key": advisory_match_key(known.row.id, asset.id, component),
@@ -244,7 +255,7 @@ def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
         "cvss_vector": vector,
         "cvss_score": score,
         "fixed_version": fixed[:200] if fixed else None,
-        "fixed_versions": fixed_versions(record, match.pointer),
+        "fixed_versions": listed,
     }
 
 
