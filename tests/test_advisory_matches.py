@@ -119,6 +119,12 @@ def test_an_agency_sbom_after_import_lists_pypa_advisories_and_a_kev_deadline(
     assert item["advisory_id"] == "PYSEC-2023-175" and item["case_id"] is None
     assert item["cve_ids"] == ["CVE-2023-4863"] and item["due_at"] is not None
     assert item["match_id"] == webp["id"]
+    every = client.get("/api/v1/matches", params={"kev": "true", "sort": "severity"}, headers=env["cio"])
+    assert [m["advisory_id"] for m in every.json()] == ["PYSEC-2023-175"]
+    one = client.get(f"/api/v1/matches/{webp['id']}", headers=env["cio"]).json()
+    assert one["due"] == one["bod_26_04_due_at"] and one["title"] == "CVE-2023-4863"
+    newest = client.get("/api/v1/matches", params={"sort": "created", "limit": 1}, headers=env["cio"])
+    assert len(newest.json()) == 1
     # A bank (not an agency) sees its own matches, no BOD 26-04 items.
     bank = _register(env, "teller", "core", "pkg:pypi/Jinja2@2.10")
     run_jobs(runtime)

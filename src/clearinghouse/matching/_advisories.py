@@ -192,19 +192,6 @@ def advisory_package_keys(vuln: Vulnerability) -> set[str]:
 # -- rows -------------------------------------------------------------------------------------
 
 
-def advisory_match_key(advisory_id: str, asset_id: str, component: AssetComponent) -> str:
-    parts = (
-        "advisory",
-        advisory_id,
-        asset_id,
-        component.pointer,
-        component.purl or "",
-        component.name,
-        component.version or "",
-    )
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()
-
-
 _FIELDS = (
     "advisory_id",
     "component_purl",
@@ -229,26 +216,45 @@ _FIELDS = (
 
 
 def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
+    """One ``advisory_matches`` row. The component's attributes are read once each (instrumented
+    ORM reads are what a row costs most), and the explanation is ``Match.explain``'s text."""
     component = match.component
     assert isinstance(component, AssetComponent)
-    named = match._replace(inventory=f"asset {asset.name!r}")
-    fixed, listed = known.fixes(match.pointer, match.version)
+    purl, name, pointer, bom_ref = component.purl, component.name, component.pointer, component.bom_ref
+    version = match.version
+    inventory = f"asset {asset.name!r}"
+    ident = purl or component.cpe or f"{component.ecosystem}/{name}"
+    where = ", ".join(p for p in (inventory, f"bom-ref {bom_ref}" if bom_ref else "", pointer or "") if p)
+    verdict = "affected" if match.affected else "may be affected"
+    matched = match.matched or match.reason
+    explanation = (
+        f"{ident} (version {version}{'; ' + where if where else ''}) is {verdict} by "
+        f"{match.vulnerability} ({match.package} at {match.pointer or '/'}): {matched}; "
+        f"rule {match.rule}, confidence {match.confidence}"
+    )
+    fixed, listed = known.fixes(match.pointer, version)
     severity, vector, score = known.severity
+    advisory_id = known.row.id
+    key = hashlib.sha256(  # the natural key: advisory, asset, component
+        "\x00".join(
+            ("advisory", advisory_id, asset.id, pointer, purl or "", name, component.version or "")
+        ).encode()
+    ).hexdigest()
     return {
-        "key": advisory_match_key(known.row.id, asset.id, component),
-        "advisory_id": known.row.id,
+        "key": key,
+        "advisory_id": advisory_id,
         "asset_id": asset.id,
-        "component_purl": component.purl,
-        "component_name": component.name,
-        "component_version": match.version,
-        "component_pointer": component.pointer,
+        "component_purl": purl,
+        "component_name": name,
+        "component_version": version,
+        "component_pointer": pointer,
         "package": match.package[:600],
         "package_pointer": match.pointer[:100],
-        "matched_range": (match.matched or match.reason)[:2000],
+        "matched_range": matched[:2000],
         "rule": match.rule,
         "confidence": match.confidence,
         "affected": match.affected,
-        "explanation": named.explain(),
+        "explanation": explanation,
         "summary": (known.row.summary or "")[:2000],
         "vulnerability_ids": known.ids,
         "severity": severity,

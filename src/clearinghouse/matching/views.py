@@ -294,10 +294,11 @@ def all_matches(
     severity: str | None = Query(None, max_length=20),
     kev: bool | None = None,
     sort: str = Query("due", pattern=_SORTS),
+    limit: int = Query(1000, ge=1, le=100_000),
 ) -> list[MatchItemOut]:
     with context.reading() as uow:
         items = _worklist.match_items(uow.session, context.subject, utcnow())
-        return _filtered(items, status.value if status else None, severity, kev, sort)
+        return _filtered(items, status.value if status else None, severity, kev, sort)[:limit]
 
 
 @matches_router.get("/{match_id}", summary="One match with what to do about it")
