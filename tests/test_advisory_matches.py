@@ -329,3 +329,46 @@ def test_a_kev_match_on_an_agency_asset_queues_deadline_reminders(
     # A fixed match leaves BOD 26-04 compliance.
     agencies = client.get("/api/v1/directives/bod-26-04/compliance", headers=env["cio"]).json()["agencies"]
     assert agencies == []
+
+
+def test_the_cli_lists_and_exports_an_assets_matches(
+    settings: Any, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from typer.testing import CliRunner
+
+    from clearinghouse.cli import app
+
+    monkeypatch.setenv("CLEARINGHOUSE_HOME", str(settings.home))
+    monkeypatch.setenv("CLEARINGHOUSE_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("CLEARINGHOUSE_JOB_BACKEND", "inprocess")
+    monkeypatch.setenv("COLUMNS", "250")
+    runner = CliRunner()
+
+    def cli(*args: str, code: int = 0) -> str:
+        result = runner.invoke(app, list(args))
+        assert result.exit_code == code, (result.output, result.exception)
+        return result.output
+
+    cli("init")
+    cli("org", "add", "Community Bank", "--kind", "critical_infrastructure_operator")
+    cli("user", "add", "teller", "--org", "Community Bank", "--role", "partner")
+    cli("import", str(_write(tmp_path / "adv", _osv("DEMO-1", aliases=["CVE-2024-0001"]))))
+    bom = tmp_path / "bom.json"
+    bom.write_bytes(cyclonedx("pkg:pypi/demo-lib@1.5"))
+    out = cli("inventory", "add", str(bom), "--org", "Community Bank", "--name", "core")
+    asset = out.split("id=")[1].split(":")[0]
+    runtime = Runtime.from_env()
+    try:
+        run_jobs(runtime)
+    finally:
+        runtime.close()
+    table = cli("inventory", "matches", asset, "--as", "teller")
+    assert "CVE-2024-0001" in table and "2.0.0" in table and "critical" in table
+    listed = json.loads(cli("inventory", "matches", asset, "--as", "teller", "--format", "json"))
+    assert [m["advisory_id"] for m in listed] == ["DEMO-1"]
+    assert cli("inventory", "matches", asset, "--as", "teller", "--format", "csv").startswith("match_id,")
+    target = tmp_path / "vex.json"
+    cli("inventory", "matches", asset, "--as", "teller", "--format", "cyclonedx-vex", "--output", str(target))
+    assert json.loads(target.read_text())["vulnerabilities"][0]["id"] == "CVE-2024-0001"
+    assert "--format" in cli("inventory", "matches", asset, "--as", "teller", "--format", "xml", code=2)
+    assert "not found" in cli("inventory", "matches", "nope", "--as", "teller", code=2).lower()
