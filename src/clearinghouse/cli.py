@@ -666,6 +666,15 @@ def inventory_add(
     )
 
 
+def _register_inventory_matches() -> None:
+    from clearinghouse.matching.cli import inventory_matches
+
+    inventory_app.command("matches")(inventory_matches)
+
+
+_register_inventory_matches()
+
+
 # -- jobs ----------------------------------------------------------------------
 
 

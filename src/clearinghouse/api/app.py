@@ -25,6 +25,7 @@ from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
 from clearinghouse.matching.views import cases_router as matching_cases_router
+from clearinghouse.matching.views import matches_router
 from clearinghouse.matching.views import router as matching_router
 from clearinghouse.notifications.views import router as notifications_router
 from clearinghouse.priority.views import router as priority_router
@@ -137,6 +138,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         notifications_router,
         matching_router,
         matching_cases_router,
+        matches_router,
         priority_router,
         directives_router,
         sharing_router,

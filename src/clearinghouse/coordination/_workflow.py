@@ -53,6 +53,7 @@ from clearinghouse.triage.models import Case
 from clearinghouse.triage.services import case_resource
 
 REMINDER_JOB = "coordination.reminder"
+DISTRIBUTE_JOB = "sharing.distribute"  # ``sharing._distribute``
 RECORD_PREFIX = "CH-"
 ALIAS = re.compile(
     r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}|[A-Z][A-Za-z0-9]{1,15}-[A-Za-z0-9._:-]{1,80})$"
@@ -856,6 +857,9 @@ def publish(
     row.state = CoordinationState.PUBLISHED
     uow.flush()
     uow.audit_as(revision, "advisory.published", number=number, tlp=tlp.value)
+    # TAXII collections configured for this TLP, the CSAF provider and the OSV API: one job, this
+    # transaction (``sharing._distribute``).
+    queue(uow, DISTRIBUTE_JOB, {"revision_id": revision.id}, idempotency_key=f"distribute:{revision.id}")
     severity, ssvc = event_labels(session, subject, case)
     emit(
         uow,

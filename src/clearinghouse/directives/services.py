@@ -310,7 +310,7 @@ class ComplianceItem:
     """One KEV-listed case on one agency asset, with its BOD 26-04 clock."""
 
     match_id: str
-    case_id: str
+    case_id: str | None
     case_title: str
     cve_ids: list[str]
     asset_id: str
@@ -326,6 +326,8 @@ class ComplianceItem:
     due_at: dt.datetime | None
     forensic_triage: bool
     overdue: bool
+    advisory_id: str | None = None
+    owner_org_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -352,26 +354,131 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "no"
 
 
-def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -> list[AgencyCompliance]:
-    """Per agency (organizations of kind government_agency), each KEV-listed case affecting one of
-    its assets, with the table's outcome from the four inputs and the deadline from when the
-    agency was notified; ``overdue`` is judged at ``now``. Staff see every agency; an agency's
-    own members see their agency (the matches' policy decides)."""
-    authorize(subject, Action.READ_DIRECTIVES)
-    agencies = {
+def _automatable(vector: str | None) -> str:
+    from clearinghouse.priority._casework import _automatable_from
+
+    return "yes" if vector and _automatable_from([vector]) else "no"
+
+
+def _technical_impact(vector: str | None) -> str:
+    """``total`` when the CVSS vector says confidentiality and integrity are lost entirely."""
+    if not vector:
+        return "partial"
+    metrics = dict(part.split(":", 1) for part in vector.split("/") if ":" in part)
+    if metrics.get("C", metrics.get("VC")) == "H" and metrics.get("I", metrics.get("VI")) == "H":
+        return "total"
+    if metrics.get("C") == "C" and metrics.get("I") == "C":  # CVSS v2 "complete"
+        return "total"
+    return "partial"
+
+
+def _agencies(session: Session) -> dict[str, Organization]:
+    return {
         o.id: o
         for o in session.scalars(
             select(Organization).where(Organization.kind == OrgKind.GOVERNMENT_AGENCY.value)
         )
     }
-    if not agencies:
-        return []
-    rows = session.scalars(
+
+
+def _advisory_items(
+    session: Session,
+    subject: Subject,
+    agencies: dict[str, Organization],
+    now: dt.datetime,
+    match_ids: set[str] | None,
+) -> list[ComplianceItem]:
+    """KEV-listed public advisories matched (affected, open) on agency assets."""
+    from clearinghouse.matching._worklist import advisory_match_resource
+    from clearinghouse.matching.models import AdvisoryMatch, MatchStatus
+    from clearinghouse.priority._enrichment import cve_ids
+
+    query = (
+        select(AdvisoryMatch)
+        .where(
+            AdvisoryMatch.owner_org_id.in_(list(agencies)),
+            AdvisoryMatch.affected.is_(True),
+            AdvisoryMatch.status != MatchStatus.FIXED.value,
+            AdvisoryMatch.status != MatchStatus.NOT_AFFECTED.value,
+        )
+        .order_by(AdvisoryMatch.owner_org_id, AdvisoryMatch.created_at, AdvisoryMatch.id)
+    )
+    if match_ids is not None:
+        query = query.where(AdvisoryMatch.id.in_(sorted(match_ids)))
+    matches = list(visible(subject, session.scalars(query), advisory_match_resource))
+    wanted = sorted({c for m in matches for c in cve_ids(m.vulnerability_ids)})
+    kev_cves: set[str] = set()
+    for start in range(0, len(wanted), 5000):
+        kev_cves.update(
+            session.scalars(select(KevEntry.cve_id).where(KevEntry.cve_id.in_(wanted[start : start + 5000])))
+        )
+    assets = {
+        a.id: a
+        for a in session.scalars(select(Asset).where(Asset.id.in_(sorted({m.asset_id for m in matches}))))
+    }
+    out: list[ComplianceItem] = []
+    for m in matches:
+        listed = sorted(c for c in cve_ids(m.vulnerability_ids) if c in kev_cves)
+        asset = assets.get(m.asset_id)
+        if not listed or asset is None:
+            continue
+        exposed = _yes(asset.internet_exposed)
+        automatable, impact = _automatable(m.cvss_vector), _technical_impact(m.cvss_vector)
+        deadline = bod_26_04_deadline(
+            in_kev="yes",
+            publicly_exposed=exposed,
+            automatable=automatable,
+            technical_impact=impact,
+            notified_at=m.created_at if m.created_at.tzinfo else m.created_at.replace(tzinfo=dt.UTC),
+        )
+        out.append(
+            ComplianceItem(
+                match_id=m.id,
+                case_id=None,
+                case_title=f"{m.advisory_id}: {m.summary}" if m.summary else m.advisory_id,
+                cve_ids=listed,
+                asset_id=asset.id,
+                asset_name=asset.name,
+                component=m.component_purl or f"{m.component_name}@{m.component_version or '?'}",
+                in_kev="yes",
+                publicly_exposed=exposed,
+                automatable=automatable,
+                technical_impact=impact,
+                outcome=deadline.outcome,
+                notified_at=deadline.notified_at,
+                notified_explicitly=False,
+                due_at=deadline.due_at,
+                forensic_triage=deadline.forensic_triage,
+                overdue=is_overdue(deadline, now),
+                advisory_id=m.advisory_id,
+                owner_org_id=m.owner_org_id,
+            )
+        )
+    return out
+
+
+def _case_items(
+    session: Session,
+    subject: Subject,
+    agencies: dict[str, Organization],
+    now: dt.datetime,
+    match_ids: set[str] | None,
+) -> list[ComplianceItem]:
+    from clearinghouse.matching.models import MatchStatus
+
+    query = (
         select(CaseMatch)
-        .where(CaseMatch.owner_org_id.in_(list(agencies)), CaseMatch.affected.is_(True))
+        .where(
+            CaseMatch.owner_org_id.in_(list(agencies)),
+            CaseMatch.affected.is_(True),
+            CaseMatch.status != MatchStatus.FIXED.value,
+            CaseMatch.status != MatchStatus.NOT_AFFECTED.value,
+        )
         .order_by(CaseMatch.owner_org_id, CaseMatch.created_at, CaseMatch.id)
     )
-    matches = list(visible(subject, rows, match_resource))
+    if match_ids is not None:
+        query = query.where(CaseMatch.id.in_(sorted(match_ids)))
+    matches = list(visible(subject, session.scalars(query), match_resource))
     facts = facts_for_cases(session, sorted({m.case_id for m in matches}))
     kev_cves = set(
         session.scalars(
@@ -390,7 +497,7 @@ def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -
             select(Bod2604Notice).where(Bod2604Notice.match_id.in_([m.id for m in matches]))
         )
     }
-    per_agency: dict[str, list[ComplianceItem]] = {}
+    out: list[ComplianceItem] = []
     for m in matches:
         case_facts = facts.get(m.case_id)
         asset = assets.get(m.asset_id)
@@ -411,7 +518,7 @@ def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -
             technical_impact=impact,
             notified_at=notified,
         )
-        per_agency.setdefault(m.owner_org_id, []).append(
+        out.append(
             ComplianceItem(
                 match_id=m.id,
                 case_id=m.case_id,
@@ -430,12 +537,77 @@ def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -
                 due_at=deadline.due_at,
                 forensic_triage=deadline.forensic_triage,
                 overdue=is_overdue(deadline, now),
+                owner_org_id=m.owner_org_id,
             )
         )
-    return [
-        AgencyCompliance(org_id, agencies[org_id].name, items)
-        for org_id, items in sorted(per_agency.items(), key=lambda kv: agencies[kv[0]].name)
+    return out
+
+
+def advisory_match_due(session: Session, match: Any) -> dt.datetime | None:
+    """The earliest deadline of one advisory match, for the jobs (no subject: they act for the
+    system): BOD 26-04's when the asset is an agency's, else the KEV catalog's due date (the
+    earliest of its CVEs')."""
+    from clearinghouse.priority._enrichment import cve_ids
+
+    cves = cve_ids(match.vulnerability_ids)
+    if not cves:
+        return None
+    entries = list(session.scalars(select(KevEntry).where(KevEntry.cve_id.in_(cves))))
+    if not entries:
+        return None
+    dues: list[dt.datetime] = [
+        dt.datetime.combine(e.due_date, dt.time(23, 59, 59), dt.UTC) for e in entries if e.due_date
     ]
+    owner = session.get(Organization, match.owner_org_id)
+    asset = session.get(Asset, match.asset_id)
+    if owner is not None and owner.kind == OrgKind.GOVERNMENT_AGENCY.value and asset is not None:
+        created = match.created_at if match.created_at.tzinfo else match.created_at.replace(tzinfo=dt.UTC)
+        deadline = bod_26_04_deadline(
+            in_kev="yes",
+            publicly_exposed=_yes(asset.internet_exposed),
+            automatable=_automatable(match.cvss_vector),
+            technical_impact=_technical_impact(match.cvss_vector),
+            notified_at=created,
+        )
+        return deadline.due_at  # an agency's clock is BOD 26-04's (None: fix on system upgrade)
+    return min(dues) if dues else None
+
+
+def bod_26_04_compliance(session: Session, subject: Subject, now: dt.datetime) -> list[AgencyCompliance]:
+    """Per agency (organizations of kind government_agency), each KEV-listed case or public
+    advisory affecting one of its assets (and not marked fixed or not affected), with the
+    table's outcome from the four inputs and the deadline from when the agency was notified;
+    ``overdue`` is judged at ``now``. Staff see every agency; an agency's own members see their
+    agency (the matches' policy decides)."""
+    authorize(subject, Action.READ_DIRECTIVES)
+    agencies = _agencies(session)
+    if not agencies:
+        return []
+    per_agency: dict[str, list[ComplianceItem]] = {}
+    items = [
+        *_case_items(session, subject, agencies, now, None),
+        *_advisory_items(session, subject, agencies, now, None),
+    ]
+    for item in items:
+        per_agency.setdefault(item.owner_org_id, []).append(item)
+    return [
+        AgencyCompliance(org_id, agencies[org_id].name, found)
+        for org_id, found in sorted(per_agency.items(), key=lambda kv: agencies[kv[0]].name)
+    ]
+
+
+def bod_26_04_items(
+    session: Session, subject: Subject, now: dt.datetime, *, match_ids: set[str]
+) -> dict[str, dt.datetime | None]:
+    """The BOD 26-04 due time of each of ``match_ids`` that is on an agency asset and KEV-listed."""
+    agencies = _agencies(session)
+    if not agencies or not match_ids:
+        return {}
+    items = [
+        *_case_items(session, subject, agencies, now, match_ids),
+        *_advisory_items(session, subject, agencies, now, match_ids),
+    ]
+    return {i.match_id: i.due_at for i in items}
 
 
 def record_notice(

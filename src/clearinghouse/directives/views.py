@@ -109,7 +109,8 @@ class DirectivePatch(BaseModel):
 
 class ComplianceItemOut(BaseModel):
     match_id: str
-    case_id: str
+    case_id: str | None
+    advisory_id: str | None = None
     case_title: str
     cve_ids: list[str]
     asset_id: str
@@ -206,6 +207,7 @@ def compliance(
                     ComplianceItemOut(
                         match_id=i.match_id,
                         case_id=i.case_id,
+                        advisory_id=i.advisory_id,
                         case_title=i.case_title,
                         cve_ids=i.cve_ids,
                         asset_id=i.asset_id,

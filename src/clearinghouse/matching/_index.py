@@ -381,6 +381,17 @@ def _identify(component: ComponentLike) -> _Identity:
     return found
 
 
+def component_keys(component: ComponentLike) -> tuple[str | None, str | None]:
+    """``ecosystem/key`` of the package a component names, and of its Go ``/vN`` alias (lower-cased:
+    what the stored components are looked up by; the index decides exactly)."""
+    ident = _identify(component)
+    package = ident.package
+    if package is None:
+        return None, None
+    alias = f"Go/{ident.alias}".lower() if ident.alias is not None else None
+    return f"{package.ecosystem}/{package.key}".lower()[:600], alias[:600] if alias else None
+
+
 def clear_caches() -> None:
     """Forget every remembered identity and parsed version (benchmarks measure first passes with it)."""
     _IDENTITIES.clear()

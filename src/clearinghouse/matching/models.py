@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from clearinghouse.access.models import MarkedMixin
@@ -55,9 +55,38 @@ class AssetComponent(Base):
     cpe: Mapped[str | None] = mapped_column(String(500))
     bom_ref: Mapped[str | None] = mapped_column(String(500))
     pointer: Mapped[str] = mapped_column(String(500))
+    # ``ecosystem/key`` of the package as the matcher names it (lower-cased), and the Go ``/vN``
+    # module path an SBOM left out; the advisory matcher loads only the components it names.
+    # NULL: registered before these were kept (the asset job fills them in).
+    package_key: Mapped[str | None] = mapped_column(String(600), index=True)
+    alias_key: Mapped[str | None] = mapped_column(String(600), index=True)
 
 
-class CaseMatch(MarkedMixin, Base):
+class MatchStatus(enum.StrEnum):
+    """Where an operator's remediation of a match stands."""
+
+    OPEN = "open"
+    FIXED = "fixed"
+    MITIGATED = "mitigated"
+    ACCEPTED_RISK = "accepted_risk"
+    NOT_AFFECTED = "not_affected"
+
+
+class RemediationMixin:
+    """An operator's answer to a match: fixed, mitigated, accepted risk (with reason and expiry),
+    not affected (with a VEX justification); an upgrade seen in a newer SBOM closes it as fixed
+    with ``evidence``. Changes are audited (``match.status_changed``)."""
+
+    status: Mapped[str] = mapped_column(String(20), default=MatchStatus.OPEN.value, index=True)
+    status_reason: Mapped[str] = mapped_column(Text, default="")
+    status_expires_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    vex_justification: Mapped[str | None] = mapped_column(String(60), default=None)
+    evidence: Mapped[str] = mapped_column(Text, default="")
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(default=None)
+    status_changed_by: Mapped[str | None] = mapped_column(String(36), default=None)
+
+
+class CaseMatch(RemediationMixin, MarkedMixin, Base):
     """A validated case that affects one component of one asset, and why.
 
     Marked as the asset is (TLP:AMBER+STRICT for the asset's owner): the owner and
@@ -89,4 +118,43 @@ class CaseMatch(MarkedMixin, Base):
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     # The asset owner's organization (the marking's owner), usable in queries too.
+    asset_owner_org_id: Mapped[str] = synonym("owner_org_id")
+
+
+class AdvisoryMatch(RemediationMixin, MarkedMixin, Base):
+    """A public advisory (OSV, GHSA, PyPA, ... as imported) that affects one component of one
+    asset, and why; marked as the asset is. ``key`` is the natural key (advisory, asset,
+    component), so the jobs leave the same rows when run again. ``vulnerability_ids`` are the
+    advisory's id and aliases (CVE, GHSA, ...), ``fixed_version`` the first version that fixes
+    the installed one, and ``severity`` / ``cvss_vector`` what the advisory says."""
+
+    __tablename__ = "advisory_matches"
+    __audit_type__ = "advisory_match"
+    __table_args__ = (Index("ix_advisory_matches_asset_advisory", "asset_id", "advisory_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    advisory_id: Mapped[str] = mapped_column(String(200), index=True)
+    asset_id: Mapped[str] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"), index=True)
+    component_purl: Mapped[str | None] = mapped_column(String(1000))
+    component_name: Mapped[str] = mapped_column(String(500))
+    component_version: Mapped[str | None] = mapped_column(String(200))
+    component_pointer: Mapped[str] = mapped_column(String(500))
+    package: Mapped[str] = mapped_column(String(600))
+    package_pointer: Mapped[str] = mapped_column(String(100))
+    matched_range: Mapped[str] = mapped_column(String(2000))
+    rule: Mapped[str] = mapped_column(String(20))
+    confidence: Mapped[float] = mapped_column(Float)
+    affected: Mapped[bool | None] = mapped_column(Boolean)
+    explanation: Mapped[str] = mapped_column(Text)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    vulnerability_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    severity: Mapped[str | None] = mapped_column(String(10))
+    cvss_vector: Mapped[str | None] = mapped_column(String(300))
+    cvss_score: Mapped[float | None] = mapped_column(Float)
+    fixed_version: Mapped[str | None] = mapped_column(String(200))
+    fixed_versions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
     asset_owner_org_id: Mapped[str] = synonym("owner_org_id")

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can, visible
 from clearinghouse.access.services import find_organization, get_readable
 from clearinghouse.errors import InvalidInput
+from clearinghouse.matching._index import component_keys
 from clearinghouse.matching._sbom import parse_sbom
 from clearinghouse.matching._stored import ASSET_JOB
 from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
@@ -79,20 +80,24 @@ def register_asset(uow: UnitOfWork, subject: Subject, draft: AssetDraft) -> tupl
     asset.warnings = "\n".join(parsed.warnings)
     uow.audit_as(asset, "asset.registered", sbom_sha256=digest, components=len(parsed.components))
     uow.flush()
-    rows = [
-        {
-            "id": new_id(),
-            "asset_id": asset.id,
-            "purl": c.purl,
-            "ecosystem": c.ecosystem,
-            "name": c.name[:500],
-            "version": c.version,
-            "cpe": c.cpe,
-            "bom_ref": c.bom_ref,
-            "pointer": c.pointer[:500],
-        }
-        for c in parsed.components
-    ]
+    rows = []
+    for c in parsed.components:
+        package_key, alias_key = component_keys(c)
+        rows.append(
+            {
+                "id": new_id(),
+                "asset_id": asset.id,
+                "purl": c.purl,
+                "ecosystem": c.ecosystem,
+                "name": c.name[:500],
+                "version": c.version,
+                "cpe": c.cpe,
+                "bom_ref": c.bom_ref,
+                "pointer": c.pointer[:500],
+                "package_key": package_key or "",
+                "alias_key": alias_key,
+            }
+        )
     for start in range(0, len(rows), _CHUNK):
         uow.session.execute(insert(AssetComponent), rows[start : start + _CHUNK])
     uow.enqueue(ASSET_JOB, {"asset_id": asset.id})

@@ -3,9 +3,154 @@ against every validated case. Both are idempotent (see ``_stored``)."""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from clearinghouse.access import Resource
 from clearinghouse.intake.models import Finding
 from clearinghouse.jobs import JobContext, job
+from clearinghouse.matching._advisories import (
+    ADVISORIES_JOB,
+    AdvisorySync,
+    match_advisories,
+    match_asset_advisories,
+)
 from clearinghouse.matching._stored import ASSET_JOB, CASE_JOB, match_asset, match_case
+from clearinghouse.matching.models import AdvisoryMatch, Asset, MatchStatus
+from clearinghouse.storage import UnitOfWork
+
+_SEVERITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
+
+
+def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+    """One ``new_match`` event per asset with new advisory matches (marked as the asset is, so its
+    owner's webhooks and e-mail get it); returns how many events were raised."""
+    from clearinghouse.notifications import Event, EventKind, emit
+
+    if not match_ids:
+        return 0
+    rows = list(uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))))
+    per_asset: dict[str, list[AdvisoryMatch]] = {}
+    for row in rows:
+        if row.affected is True:
+            per_asset.setdefault(row.asset_id, []).append(row)
+    for asset_id, found in sorted(per_asset.items()):
+        asset = uow.session.get(Asset, asset_id)
+        if asset is None:
+            continue
+        worst = max((m.severity or "none" for m in found), key=lambda s: _SEVERITY_RANK.get(s, 0))
+        ids = sorted({m.vulnerability_ids[0] if m.vulnerability_ids else m.advisory_id for m in found})
+        emit(
+            uow,
+            Event(
+                kind=EventKind.NEW_MATCH,
+                title=f"{len(found)} new match(es) on asset {asset.name!r}: {', '.join(ids[:5])}"
+                + (" ..." if len(ids) > 5 else ""),
+                resource=Resource.marked("asset", asset.id, asset.marking),
+                severity=worst if worst in _SEVERITY_RANK else None,
+                payload={
+                    "asset_id": asset.id,
+                    "asset": asset.name,
+                    "matches": [
+                        {
+                            "id": m.id,
+                            "vulnerability_ids": m.vulnerability_ids,
+                            "component": m.component_purl or m.component_name,
+                            "fixed_version": m.fixed_version,
+                            "severity": m.severity,
+                        }
+                        for m in found[:100]
+                    ],
+                },
+            ),
+        )
+    return len(per_asset)
+
+
+DEADLINE_JOB = "matching.deadline_reminder"
+REMINDER_DAYS = (7, 1)
+
+
+def queue_deadline_reminders(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+    """For each new KEV-listed match, a reminder 7 days and 1 day before its deadline."""
+    from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.storage import utcnow
+
+    if not match_ids:
+        return 0
+    now, queued = utcnow(), 0
+    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))):
+        due = advisory_match_due(uow.session, row) if row.affected else None
+        if due is None:
+            continue
+        for days in REMINDER_DAYS:
+            at = due - dt.timedelta(days=days)
+            if at > now:
+                uow.enqueue(
+                    DEADLINE_JOB,
+                    {"match_id": row.id, "due_at": due.isoformat(), "days": days},
+                    idempotency_key=f"match-deadline:{row.id}:{due.isoformat()}:{days}",
+                    run_after=at,
+                )
+                queued += 1
+    return queued
+
+
+def send_deadline_reminder(uow: UnitOfWork, match_id: str, due_at: str, days: int) -> bool:
+    """Emit ``deadline_near`` if the match is still open and its deadline still stands."""
+    from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.notifications import Event, EventKind, emit
+
+    row = uow.session.get(AdvisoryMatch, match_id)
+    if row is None or row.status != MatchStatus.OPEN.value:
+        return False
+    due = advisory_match_due(uow.session, row)
+    if due is None or due != dt.datetime.fromisoformat(due_at):
+        return False
+    asset = uow.session.get(Asset, row.asset_id)
+    name = asset.name if asset is not None else row.asset_id
+    ids = ", ".join(row.vulnerability_ids[:2]) or row.advisory_id
+    emit(
+        uow,
+        Event(
+            kind=EventKind.DEADLINE_NEAR,
+            title=(
+                f"Deadline in {days} day{'s' if days != 1 else ''}: {ids} on "
+                f"{row.component_name} {row.component_version or ''} (asset {name!r})"
+            ),
+            resource=Resource.marked("match", row.id, row.marking),
+            severity=row.severity if row.severity in _SEVERITY_RANK else None,
+            payload={
+                "match_id": row.id,
+                "due_at": due.isoformat(),
+                "days_left": days,
+                "fixed_version": row.fixed_version,
+            },
+        ),
+    )
+    return True
+
+
+@job(DEADLINE_JOB, retries=3, retry_delay_seconds=60)
+def deadline_reminder_job(ctx: JobContext, match_id: str, due_at: str, days: int) -> None:
+    """A match's deadline is ``days`` away: tell its owner, unless it was dealt with or moved."""
+    send_deadline_reminder(ctx.uow, match_id, due_at, days)
+
+
+def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report: AdvisorySync) -> None:
+    ctx.uow.record(
+        f"matching.{kind}",
+        "asset" if kind == "asset_advisories_matched" else None,
+        ident,
+        created=report.created,
+        updated=report.updated,
+        deleted=report.deleted,
+        closed=report.closed,
+    )
+    notify_new_matches(ctx.uow, report.new_ids or [])
+    queue_deadline_reminders(ctx.uow, report.new_ids or [])
 
 
 class CaseNotPlacedYet(RuntimeError):
@@ -37,7 +182,8 @@ def match_case_job(ctx: JobContext, case_id: str | None = None, finding_id: str 
 
 @job(ASSET_JOB, retries=5, retry_delay_seconds=5)
 def match_asset_job(ctx: JobContext, asset_id: str) -> None:
-    """Store the matches of a new or changed asset against every validated case."""
+    """Store the matches of a new or changed asset against every validated case and every
+    imported public advisory."""
     report = match_asset(ctx.uow.session, asset_id)
     ctx.uow.record(
         "matching.asset_matched",
@@ -47,3 +193,12 @@ def match_asset_job(ctx: JobContext, asset_id: str) -> None:
         updated=report.updated,
         deleted=report.deleted,
     )
+    _record_advisory_sync(
+        ctx, "asset_advisories_matched", asset_id, match_asset_advisories(ctx.uow.session, asset_id)
+    )
+
+
+@job(ADVISORIES_JOB, retries=5, retry_delay_seconds=5)
+def match_advisories_job(ctx: JobContext, advisory_ids: list[str]) -> None:
+    """Store the matches of new, changed or withdrawn advisories against every registered component."""
+    _record_advisory_sync(ctx, "advisories_matched", None, match_advisories(ctx.uow.session, advisory_ids))

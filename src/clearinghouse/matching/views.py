@@ -10,8 +10,9 @@ from pydantic import BaseModel
 
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
-from clearinghouse.matching import services
-from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
+from clearinghouse.matching import _worklist, services
+from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality, MatchStatus
+from clearinghouse.storage import utcnow
 
 router = APIRouter(prefix="/inventories", tags=["inventories"])
 cases_router = APIRouter(tags=["matching"])
@@ -159,10 +160,177 @@ class MatchOut(BaseModel):
         )
 
 
-@router.get("/{asset_id}/matches", summary="Validated cases that affect this asset, with why")
-def asset_matches(asset_id: str, context: SignedIn) -> list[MatchOut]:
+class MatchItemOut(BaseModel):
+    """A match (a validated case's or an imported public advisory's) as an operator works it."""
+
+    id: str
+    kind: str
+    advisory_id: str | None
+    case_id: str | None
+    title: str
+    asset_id: str
+    asset_name: str
+    asset_owner_org_id: str
+    component_purl: str | None
+    component_name: str
+    component_version: str | None
+    component_pointer: str
+    package: str
+    matched_range: str
+    rule: str
+    confidence: float
+    affected: bool | None
+    explanation: str
+    why: str
+    summary: str
+    vulnerability_ids: list[str]
+    severity: str | None
+    cvss_vector: str | None
+    cvss_score: float | None
+    kev: bool
+    kev_cves: list[str]
+    kev_due_date: dt.date | None
+    bod_26_04_due_at: dt.datetime | None
+    due: dt.datetime | None
+    epss: float | None
+    epss_percentile: float | None
+    fixed_version: str | None
+    fixed_versions: list[str]
+    upgrade_to: str | None
+    vex_status: str | None
+    status: str
+    status_reason: str
+    status_expires_at: dt.datetime | None
+    vex_justification: str | None
+    evidence: str
+    status_changed_at: dt.datetime | None
+    created_at: dt.datetime
+
+
+def _filtered(
+    items: list[_worklist.MatchItem],
+    status: str | None,
+    severity: str | None,
+    kev: bool | None,
+    sort: str,
+) -> list[MatchItemOut]:
+    out = [
+        i
+        for i in items
+        if (status is None or i.status == status)
+        and (severity is None or (i.severity or "") == severity)
+        and (kev is None or i.kev == kev)
+    ]
+    if sort == "severity":
+        out.sort(key=lambda i: (-i.severity_rank, _worklist.sort_key(i)))
+    elif sort == "epss":
+        out.sort(key=lambda i: (-(i.epss or 0.0), _worklist.sort_key(i)))
+    elif sort == "created":
+        out.sort(key=lambda i: i.created_at, reverse=True)
+    return [MatchItemOut.model_validate(_worklist.item_json(i)) for i in out]
+
+
+_SORTS = "^(due|severity|epss|created)$"
+
+
+@router.get(
+    "/{asset_id}/matches",
+    summary="Validated cases and public advisories that affect this asset, with why and what to do",
+)
+def asset_matches(
+    asset_id: str,
+    context: SignedIn,
+    status: MatchStatus | None = None,
+    severity: str | None = Query(None, max_length=20),
+    kev: bool | None = None,
+    sort: str = Query("due", pattern=_SORTS),
+) -> list[MatchItemOut]:
     with context.reading() as uow:
-        return [MatchOut.of(m) for m in services.matches_for_asset(uow.session, context.subject, asset_id)]
+        asset = services.get_asset(uow.session, context.subject, asset_id)
+        items = _worklist.match_items(uow.session, context.subject, utcnow(), asset_ids=[asset.id])
+        return _filtered(items, status.value if status else None, severity, kev, sort)
+
+
+@router.get(
+    "/{asset_id}/matches/export",
+    summary="This inventory's open matches as CSV or CycloneDX VEX (all of them with all=true)",
+    response_class=Response,
+)
+def export_matches(
+    asset_id: str,
+    context: SignedIn,
+    format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex)$"),
+    all: bool = Query(False, description="every match, not only the open ones"),
+) -> Response:
+    now = utcnow()
+    with context.writing() as uow:
+        asset = services.get_asset(uow.session, context.subject, asset_id)
+        items = _worklist.open_only(
+            _worklist.match_items(uow.session, context.subject, now, asset_ids=[asset.id]), all
+        )
+        uow.record("matches.exported", "asset", asset.id, format=format, count=len(items))
+        uow.commit()
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
+    if format == "csv":
+        return Response(
+            _worklist.to_csv(items),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{safe}-matches.csv"'},
+        )
+    return Response(
+        _worklist.dumps(_worklist.to_cyclonedx_vex(asset, items, now)),
+        media_type="application/vnd.cyclonedx+json",
+        headers={"Content-Disposition": f'attachment; filename="{safe}-vex.cdx.json"'},
+    )
+
+
+matches_router = APIRouter(prefix="/matches", tags=["matching"])
+
+
+@matches_router.get("", summary="Every match on the assets the caller may see, open ones first by due date")
+def all_matches(
+    context: SignedIn,
+    status: MatchStatus | None = None,
+    severity: str | None = Query(None, max_length=20),
+    kev: bool | None = None,
+    sort: str = Query("due", pattern=_SORTS),
+    limit: int = Query(1000, ge=1, le=100_000),
+) -> list[MatchItemOut]:
+    with context.reading() as uow:
+        items = _worklist.match_items(uow.session, context.subject, utcnow())
+        return _filtered(items, status.value if status else None, severity, kev, sort)[:limit]
+
+
+@matches_router.get("/{match_id}", summary="One match with what to do about it")
+def one_match(match_id: str, context: SignedIn) -> MatchItemOut:
+    with context.reading() as uow:
+        item = _worklist.get_match(uow.session, context.subject, match_id, utcnow())
+        return MatchItemOut.model_validate(_worklist.item_json(item))
+
+
+class StatusIn(BaseModel):
+    status: MatchStatus
+    reason: str = ""
+    expires_at: dt.datetime | None = None
+    justification: str | None = None
+
+
+@matches_router.put(
+    "/{match_id}/status", summary="Mark a match fixed, mitigated, accepted risk or not affected"
+)
+def set_status(match_id: str, body: StatusIn, context: SignedIn) -> MatchItemOut:
+    with context.writing() as uow:
+        _worklist.set_match_status(
+            uow,
+            context.subject,
+            match_id,
+            body.status.value,
+            reason=body.reason,
+            expires_at=body.expires_at,
+            justification=body.justification,
+        )
+        uow.commit()
+    return one_match(match_id, context)
 
 
 @cases_router.get("/cases/{case_id}/matches", summary="Registered components this case affects, with why")

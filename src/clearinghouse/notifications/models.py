@@ -19,6 +19,9 @@ class EventKind(enum.StrEnum):
     REMINDER = "reminder"  # an embargo end or disclosure deadline is near
     DEADLINE_BREACHED = "deadline_breached"
     CASE_PUBLISHED = "case_published"
+    NEW_MATCH = "new_match"  # a case or public advisory newly matches an asset
+    DEADLINE_NEAR = "deadline_near"  # a match's BOD 26-04 or KEV due date is N days away
+    ADVISORY_PUBLISHED = "advisory_published"  # an advisory for the org's product was published or revised
     TEST = "test"  # a subscription's test delivery
 
 

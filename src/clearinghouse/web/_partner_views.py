@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import contextlib
 from typing import Annotated
 
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
-from clearinghouse.access import NotFound
-from clearinghouse.directives import services as directives
 from clearinghouse.errors import ClearinghouseError
+from clearinghouse.matching import _worklist
 from clearinghouse.matching import services as matching
 from clearinghouse.matching.models import Criticality
 from clearinghouse.storage import utcnow
-from clearinghouse.triage import services as triage
 from clearinghouse.web._deps import Viewer, check_csrf
 from clearinghouse.web._render import Page, redirect
 
@@ -71,27 +68,15 @@ def upload_sbom(
 
 @router.get("/assets/{asset_id}")
 def asset_page(asset_id: str, page: Viewer) -> Response:
+    now = utcnow()
     with page.reading() as uow:
         asset = matching.get_asset(uow.session, page.subject, asset_id)
         components = matching.asset_components(uow.session, page.subject, asset_id, COMPONENTS_SHOWN)
-        matches = matching.matches_for_asset(uow.session, page.subject, asset_id)
-        # A case's title only where the viewer may read the case; otherwise the match says enough.
-        titles = {}
-        for case_id in sorted({m.case_id for m in matches}):
-            with contextlib.suppress(NotFound):
-                titles[case_id] = triage.get_case(uow.session, page.subject, case_id).title
-        deadlines = {
-            item.match_id: item
-            for agency in directives.bod_26_04_compliance(uow.session, page.subject, utcnow())
-            for item in agency.items
-            if item.asset_id == asset.id
-        }
+        items = _worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id])
     return page.render(
         "asset.html",
         asset=asset,
         components=components,
         shown=COMPONENTS_SHOWN,
-        matches=matches,
-        titles=titles,
-        deadlines=deadlines,
+        items=items,
     )

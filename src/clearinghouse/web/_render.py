@@ -105,6 +105,7 @@ def navigation(subject: Subject) -> list[NavItem]:
     if can(subject, Action.READ_REPUTATION):
         items.append(NavItem("/pipelines", "Pipelines"))
     items.append(NavItem("/assets", "Assets"))
+    items.append(NavItem("/matches", "Matches"))
     items.append(NavItem("/bod-26-04", "BOD 26-04"))
     items.append(NavItem("/review", "Model review"))
     items.append(NavItem("/settings/notifications", "Notifications"))

@@ -25,7 +25,9 @@ from clearinghouse.intake._format import ClaimedImpact, FindingSubmission, Oracl
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.matching.services import get_asset, matches_for_case
 from clearinghouse.priority import InvalidVector, Score, case_facts, parse_vector
+from clearinghouse.priority._enrichment import enrich_many
 from clearinghouse.priority.services import enrichment_for
+from clearinghouse.storage import utcnow
 from clearinghouse.triage import services as triage
 from clearinghouse.triage.models import RelationStatus
 from clearinghouse.web._deps import PageNotFound, Viewer, check_csrf
@@ -38,12 +40,7 @@ PAGE_SIZE = 50
 CWE_RE = r"^(?i:CWE-)[0-9]{1,5}$"
 
 
-@router.get("/")
-def home(page: Viewer) -> Response:
-    with page.reading() as uow:
-        findings = triage.list_findings(uow.session, page.subject, triage.FindingFilter(), limit=10)
-        cases = triage.list_cases(uow.session, page.subject, limit=10)
-    return page.render("home.html", findings=findings, cases=cases)
+# The home page is ``_home.home`` (by role: what to do next).
 
 
 # -- intake queue ----------------------------------------------------------------
@@ -89,8 +86,10 @@ def findings_queue(
             else []
         )
         campaigns = coordination.list_campaigns(uow.session, page.subject)
+        kev = {k: e.in_kev for k, e in enrich_many(uow.session, {f.id: _aliases(f) for f in rows}).items()}
     more = len(rows) > PAGE_SIZE
     rows = rows[:PAGE_SIZE]
+    severities = {f.id: s.severity.value.lower() if (s := _score(f)) is not None else None for f in rows}
     kept = {k: v for k, v in filters.items() if v}
     next_url = f"/findings?{urlencode({**kept, 'after': rows[-1].id})}" if more and rows else None
     first_url = f"/findings?{urlencode(kept)}" if after else None
@@ -104,7 +103,14 @@ def findings_queue(
         first_url=first_url,
         cwe_error=None if cwe_ok else "A CWE looks like CWE-79.",
         can_submit=_finding_marking_allowed(page),
+        severities=severities,
+        kev=kev,
     )
+
+
+def _aliases(finding: Finding) -> list[str]:
+    value = finding.document.get("aliases") if isinstance(finding.document, dict) else None
+    return [str(a) for a in value] if isinstance(value, list) else []
 
 
 def _finding_marking_allowed(page: Page) -> bool:
@@ -346,10 +352,35 @@ def cases(
     page: Viewer,
     min_members: Annotated[int, Query(ge=1, le=1_000_000)] = 1,
     limit: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
+    state: Annotated[str, Query(pattern="^(|new|validated|coordinating|published)$")] = "",
+    severity: Annotated[str, Query(pattern="^(|critical|high|medium|low|none)$")] = "",
+    kev: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
+    sort: Annotated[str, Query(pattern="^(reported|severity|due|kev|opened)$")] = "reported",
 ) -> Response:
+    from clearinghouse.web._lists import CASE_SORTS, case_rows, sort_cases
+
     with page.reading() as uow:
-        rows = triage.list_cases(uow.session, page.subject, limit=limit, min_members=min_members)
-    return page.render("cases.html", cases=rows, min_members=min_members, limit=limit)
+        found = triage.list_cases(uow.session, page.subject, limit=limit, min_members=min_members)
+        rows = case_rows(uow.session, page.subject, found, utcnow())
+    shown = [
+        r
+        for r in rows
+        if (not state or r.state == state)
+        and (not severity or (r.severity or "none") == severity)
+        and (not kev or r.kev == (kev == "yes"))
+    ]
+    filters = {"state": state, "severity": severity, "kev": kev, "sort": sort}
+    return page.render(
+        "cases.html",
+        rows=sort_cases(shown, sort),
+        cases=found,
+        min_members=min_members,
+        limit=limit,
+        filters=filters,
+        states=["new", "validated", "coordinating", "published"],
+        severities=["critical", "high", "medium", "low", "none"],
+        sorts=CASE_SORTS,
+    )
 
 
 def _score(finding: Finding) -> Score | None:
@@ -380,6 +411,7 @@ def case_page(case_id: str, page: Viewer) -> Response:
         coordination = coordination_of(uow.session, page.subject, case.id)
         products = {t.id: thread_products(uow.session, t) for t in coordination.threads}
         revisions = revisions_of(uow.session, page.subject, case.id)
+        summary = _case_summary(uow.session, page, case)
         by_id = {f.id: f for f in members}
         for r in relations:  # a proposed match waits outside the case it was matched to
             for ref in (r.finding_id, r.target_finding_id):
@@ -409,7 +441,16 @@ def case_page(case_id: str, page: Viewer) -> Response:
         can_coordinate=can(page.subject, Action.COORDINATE, triage.case_resource(case)),
         can_publish=can(page.subject, Action.PUBLISH_ADVISORY, triage.case_resource(case)),
         tlps=[t.value for t in TLP],
+        summary=summary,
     )
+
+
+def _case_summary(session: Any, page: Page, case: Any) -> Any:
+    """The block at the top of the case page: state, severity, KEV, the next deadline, assets."""
+    from clearinghouse.web._lists import case_rows
+
+    rows = case_rows(session, page.subject, [case], utcnow())
+    return rows[0] if rows else None
 
 
 # -- campaigns and pipelines ------------------------------------------------------------

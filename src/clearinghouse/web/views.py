@@ -9,6 +9,7 @@ def routers() -> list[APIRouter]:
     from clearinghouse.web import (
         _auth_views,
         _coordination_views,
+        _home,
         _notify_views,
         _partner_views,
         _priority_views,
@@ -20,6 +21,7 @@ def routers() -> list[APIRouter]:
     return [
         _auth_views.router,
         _public_views.router,
+        _home.router,
         _triage_views.router,
         _priority_views.router,
         _coordination_views.router,

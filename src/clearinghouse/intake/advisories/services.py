@@ -33,7 +33,7 @@ from clearinghouse.intake.advisories._loaders import ErrorItem, Issue, KevItem, 
 from clearinghouse.intake.advisories._match import affects, mentions
 from clearinghouse.intake.advisories._osv import Prepared, RecordError, canonical_json, prepare
 from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected, AdvisoryAlias, KevEntry
-from clearinghouse.storage import Actor, UnitOfWorkFactory, utcnow
+from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, utcnow
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -283,6 +283,17 @@ def _execute_plan(conn: Connection, plan: _Plan) -> None:
         conn.execute(insert(_ALIAS), aliases)
 
 
+MATCHING_JOB = "matching.advisories"
+
+
+def _queue_matching(uow: UnitOfWork, plan: _Plan) -> None:
+    """New and changed advisories (withdrawals included) are matched against every registered
+    component by the ``matching.advisories`` job, queued in the chunk's own transaction."""
+    written = sorted({*plan.inserts, *plan.updates})
+    if written:
+        uow.enqueue(MATCHING_JOB, {"advisory_ids": written})
+
+
 def _apply(report: ImportReport, plan: _Plan) -> None:
     report.records += plan.inserted + plan.updated + plan.unchanged + plan.stale
     report.inserted += plan.inserted
@@ -301,6 +312,7 @@ def _write_batch(
             conn = uow.session.connection()
             plan = _plan(conn, batch)
             _execute_plan(conn, plan)
+            _queue_matching(uow, plan)
             uow.commit()
     except (DBAPIError, StatementError):
         # Something in the chunk was refused by the database: write its records
@@ -317,6 +329,7 @@ def _write_one(uow_factory: UnitOfWorkFactory, actor: Actor, pending: _Pending, 
             conn = uow.session.connection()
             plan = _plan(conn, [pending])
             _execute_plan(conn, plan)
+            _queue_matching(uow, plan)
             uow.commit()
     except (DBAPIError, StatementError) as exc:
         report.records += 1

@@ -69,6 +69,10 @@ def collection_add(
     ] = None,
     description: Annotated[str, typer.Option()] = "",
     alias: Annotated[str | None, typer.Option(help="A short unique name usable in URLs.")] = None,
+    advisory_tlp: Annotated[
+        list[TLP] | None,
+        typer.Option(help="Receive the clearinghouse's advisories published at this TLP (repeatable)."),
+    ] = None,
 ) -> None:
     """Create a TAXII collection."""
     with _unit() as uow:
@@ -89,6 +93,7 @@ def collection_add(
             alias=alias,
             writer_orgs=writer_org or (),
             writer_groups=writer_group or (),
+            advisory_tlps=[t.value for t in advisory_tlp or ()],
         )
         collection = services.create_collection(uow, access.OPERATOR, draft)
         uow.commit()

@@ -30,6 +30,9 @@ class TaxiiCollection(MarkedMixin, Base):
     description: Mapped[str] = mapped_column(Text, default="")
     writer_org_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
     writer_group_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The TLPs of the clearinghouse's published advisories this collection receives, automatically,
+    # as STIX (``sharing.distribute``); empty: none.
+    advisory_tlps: Mapped[list[str]] = mapped_column(JSON, default=list)
     created_by: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
 

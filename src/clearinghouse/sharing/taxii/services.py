@@ -107,6 +107,7 @@ class CollectionDraft:
     writer_orgs: Sequence[str] = ()
     writer_groups: Sequence[str] = ()
     id: str | None = None
+    advisory_tlps: Sequence[str] = ()  # published advisories of these TLPs are added automatically
 
 
 def create_collection(uow: UnitOfWork, subject: Subject, draft: CollectionDraft) -> TaxiiCollection:
@@ -137,6 +138,12 @@ def create_collection(uow: UnitOfWork, subject: Subject, draft: CollectionDraft)
         taken = session.scalar(select(TaxiiCollection.id).where(TaxiiCollection.alias == draft.alias))
         if taken is not None:
             raise InvalidInput(f"the alias {draft.alias!r} is taken", "/alias")
+    advisory_tlps: list[str] = []
+    for i, value in enumerate(draft.advisory_tlps):
+        try:
+            advisory_tlps.append(TLP(str(value).upper().removeprefix("TLP:")).value)
+        except ValueError:
+            raise InvalidInput(f"{value!r} is not a TLP", f"/advisory_tlps/{i}") from None
     if draft.id is not None and session.get(TaxiiCollection, draft.id) is not None:
         raise InvalidInput(f"a collection {draft.id!r} exists", "/id")
     collection = TaxiiCollection(
@@ -145,6 +152,7 @@ def create_collection(uow: UnitOfWork, subject: Subject, draft: CollectionDraft)
         alias=draft.alias,
         writer_org_ids=sorted(set(writer_orgs)),
         writer_group_ids=sorted(set(writer_groups)),
+        advisory_tlps=sorted(set(advisory_tlps)),
         created_by=subject.user_id,
     )
     if draft.id is not None:

@@ -2,6 +2,14 @@
 // Adds the viewer's local time beside each UTC time, and keeps countdowns live.
 (function () {
   "use strict";
+  // "Go back" links (the 404 page): the browser's history where there is one, else their href.
+  document.addEventListener("click", function (event) {
+    var link = event.target && event.target.closest ? event.target.closest("a[data-back]") : null;
+    if (link && window.history.length > 1) {
+      event.preventDefault();
+      window.history.back();
+    }
+  });
   function localize(root) {
     root.querySelectorAll("time.utc[datetime]").forEach(function (el) {
       if (el.dataset.localized) return;

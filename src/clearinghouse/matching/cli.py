@@ -1,0 +1,66 @@
+"""``clearinghouse inventory matches``: an asset's matches (cases and public advisories), as a table,
+JSON or CSV, or its open matches as CycloneDX VEX, read as a named user."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from clearinghouse.cli_support import acting_as, fail
+
+console = Console()
+
+
+def inventory_matches(
+    asset: Annotated[str, typer.Argument(help="The asset's id.")],
+    user: Annotated[str, typer.Option("--as", help="Read as this user (the asset's owner or staff).")],
+    fmt: Annotated[str, typer.Option("--format", help="table, json, csv or cyclonedx-vex.")] = "table",
+    everything: Annotated[bool, typer.Option("--all", help="Every match, not only open ones.")] = False,
+    output: Annotated[Path | None, typer.Option(help="Write to this file instead of the screen.")] = None,
+) -> None:
+    """List an asset's matches with ids, severity, KEV, due date and fixed version."""
+    from clearinghouse.matching import _worklist
+    from clearinghouse.matching.services import get_asset
+    from clearinghouse.storage import utcnow
+
+    if fmt not in ("table", "json", "csv", "cyclonedx-vex"):
+        raise fail(f"--format: {fmt!r} is not one of table, json, csv, cyclonedx-vex")
+    now = utcnow()
+    with acting_as(user) as (_runtime, uow, subject):
+        found = get_asset(uow.session, subject, asset)
+        items = _worklist.open_only(
+            _worklist.match_items(uow.session, subject, now, asset_ids=[found.id]), everything
+        )
+        if fmt in ("csv", "cyclonedx-vex", "json"):
+            uow.record("matches.exported", "asset", found.id, format=fmt, count=len(items))
+            uow.commit()
+    if fmt == "table":
+        table = Table("due", "vulnerability", "severity", "KEV", "component", "fixed in", "status")
+        for i in items:
+            table.add_row(
+                i.due.strftime("%Y-%m-%d") if i.due else "",
+                ", ".join(i.vulnerability_ids[:2]),
+                i.severity or "",
+                "KEV" if i.kev else "",
+                f"{i.component_name} {i.component_version or ''}",
+                i.fixed_version or "",
+                i.status,
+            )
+        console.print(table)
+        return
+    if fmt == "csv":
+        text = _worklist.to_csv(items)
+    elif fmt == "json":
+        text = json.dumps([_worklist.item_json(i) for i in items], indent=2, default=str)
+    else:
+        text = _worklist.dumps(_worklist.to_cyclonedx_vex(found, items, now))
+    if output is not None:
+        output.write_text(text, encoding="utf-8")
+        console.print(f"wrote {len(items)} matches to {output}")
+    else:
+        typer.echo(text, nl=False)
