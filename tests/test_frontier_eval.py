@@ -34,7 +34,14 @@ from clearinghouse.frontier import Designation
 from clearinghouse.frontier import services as frontier
 from clearinghouse.frontier._cel import Threshold
 from clearinghouse.frontier.evaluation import _manifest, _worker, services
-from clearinghouse.frontier.evaluation._results import Tallies, TaskOutcome, flat_metrics, pass_at_k
+from clearinghouse.frontier.evaluation._results import (
+    SampleTally,
+    Tallies,
+    TaskOutcome,
+    flat_metrics,
+    pass_at_k,
+    wilson,
+)
 from clearinghouse.frontier.evaluation.models import CampaignStatus, EvalCampaign, EvalSuite
 from clearinghouse.frontier.evaluation.reference import ctf, cwe_mcq, solutions
 from clearinghouse.ledger import AuditEvent
@@ -179,9 +186,12 @@ def test_suite_files_are_checked() -> None:
 
 def test_metrics_pool_into_groups_tiers_and_tasks() -> None:
     def outcome(name: str, group: str, tier: int | None, per_sample: list[tuple[int, int]]) -> TaskOutcome:
-        total = sum(n for n, _ in per_sample)
-        correct = sum(c for _, c in per_sample)
-        tallies = Tallies(total=total, score_sum=correct, per_sample=per_sample)
+        tallies = Tallies(
+            [
+                SampleTally(id=str(i), attempts=n, scored=n, correct=c, score_sum=c)
+                for i, (n, c) in enumerate(per_sample)
+            ]
+        )
         return TaskOutcome(name, group, tier, ["accuracy"], [1, 2], tallies)
 
     metrics = flat_metrics(
@@ -191,7 +201,8 @@ def test_metrics_pool_into_groups_tiers_and_tasks() -> None:
             outcome("solo", "solo", None, [(2, 0)]),
         ]
     )
-    assert metrics == {
+    points = {k: v for k, v in metrics.items() if k.endswith(("accuracy", "pass_at_1", "pass_at_2"))}
+    assert points == {
         "ctf.accuracy": 0.75,
         "ctf.pass_at_1": 0.75,
         "ctf.pass_at_2": 1.0,
@@ -211,9 +222,43 @@ def test_metrics_pool_into_groups_tiers_and_tasks() -> None:
         "solo.pass_at_1": 0.0,
         "solo.pass_at_2": 0.0,
     }
+    # every metric has its standard error and a 95% interval around it
+    for name, value in points.items():
+        assert metrics[f"{name}_ci_low"] <= value <= metrics[f"{name}_ci_high"], name
+        assert metrics[f"{name}_stderr"] >= 0
+    assert metrics["ctf.accuracy_stderr"] == pytest.approx(0.25)  # per-sample means 1.0 and 0.5
+    assert metrics["solo.accuracy_ci_high"] > 0  # 0 of 1 is not "certainly 0"
+    assert metrics["ctf.tier2.success.value"] == 0.5
+    assert metrics["ctf.error_rate"] == 0.0 and metrics["ctf.samples"] == 2
     assert pass_at_k(10, 3, 5) == pytest.approx(1 - math.comb(7, 5) / math.comb(10, 5))
     assert pass_at_k(1, 1, 2) is None
-    assert Tallies.from_dict(Tallies(total=1, per_sample=[(1, 0)]).as_dict()).per_sample == [(1, 0)]
+    old = Tallies.from_dict({"total": 1, "score_sum": 0, "tp": 0, "fp": 0, "fn": 0, "per_sample": [[1, 0]]})
+    assert [(s.attempts, s.correct) for s in old.samples] == [(1, 0)]
+    assert Tallies.from_dict(old.as_dict()) == old
+
+
+def test_errors_are_not_zeros_and_intervals_are_honest() -> None:
+    """An errored attempt is left out of the scores and counted in the error rate;
+    Wilson's interval matches its closed form; F1's bootstrap is reproducible."""
+    tallies = Tallies(
+        [
+            SampleTally(id="a", attempts=2, errors=1, scored=1, correct=1, score_sum=1.0, tp=1),
+            SampleTally(id="b", attempts=2, limits=1, scored=2, correct=0, score_sum=0.0, fn=2),
+            SampleTally(id="c", attempts=2, errors=2),
+        ]
+    )
+    metrics = tallies.metrics(["accuracy", "precision", "recall", "f1"], [1])
+    assert metrics["accuracy"] == 0.5  # a: 1/1, b: 0/2; c never scored
+    assert metrics["error_rate"] == pytest.approx(3 / 6)
+    assert metrics["limit_rate"] == pytest.approx(1 / 6)
+    assert metrics["precision"] == 1.0 and metrics["recall"] == pytest.approx(1 / 3)
+    low, high = wilson(0.5, 2)
+    assert (metrics["accuracy_ci_low"], metrics["accuracy_ci_high"]) == (low, high)
+    assert low == pytest.approx(0.0945, abs=1e-3) and high == pytest.approx(0.9055, abs=1e-3)
+    assert wilson(0.0, 0) == (0.0, 1.0)
+    again = tallies.metrics(["f1"], [])
+    assert (again["f1_ci_low"], again["f1_ci_high"]) == (metrics["f1_ci_low"], metrics["f1_ci_high"])
+    assert again["f1_ci_low"] <= again["f1"] <= again["f1_ci_high"]
 
 
 # -- suites ----------------------------------------------------------------------
@@ -771,7 +816,7 @@ def test_cli_registers_lists_and_reports(
             ["campaign", "run", "--user", "eva", "--grant", grant_id, "--suite", probe.id, "--poll", "0.2"],
         )
     assert ran.exit_code == 0, ran.output
-    assert "succeeded" in ran.output and endpoint.requests == 1
+    assert "succeeded" in ran.output and endpoint.requests == 2  # the pre-flight request, the sample
     probe_campaign = ran.output.split("campaign ", 1)[1].split()[0]
     shown = runner.invoke(cli_app, ["campaign", "results", probe_campaign, "--user", "eva"])
     assert "recall_code.accuracy" in shown.output and "0.0000" in shown.output
