@@ -196,13 +196,22 @@ def load_task(directory: Path, file: str, function: str) -> Task:
     return made
 
 
-def prepare(entry: dict[str, Any]) -> Task:
+def epochs_of(plan: dict[str, Any], entry: dict[str, Any]) -> int:
+    return int(plan.get("epochs") or entry["epochs"])
+
+
+def samples_of(plan: dict[str, Any], task: Task) -> int:
+    limit = plan.get("sample_limit")
+    return min(len(task.dataset), int(limit)) if limit else len(task.dataset)
+
+
+def prepare(entry: dict[str, Any], epochs: int | None = None) -> Task:
     """A plan entry's task with the suite's epochs, limits and identity applied."""
     loaded = load_task(Path(entry["suite_dir"]), entry["file"], entry["function"])
     limits = entry.get("limits") or {}
     return task_with(
         loaded,
-        epochs=Epochs(int(entry["epochs"])),
+        epochs=Epochs(int(epochs or entry["epochs"])),
         message_limit=limits.get("messages"),
         token_limit=limits.get("tokens"),
         time_limit=limits.get("time"),
@@ -224,8 +233,10 @@ def run_plan(plan: dict[str, Any], model: str | Model | None = None) -> list[dic
         if stop_requested(plan):
             progress.state = "stopped"
             return []
-        tasks = [prepare(entry) for entry in entries]
-        progress.total = sum(len(t.dataset) * int(e["epochs"]) for t, e in zip(tasks, entries, strict=True))
+        tasks = [prepare(entry, epochs_of(plan, entry)) for entry in entries]
+        progress.total = sum(
+            samples_of(plan, t) * epochs_of(plan, e) for t, e in zip(tasks, entries, strict=True)
+        )
         progress.write()
         if model is None:
             preflight(plan)
@@ -242,6 +253,7 @@ def run_plan(plan: dict[str, Any], model: str | Model | None = None) -> list[dic
             fail_on_error=threshold if 0.0 < threshold < 1.0 else (threshold == 0.0),
             max_tasks=int(plan.get("max_tasks", 4)),
             max_samples=int(plan.get("max_samples", 8)),
+            limit=int(plan["sample_limit"]) if plan.get("sample_limit") else None,
             score_display=False,
             temperature=config.temperature,
             seed=config.seed,
@@ -254,6 +266,9 @@ def run_plan(plan: dict[str, Any], model: str | Model | None = None) -> list[dic
             {"task_id": entry["task_id"], "log_file": Path(log.location).name}
             for entry, log in zip(entries, logs, strict=True)
         ]
+        # the hook may not have seen the last samples end by now: the logs are the count
+        if all(log.samples is not None for log in logs):
+            progress.done = sum(len(log.samples or []) for log in logs)
         progress.state = "finished"
     except BaseException as exc:
         progress.state = "failed"

@@ -18,9 +18,10 @@ from __future__ import annotations
 
 import contextlib
 import shlex
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from pathlib import PurePosixPath
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeVar, overload
 
 import anyio
 from inspect_ai.util import (
@@ -31,7 +32,12 @@ from inspect_ai.util import (
     sandboxenv,
 )
 
+T = TypeVar("T")
 SANDBOX_NAME = "clearinghouse"
+# One sandbox call at a time in this process: ``clearinghouse.sandbox`` closes a
+# pipe descriptor twice (in ``_execute`` and again in ``_run``'s ``finally``),
+# which under threads can close a descriptor another call has just opened.
+_LOCK = threading.Lock()
 WORK = "/work"
 DEFAULT_TIMEOUT_S = 60
 ENV = {
@@ -56,6 +62,16 @@ def sandbox_limits(timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
         wall_seconds=float(timeout_s),
         tmpfs_bytes=256 << 20,
     )
+
+
+async def _serialized(fn: Callable[[], T]) -> T:
+    """Run a blocking sandbox call in a worker thread, one at a time."""
+
+    def call() -> T:
+        with _LOCK:
+            return fn()
+
+    return await anyio.to_thread.run_sync(call, abandon_on_cancel=False)
 
 
 def _relative(file: str) -> str:
@@ -95,7 +111,7 @@ class ClearinghouseSandbox(SandboxEnvironment):
             session = stack.enter_context(sandbox.session(env=ENV))
             return ClearinghouseSandbox(session, stack)
 
-        return {"default": await anyio.to_thread.run_sync(start)}
+        return {"default": await _serialized(start)}
 
     @classmethod
     async def sample_cleanup(
@@ -107,7 +123,7 @@ class ClearinghouseSandbox(SandboxEnvironment):
     ) -> None:
         for environment in environments.values():
             if isinstance(environment, ClearinghouseSandbox):
-                await anyio.to_thread.run_sync(environment._stack.close)
+                await _serialized(environment._stack.close)
 
     @classmethod
     def default_concurrency(cls) -> int | None:
@@ -131,9 +147,7 @@ class ClearinghouseSandbox(SandboxEnvironment):
         argv = list(_wrapped(cmd, cwd, env))
         stdin = input.encode() if isinstance(input, str) else input
         limit = float(timeout or DEFAULT_TIMEOUT_S)
-        result = await anyio.to_thread.run_sync(
-            lambda: self._session.exec(argv, timeout_s=limit, stdin=stdin), abandon_on_cancel=False
-        )
+        result = await _serialized(lambda: self._session.exec(argv, timeout_s=limit, stdin=stdin))
         if result.timed_out:
             raise TimeoutError(f"the command ran past {limit:g} seconds and was killed")
         stdout = result.stdout.decode("utf-8", errors="replace")
@@ -146,7 +160,7 @@ class ClearinghouseSandbox(SandboxEnvironment):
     async def write_file(self, file: str, contents: str | bytes) -> None:
         data = contents.encode("utf-8") if isinstance(contents, str) else contents
         name = _relative(file)
-        await anyio.to_thread.run_sync(lambda: self._session.write_file(name, data))
+        await _serialized(lambda: self._session.write_file(name, data))
 
     @overload
     async def read_file(self, file: str, text: Literal[True] = True) -> str: ...
@@ -159,9 +173,7 @@ class ClearinghouseSandbox(SandboxEnvironment):
 
         name = _relative(file)
         try:
-            data: bytes = await anyio.to_thread.run_sync(
-                lambda: self._session.read_file(name, max_bytes=(100 << 20) + 1)
-            )
+            data: bytes = await _serialized(lambda: self._session.read_file(name, max_bytes=(100 << 20) + 1))
         except SandboxError as exc:
             raise FileNotFoundError(file) from exc
         if len(data) > 100 << 20:

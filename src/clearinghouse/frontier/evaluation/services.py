@@ -288,6 +288,8 @@ class CampaignDraft:
     idempotency_key: str | None = None
     generation: Generation = Generation()
     max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    epochs: int | None = None  # overrides every task's epochs (a quick check; pass@k needs k epochs)
+    sample_limit: int | None = None  # at most this many samples of each task (a quick check)
 
 
 def create_campaign(
@@ -313,6 +315,10 @@ def create_campaign(
     generation = draft.generation.check("/generation")
     if not (math.isfinite(draft.max_error_rate) and 0.0 <= draft.max_error_rate <= 1.0):
         raise InvalidInput("max_error_rate is a fraction between 0 and 1", "/max_error_rate")
+    if draft.epochs is not None and not 1 <= draft.epochs <= 100:
+        raise InvalidInput("epochs is between 1 and 100", "/epochs")
+    if draft.sample_limit is not None and not 1 <= draft.sample_limit <= 100_000:
+        raise InvalidInput("sample_limit is between 1 and 100000", "/sample_limit")
     from clearinghouse.frontier.services import model_for_grant
 
     model = model_for_grant(uow.session, subject, draft.grant_id)  # NotFound unless the grant is readable
@@ -343,7 +349,12 @@ def create_campaign(
         status=CampaignStatus.QUEUED,
         idempotency_key=draft.idempotency_key,
         created_by=subject.user_id,
-        settings={"generation": generation, "max_error_rate": draft.max_error_rate},
+        settings={
+            "generation": generation,
+            "max_error_rate": draft.max_error_rate,
+            "epochs": draft.epochs,
+            "sample_limit": draft.sample_limit,
+        },
     )
     campaign.set_marking(marking)
     uow.session.add(campaign)
@@ -649,6 +660,8 @@ def launch(
         "tasks": entries,
         "generation": settings["generation"],
         "max_error_rate": settings["max_error_rate"],
+        "epochs": settings.get("epochs"),
+        "sample_limit": settings.get("sample_limit"),
         "max_retries": MAX_RETRIES,
         "request_timeout": REQUEST_TIMEOUT_S,
     }

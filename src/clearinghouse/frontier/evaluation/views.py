@@ -114,6 +114,10 @@ class CampaignIn(BaseModel):
         le=1.0,
         description="More errored samples than this fraction and the campaign fails",
     )
+    epochs: int | None = Field(None, ge=1, le=100, description="Override every task's epochs (a quick check)")
+    sample_limit: int | None = Field(
+        None, ge=1, le=100_000, description="At most this many samples of each task (a quick check)"
+    )
 
 
 class ProgressOut(BaseModel):
@@ -257,6 +261,8 @@ def create_campaign(body: CampaignIn, context: SignedIn) -> CampaignOut:
         idempotency_key=body.idempotency_key,
         generation=services.Generation(gen.temperature, gen.seed, gen.max_tokens),
         max_error_rate=body.max_error_rate,
+        epochs=body.epochs,
+        sample_limit=body.sample_limit,
     )
     home = context.runtime.settings.home
     with context.writing() as uow:
