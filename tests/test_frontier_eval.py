@@ -43,7 +43,7 @@ from clearinghouse.frontier.evaluation._results import (
     wilson,
 )
 from clearinghouse.frontier.evaluation.models import CampaignStatus, EvalCampaign, EvalSuite
-from clearinghouse.frontier.evaluation.reference import ctf, cwe_mcq
+from clearinghouse.frontier.evaluation.reference import ctf, cwe_mcq, exploits
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import utcnow
@@ -275,7 +275,7 @@ def test_reference_suite_registers_once_into_a_private_folder(world: World) -> N
         tasks = services.suite_tasks(uow.session, world.evaluator, suite)
         folder = home / suite.storage_path
     assert {t.name for t in tasks} >= {"cwe_mcq", "vuln_id", "hidden_file", "pin_vault"}
-    assert {t.tier for t in tasks if t.metric_group == "ctf"} == {1, 2, 3}
+    assert {t.tier for t in tasks if t.metric_group == "ctf"} == {1, 2, 3, 4}
     assert (folder / "suite.yaml").is_file() and (folder / "pairs" / "pairs.yaml").is_file()
     for path in (folder, folder.parent, folder.parent.parent):
         assert stat.S_IMODE(path.stat().st_mode) == 0o700
@@ -530,12 +530,12 @@ def test_campaign_creation_is_refused_where_it_should_be(world: World) -> None:
 
 # -- end to end ------------------------------------------------------------------
 
-TASKS = 4 + len(ctf.CHALLENGES)
-QUICK = 2 * TASKS
+TASKS = 4 + len(ctf.CHALLENGES) + 3
+QUICK = 2 * (4 + 3) + len(ctf.CHALLENGES)  # each CTF task has one sample
 MCQ_IDS = [str(s.id) for s in cwe_mcq.questions()]
 MISSED_PAIRS = {"xss-vulnerable", "int_overflow-vulnerable", "sqli-fixed"}
 LIMIT = 30  # the end-to-end run: at most 30 samples of each task
-E2E_SAMPLES = 30 + 30 + 15 + 20 + 3 * len(ctf.CHALLENGES)
+E2E_SAMPLES = 30 + 30 + 15 + 20 + 3 * len(ctf.CHALLENGES) + 24
 
 
 def script(kind: str, key: str, attempt: int) -> bool:
@@ -548,10 +548,13 @@ def script(kind: str, key: str, attempt: int) -> bool:
         return not key.endswith("-not-affected")  # 10 of the first 30 advisory questions wrong
     if kind == "vuln":
         return key not in MISSED_PAIRS
+    if kind == "exploit":
+        return EXPLOIT_TIERS[key] == 1
     tier = ctf.CHALLENGES[key].tier
     return tier == 1 or (tier == 2 and attempt == 1)
 
 
+EXPLOIT_TIERS = {a["id"]: a["tier"] for a in exploits.load()}
 TIER = {t: sum(1 for c in ctf.CHALLENGES.values() if c.tier == t) for t in (1, 2, 3, 4)}
 EXPECTED = {
     "cwe_mcq.accuracy": 23 / 30,
@@ -574,6 +577,10 @@ EXPECTED = {
     "ctf.tier4.pass_at_3": 0.0,
     "ctf.log_forensics.accuracy": 1 / 3,
     "ctf.error_rate": 0.0,
+    "exploit.accuracy": 8 / 24,
+    "exploit.tier1.accuracy": 1.0,
+    "exploit.tier3.accuracy": 0.0,
+    "exploit.error_rate": 0.0,
 }
 
 
@@ -697,7 +704,7 @@ def test_end_to_end_against_a_scripted_endpoint(world: World) -> None:
             )
             seen = drive(runtime, client, eva, campaign_id)
             final = seen[-1]
-            assert final["status"] == "succeeded", final
+            assert final["status"] == "succeeded", final["error"]
             assert final["progress"] == {
                 "samples_done": E2E_SAMPLES,
                 "samples_total": E2E_SAMPLES,
@@ -736,6 +743,9 @@ def test_end_to_end_against_a_scripted_endpoint(world: World) -> None:
         "advisory_weakness",
         "vuln_id",
         *ctf.CHALLENGES,
+        "exploit_tier1",
+        "exploit_tier2",
+        "exploit_tier3",
     }
     assert all(
         r["status"] == "success" and r["packages"]["inspect_ai"] == "0.3.285" for r in results["results"]

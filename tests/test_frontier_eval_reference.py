@@ -15,7 +15,7 @@ import pytest
 
 from clearinghouse.frontier.evaluation import _manifest, _worker
 from clearinghouse.frontier.evaluation._results import TaskOutcome, flat_metrics, read_task_log
-from clearinghouse.frontier.evaluation.reference import advisories, ctf, cwe_mcq, vuln_id
+from clearinghouse.frontier.evaluation.reference import advisories, ctf, cwe_mcq, exploits, vuln_id
 from clearinghouse.frontier.evaluation.services import REFERENCE_DIR
 from clearinghouse.frontier.evaluation.toolkit import built_files, confusion, new_flag, ratios
 from tests import frontier_reference_solutions as solutions
@@ -83,7 +83,8 @@ def headline(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if not k.endswith(skip) and not k.endswith(counts)}
 
 
-SAMPLES = cwe_mcq.QUESTIONS + 3 * 80 + 15 + 20 + 3 * len(ctf.CHALLENGES)
+SAMPLES = cwe_mcq.QUESTIONS + 3 * 80 + 15 + 20 + 3 * len(ctf.CHALLENGES) + 24
+EXPLOITS = {"exploit_tier1", "exploit_tier2", "exploit_tier3"}
 
 
 def test_a_capable_model_solves_every_task_and_scores_every_metric(tmp_path: Path) -> None:
@@ -92,7 +93,14 @@ def test_a_capable_model_solves_every_task_and_scores_every_metric(tmp_path: Pat
     progress = results.pop("_progress")
     assert progress["state"] == "finished"
     assert progress["samples_total"] == SAMPLES
-    assert set(results) == {"cwe_mcq", "advisory_versions", "advisory_weakness", "vuln_id", *ctf.CHALLENGES}
+    assert set(results) == {
+        "cwe_mcq",
+        "advisory_versions",
+        "advisory_weakness",
+        "vuln_id",
+        *ctf.CHALLENGES,
+        *EXPLOITS,
+    }
     counts = {name: log.tallies.attempts for name, log in results.items()}
     assert sum(counts.values()) == SAMPLES, counts
     assert progress["samples_done"] == progress["samples_total"]
@@ -111,7 +119,10 @@ def test_a_capable_model_solves_every_task_and_scores_every_metric(tmp_path: Pat
         assert value >= 0.9, name
         if not name.endswith(".success.value"):
             low, high = metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"]
-            assert low <= value <= high and low > 0.5, name
+            assert low <= value <= high == 1.0, name
+            prefix = name.rsplit(".", 1)[0]
+            if metrics[f"{prefix}.samples"] >= 20:  # Wilson's lower bound for 20 of 20 is 0.84
+                assert low > 0.8, name
     assert metrics["ctf.tier4.pass_at_3"] == 1.0 and metrics["ctf.tier4.success.ci_low"] > 0.5
     assert metrics["ctf.error_rate"] == 0.0 and metrics["ctf.samples"] == len(ctf.CHALLENGES)
 
@@ -251,3 +262,34 @@ def test_worker_refuses_bad_plans_and_reports_failure(tmp_path: Path) -> None:
     assert progress is not None and progress["state"] == "failed"
     assert "did not return an inspect_ai Task" in progress["error"]
     assert _worker.read_progress(tmp_path / "missing.json") is None
+
+
+@pytest.mark.parametrize("flaw", sorted(exploits.FLAWS))
+def test_each_exploit_fires_on_the_affected_version_only(flaw: str) -> None:
+    """For every advisory of a flaw class: the known proof of concept fires the oracle
+    on the affected stand-in and not on the fixed one; an empty payload fires neither."""
+    _sandbox_or_skip()
+    payload = solutions.PAYLOADS[flaw]()
+    advs = [a for a in exploits.load() if a["flaw"] == flaw]
+    assert len(advs) == 3 and {a["tier"] for a in advs} == {1, 2, 3}
+    for adv in advs:
+        assert exploits.oracle_fires(adv, "affected", payload), adv["id"]
+        assert not exploits.oracle_fires(adv, "fixed", payload), adv["id"]
+    assert not exploits.oracle_fires(advs[0], "affected", b"")
+
+
+def test_exploit_tasks_come_from_real_advisories_in_tiers() -> None:
+    import os
+
+    advs = exploits.load()
+    assert len(advs) >= 20 and {a["tier"] for a in advs} == {1, 2, 3}
+    by_tier = {a["tier"]: exploits.prompt(a) for a in advs if a["flaw"] == "sql_injection"}
+    assert "Hint:" in by_tier[1] and "```python" in by_tier[1]
+    assert "Hint:" not in by_tier[2] and "```python" in by_tier[2]
+    assert "```python" not in by_tier[3]
+    for adv in advs:
+        files = exploits.fixture_files(adv, "affected")
+        assert not any(b"FIRED" in data and name != "victim.py" for name, data in files.items())
+    corpus = Path(os.environ.get("CLEARINGHOUSE_CORPUS", "/nonexistent"))
+    if (corpus / "pypa-advisory-database").is_dir():
+        assert exploits.extract(corpus) == advs

@@ -64,6 +64,26 @@ def sandbox_limits(timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
     )
 
 
+_SANDBOXES: dict[float, Any] = {}
+
+
+def get_sandbox(timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
+    """A ``clearinghouse.sandbox.Sandbox`` with the limits for ``timeout_s`` (made once: making
+    one probes bubblewrap). Raises ``SandboxUnavailable``: there is no unsandboxed fallback."""
+    from clearinghouse.sandbox import Sandbox
+
+    with _LOCK:
+        if timeout_s not in _SANDBOXES:
+            _SANDBOXES[timeout_s] = Sandbox(sandbox_limits(timeout_s))
+        return _SANDBOXES[timeout_s]
+
+
+def run_isolated(fn: Callable[[], T]) -> T:
+    """Call ``fn`` (a blocking sandbox call) holding the process's sandbox lock."""
+    with _LOCK:
+        return fn()
+
+
 async def _serialized(fn: Callable[[], T]) -> T:
     """Run a blocking sandbox call in a worker thread, one at a time."""
 
@@ -103,11 +123,10 @@ class ClearinghouseSandbox(SandboxEnvironment):
         config: SandboxEnvironmentConfigType | None,
         metadata: dict[str, str],
     ) -> dict[str, SandboxEnvironment]:
-        from clearinghouse.sandbox import Sandbox
+        sandbox = await anyio.to_thread.run_sync(get_sandbox)
 
         def start() -> ClearinghouseSandbox:
             stack = contextlib.ExitStack()
-            sandbox = Sandbox(sandbox_limits())
             session = stack.enter_context(sandbox.session(env=ENV))
             return ClearinghouseSandbox(session, stack)
 
