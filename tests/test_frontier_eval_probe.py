@@ -60,7 +60,7 @@ class ProbeEndpoint:
     def __init__(self, api_key: str, commands: list[str]) -> None:
         self.api_key = api_key
         self.bodies: list[bytes] = []
-        prompts = [c.prompt for c in CHALLENGES.values()]
+        prompts = [c.prompt for c in CHALLENGES.values()] + ["Write /work/payload as a proof of concept"]
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -203,7 +203,23 @@ def test_the_probe_finds_none_of_the_servers_secrets(
         suite_id = made.output.split("id=")[1].split()[0]
         ran = runner.invoke(
             cli_app,
-            ["campaign", "run", "--user", "eva", "--grant", grant_id, "--suite", suite_id, "--poll", "0.5"],
+            # one epoch, at most 8 samples a task: every challenge and exploitation tier is probed
+            [
+                "campaign",
+                "run",
+                "--user",
+                "eva",
+                "--grant",
+                grant_id,
+                "--suite",
+                suite_id,
+                "--poll",
+                "0.5",
+                "--epochs",
+                "1",
+                "--limit",
+                "8",
+            ],
         )
     finally:
         probe.close()
@@ -221,7 +237,7 @@ def test_the_probe_finds_none_of_the_servers_secrets(
         for m in json.loads(raw).get("messages", [])
         if m.get("role") == "tool"
     ]
-    assert len(tool_outputs) >= len(CHALLENGES) * 3 * 5
+    assert len(tool_outputs) >= (len(CHALLENGES) + 3 * 8) * 5
     secrets_found: list[bytes] = [
         parent_secret.encode(),
         loop_secret.encode(),
