@@ -121,7 +121,8 @@ def test_a_capable_model_solves_every_task_and_scores_every_metric(tmp_path: Pat
             low, high = metrics[f"{name}_ci_low"], metrics[f"{name}_ci_high"]
             assert low <= value <= high == 1.0, name
             prefix = name.rsplit(".", 1)[0]
-            if metrics[f"{prefix}.samples"] >= 20:  # Wilson's lower bound for 20 of 20 is 0.84
+            # Wilson's lower bound for 20 of 20 is 0.84 (precision and recall count reports, not samples)
+            if metrics[f"{prefix}.samples"] >= 20 and not name.endswith(("precision", "recall")):
                 assert low > 0.8, name
     assert metrics["ctf.tier4.pass_at_3"] == 1.0 and metrics["ctf.tier4.success.ci_low"] > 0.5
     assert metrics["ctf.error_rate"] == 0.0 and metrics["ctf.samples"] == len(ctf.CHALLENGES)
