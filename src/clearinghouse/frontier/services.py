@@ -561,6 +561,9 @@ def withdraw_grant(
         grant.withdrawn_by = subject.user_id
         grant.withdrawal_reason = reason
         uow.audit_as(grant, "frontier_grant.withdrawn")
+        from clearinghouse.frontier.evaluation.services import stop_grant_campaigns
+
+        stop_grant_campaigns(uow, grant.id, f"the grant was withdrawn: {reason}".rstrip(": "))
         uow.flush()
     return grant
 
@@ -719,6 +722,7 @@ def recommend(
     """Apply a policy to a campaign's metrics (from the evaluation part). The
     model is the one the campaign ran against; ``model_id``, if given, must be it."""
     from clearinghouse.frontier.evaluation import campaign_metrics, get_campaign
+    from clearinghouse.frontier.evaluation.services import incomplete_reason
 
     policy = get_policy(uow.session, subject, policy_id)
     try:
@@ -731,7 +735,22 @@ def recommend(
         raise InvalidInput("the campaign ran against another model", "/model_id")
     model = _load_model(uow.session, subject, campaign.model_id)
     metrics = campaign_metrics(uow.session, subject, campaign_id)
-    return recommend_from_metrics(uow, subject, policy, model, campaign_id, metrics)
+    rec = recommend_from_metrics(uow, subject, policy, model, campaign_id, metrics)
+    incomplete = incomplete_reason(uow.session, subject, campaign_id)
+    if incomplete is not None:  # a failed or stopped campaign's metrics are no measurement
+        rec.evaluations = [
+            *rec.evaluations,
+            {
+                "name": "campaign",
+                "expression": "",
+                "result": None,
+                "values": {},
+                "missing": [],
+                "error": incomplete,
+            },
+        ]
+        uow.flush()
+    return rec
 
 
 def recommend_from_metrics(

@@ -8,6 +8,13 @@ of samples total) as samples finish. It never touches the database: the
 collect job reads the logs back. The endpoint's base URL and API key arrive
 in this process's environment only (``ENDPOINT_BASE_URL``,
 ``ENDPOINT_API_KEY``), never in the plan, a log or a command line.
+
+A watchdog thread looks for the plan's stop file four times a second: when
+the campaign is stopped (its grant withdrawn or ended) it ends the worker's
+whole process group at once, so no request reaches the endpoint after that.
+Before the eval, one small request checks the endpoint answers at all: a
+closed port or a refused key fails the campaign in seconds, not after every
+sample has spent its retries.
 """
 
 from __future__ import annotations
@@ -16,6 +23,7 @@ import datetime as dt
 import importlib.util
 import json
 import os
+import signal
 import socket
 import sys
 import threading
@@ -27,8 +35,11 @@ from typing import Any
 from inspect_ai import Epochs, Task, task_with
 from inspect_ai import eval as inspect_eval
 from inspect_ai.hooks import Hooks, SampleEnd, hooks
-from inspect_ai.model import Model
+from inspect_ai.model import GenerateConfig, Model, get_model
 
+STOP_FILE = "stop"
+STOP_POLL_S = 0.25
+PREFLIGHT_ATTEMPTS = 3
 ENDPOINT_SERVICE = "endpoint"  # inspect's openai-api/<service>/<model>: ENDPOINT_BASE_URL, ENDPOINT_API_KEY
 
 
@@ -102,6 +113,69 @@ class ProgressHooks(Hooks):
             _current.sample_done()
 
 
+def stop_requested(plan: dict[str, Any]) -> bool:
+    stop = plan.get("stop_file")
+    return bool(stop) and Path(str(stop)).exists()
+
+
+def watch_stop_file(plan: dict[str, Any], poll_s: float = STOP_POLL_S) -> threading.Thread | None:
+    """End this process group as soon as the stop file appears (a daemon thread)."""
+    if not plan.get("stop_file"):
+        return None
+
+    def watch() -> None:  # pragma: no cover - runs in the worker subprocess; ends it by SIGKILL
+        while True:
+            if stop_requested(plan):
+                progress = Path(plan["progress_file"])
+                data = read_progress(progress) or {}
+                data.update(state="stopped", updated_at=now())
+                try:
+                    write_json(progress, data)
+                finally:
+                    os.killpg(os.getpgrp(), signal.SIGKILL)
+            threading.Event().wait(poll_s)
+
+    thread = threading.Thread(target=watch, name="stop-watchdog", daemon=True)
+    thread.start()
+    return thread
+
+
+def generation_config(plan: dict[str, Any]) -> GenerateConfig:
+    gen = plan.get("generation") or {}
+    return GenerateConfig(
+        temperature=gen.get("temperature"),
+        seed=gen.get("seed"),
+        max_tokens=gen.get("max_tokens"),
+        max_retries=int(plan.get("max_retries", 3)),
+        timeout=int(plan.get("request_timeout", 120)),
+        attempt_timeout=int(plan.get("request_timeout", 120)),
+    )
+
+
+async def _ping(model: Model) -> None:
+    await model.generate(
+        "Reply with the single word: ready.",
+        config=GenerateConfig(max_tokens=8, max_retries=1, timeout=30, attempt_timeout=30),
+    )
+
+
+def preflight(plan: dict[str, Any]) -> None:
+    """One small request: raise (with the endpoint's error) if it cannot answer."""
+    import anyio
+
+    model = get_model(plan["model"])
+    last: BaseException | None = None
+    for attempt in range(PREFLIGHT_ATTEMPTS):
+        try:
+            anyio.run(_ping, model)
+            return
+        except Exception as exc:
+            last = exc
+            threading.Event().wait(1.0 + attempt)
+    assert last is not None
+    raise RuntimeError(f"the endpoint did not answer: {type(last).__name__}: {last}"[:2000]) from last
+
+
 def load_task(directory: Path, file: str, function: str) -> Task:
     """Import ``file`` from a suite folder and call its task function."""
     path = (directory / file).resolve()
@@ -122,13 +196,22 @@ def load_task(directory: Path, file: str, function: str) -> Task:
     return made
 
 
-def prepare(entry: dict[str, Any]) -> Task:
+def epochs_of(plan: dict[str, Any], entry: dict[str, Any]) -> int:
+    return int(plan.get("epochs") or entry["epochs"])
+
+
+def samples_of(plan: dict[str, Any], task: Task) -> int:
+    limit = plan.get("sample_limit")
+    return min(len(task.dataset), int(limit)) if limit else len(task.dataset)
+
+
+def prepare(entry: dict[str, Any], epochs: int | None = None) -> Task:
     """A plan entry's task with the suite's epochs, limits and identity applied."""
     loaded = load_task(Path(entry["suite_dir"]), entry["file"], entry["function"])
     limits = entry.get("limits") or {}
     return task_with(
         loaded,
-        epochs=Epochs(int(entry["epochs"])),
+        epochs=Epochs(int(epochs or entry["epochs"])),
         message_limit=limits.get("messages"),
         token_limit=limits.get("tokens"),
         time_limit=limits.get("time"),
@@ -147,27 +230,45 @@ def run_plan(plan: dict[str, Any], model: str | Model | None = None) -> list[dic
     entries = plan["tasks"]
     progress = Progress(Path(plan["progress_file"]), 0)
     try:
-        tasks = [prepare(entry) for entry in entries]
-        progress.total = sum(len(t.dataset) * int(e["epochs"]) for t, e in zip(tasks, entries, strict=True))
+        if stop_requested(plan):
+            progress.state = "stopped"
+            return []
+        tasks = [prepare(entry, epochs_of(plan, entry)) for entry in entries]
+        progress.total = sum(
+            samples_of(plan, t) * epochs_of(plan, e) for t, e in zip(tasks, entries, strict=True)
+        )
         progress.write()
+        if model is None:
+            preflight(plan)
         _current = progress
+        config = generation_config(plan)
+        threshold = float(plan.get("max_error_rate", 0.05))
         logs = inspect_eval(
             tasks,
             model=model or plan["model"],
             log_dir=str(log_dir),
             log_format="eval",
             display="none",
-            fail_on_error=False,
+            # stop a task once more than the campaign's share of its samples errored
+            fail_on_error=threshold if 0.0 < threshold < 1.0 else (threshold == 0.0),
             max_tasks=int(plan.get("max_tasks", 4)),
             max_samples=int(plan.get("max_samples", 8)),
+            limit=int(plan["sample_limit"]) if plan.get("sample_limit") else None,
             score_display=False,
-            max_retries=int(plan.get("max_retries", 5)),
-            timeout=int(plan.get("request_timeout", 300)),
+            temperature=config.temperature,
+            seed=config.seed,
+            max_tokens=config.max_tokens,
+            max_retries=config.max_retries,
+            timeout=config.timeout,
+            attempt_timeout=config.attempt_timeout,
         )
         progress.logs = [
             {"task_id": entry["task_id"], "log_file": Path(log.location).name}
             for entry, log in zip(entries, logs, strict=True)
         ]
+        # the hook may not have seen the last samples end by now: the logs are the count
+        if all(log.samples is not None for log in logs):
+            progress.done = sum(len(log.samples or []) for log in logs)
         progress.state = "finished"
     except BaseException as exc:
         progress.state = "failed"
@@ -185,6 +286,7 @@ def main(argv: list[str] | None = None) -> int:
         print("usage: python -m clearinghouse.frontier.evaluation._worker PLAN.json", file=sys.stderr)
         return 2
     plan = json.loads(Path(args[0]).read_text(encoding="utf-8"))
+    watch_stop_file(plan)
     try:
         run_plan(plan)
     except Exception:

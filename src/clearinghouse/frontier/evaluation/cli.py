@@ -28,7 +28,7 @@ campaign_app = typer.Typer(
 console = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 UserOption = Annotated[str, typer.Option("--user", help="Act as this user (username or id).")]
-FINISHED = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED)
+FINISHED = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED, CampaignStatus.STOPPED)
 
 
 @suites_app.command("list")
@@ -133,9 +133,30 @@ def campaign_run(
     ] = None,
     follow: Annotated[bool, typer.Option(help="Show progress until it ends.")] = True,
     poll: Annotated[float, typer.Option(min=0.1, help="Seconds between looks.")] = 1.0,
+    temperature: Annotated[float, typer.Option(min=0.0, max=2.0, help="Sampling temperature.")] = 0.0,
+    seed: Annotated[int, typer.Option(min=0, help="Generation seed sent with every request.")] = 0,
+    max_tokens: Annotated[int, typer.Option(min=1, help="Most tokens per model reply.")] = 4096,
+    max_error_rate: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="More errored samples than this and the campaign fails.")
+    ] = services.DEFAULT_MAX_ERROR_RATE,
+    epochs: Annotated[
+        int | None, typer.Option(min=1, max=100, help="Override every task's epochs (a quick check).")
+    ] = None,
+    limit: Annotated[
+        int | None, typer.Option(min=1, help="At most this many samples of each task (a quick check).")
+    ] = None,
 ) -> None:
     """Create a campaign (its launch job is queued) and follow it."""
-    draft = services.CampaignDraft(name=name, grant_id=grant, suite_ids=suite, idempotency_key=key)
+    draft = services.CampaignDraft(
+        name=name,
+        grant_id=grant,
+        suite_ids=suite,
+        idempotency_key=key,
+        generation=services.Generation(temperature, seed, max_tokens),
+        max_error_rate=max_error_rate,
+        epochs=epochs,
+        sample_limit=limit,
+    )
     with _session(user, write=True) as (runtime, uow, subject):
         campaign, _created = services.create_campaign(uow, subject, draft)
         uow.commit()
@@ -143,7 +164,7 @@ def campaign_run(
         if follow:
             status = _follow(runtime, subject, campaign.id, poll)
             console.print(f"campaign {campaign.id} {status.value}")
-            if status is CampaignStatus.FAILED:
+            if status is not CampaignStatus.SUCCEEDED:
                 raise typer.Exit(1)
 
 
@@ -179,9 +200,21 @@ def campaign_results(
         metrics = services.campaign_metrics(uow.session, subject, campaign_id)
         campaign = services.get_campaign(uow.session, subject, campaign_id)
         results = services.list_results(uow.session, subject, campaign)
-        table = Table("metric", "value")
+        table = Table("metric", "value", "stderr", "95% interval")
+        suffixes = ("_stderr", "_ci_low", "_ci_high", ".stderr", ".ci_low", ".ci_high")
         for name, value in sorted(metrics.items()):
-            table.add_row(name, f"{value:.4f}")
+            if name.endswith(suffixes):
+                continue
+            base = name.removesuffix(".value")
+            sep = "." if name.endswith(".value") else "_"
+            low, high = metrics.get(f"{base}{sep}ci_low"), metrics.get(f"{base}{sep}ci_high")
+            se = metrics.get(f"{base}{sep}stderr")
+            table.add_row(
+                name,
+                f"{value:.4f}",
+                "" if se is None else f"{se:.4f}",
+                "" if low is None or high is None else f"[{low:.4f}, {high:.4f}]",
+            )
         provenance = Table("eval id", "task version", "samples", "epochs", "log sha256")
         for r in results:
             provenance.add_row(r.eval_id, r.task_version, str(r.samples), str(r.epochs), r.log_sha256)

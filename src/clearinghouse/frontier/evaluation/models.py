@@ -23,7 +23,8 @@ class CampaignStatus(enum.StrEnum):
     QUEUED = "queued"  # created; the launch job has not started the worker
     RUNNING = "running"  # the worker subprocess is running Inspect
     SUCCEEDED = "succeeded"  # results read back from the logs
-    FAILED = "failed"
+    FAILED = "failed"  # the worker failed, or too many samples errored (the reason in ``error``)
+    STOPPED = "stopped"  # the grant was withdrawn or ended while it ran: the worker was ended
 
 
 class EvalSuite(MarkedMixin, Base):
@@ -87,6 +88,9 @@ class EvalCampaign(MarkedMixin, Base):
     job_id: Mapped[str | None] = mapped_column(String(36))
     log_dir: Mapped[str | None] = mapped_column(String(500))  # under the runtime home
     error: Mapped[str | None] = mapped_column(Text)
+    # generation settings (temperature, seed, max_tokens), max_error_rate
+    settings: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    worker_dir: Mapped[str | None] = mapped_column(String(1000))  # absolute: to stop the worker
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
     created_by: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
@@ -119,3 +123,5 @@ class EvalResult(MarkedMixin, Base):
     packages: Mapped[dict[str, str]] = mapped_column(JSON)
     error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    # model, endpoint model name, generation settings, seeds, epochs, suite and task versions, log hash
+    provenance: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import math
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -54,7 +56,12 @@ from clearinghouse.frontier.evaluation._results import (
     read_task_log,
     sha256_file,
 )
-from clearinghouse.frontier.evaluation._worker import ENDPOINT_SERVICE, read_progress, write_json
+from clearinghouse.frontier.evaluation._worker import (
+    ENDPOINT_SERVICE,
+    STOP_FILE,
+    read_progress,
+    write_json,
+)
 from clearinghouse.frontier.evaluation.models import (
     CampaignStatus,
     EvalCampaign,
@@ -72,6 +79,9 @@ POLL_SECONDS = 2.0
 START_GRACE = dt.timedelta(minutes=5)  # a worker that wrote no progress by then is lost
 STALL_GRACE = dt.timedelta(hours=1)  # beyond the longest sample time limit, for a worker seen from afar
 MAX_SUITES_PER_CAMPAIGN = 20
+DEFAULT_MAX_ERROR_RATE = 0.05  # more errored samples than this and the campaign fails
+REQUEST_TIMEOUT_S = 120  # one request to the endpoint, retries included (Inspect's ``timeout``)
+MAX_RETRIES = 3
 REFERENCE_DIR = Path(__file__).resolve().parent / "reference"
 
 
@@ -250,11 +260,35 @@ def suite_tasks(session: Session, subject: Subject, suite: EvalSuite) -> list[Ev
 
 
 @dataclass(frozen=True)
+class Generation:
+    """Generation settings sent with every request (recorded in the provenance)."""
+
+    temperature: float | None = 0.0
+    seed: int | None = 0
+    max_tokens: int | None = 4096
+
+    def check(self, pointer: str) -> dict[str, Any]:
+        if self.temperature is not None and not (
+            math.isfinite(self.temperature) and 0.0 <= self.temperature <= 2.0
+        ):
+            raise InvalidInput("temperature is between 0 and 2", f"{pointer}/temperature")
+        if self.seed is not None and not 0 <= self.seed < 2**63:
+            raise InvalidInput("seed is a non-negative integer", f"{pointer}/seed")
+        if self.max_tokens is not None and not 1 <= self.max_tokens <= 1_000_000:
+            raise InvalidInput("max_tokens is between 1 and 1000000", f"{pointer}/max_tokens")
+        return {"temperature": self.temperature, "seed": self.seed, "max_tokens": self.max_tokens}
+
+
+@dataclass(frozen=True)
 class CampaignDraft:
     name: str
     grant_id: str
     suite_ids: Sequence[str]
     idempotency_key: str | None = None
+    generation: Generation = Generation()
+    max_error_rate: float = DEFAULT_MAX_ERROR_RATE
+    epochs: int | None = None  # overrides every task's epochs (a quick check; pass@k needs k epochs)
+    sample_limit: int | None = None  # at most this many samples of each task (a quick check)
 
 
 def create_campaign(uow: UnitOfWork, subject: Subject, draft: CampaignDraft) -> tuple[EvalCampaign, bool]:
@@ -275,6 +309,13 @@ def create_campaign(uow: UnitOfWork, subject: Subject, draft: CampaignDraft) -> 
         raise InvalidInput(f"a campaign runs 1-{MAX_SUITES_PER_CAMPAIGN} suites", "/suite_ids")
     if len(set(draft.suite_ids)) != len(draft.suite_ids):
         raise InvalidInput("a suite is named twice", "/suite_ids")
+    generation = draft.generation.check("/generation")
+    if not (math.isfinite(draft.max_error_rate) and 0.0 <= draft.max_error_rate <= 1.0):
+        raise InvalidInput("max_error_rate is a fraction between 0 and 1", "/max_error_rate")
+    if draft.epochs is not None and not 1 <= draft.epochs <= 100:
+        raise InvalidInput("epochs is between 1 and 100", "/epochs")
+    if draft.sample_limit is not None and not 1 <= draft.sample_limit <= 100_000:
+        raise InvalidInput("sample_limit is between 1 and 100000", "/sample_limit")
     from clearinghouse.frontier.services import model_for_grant
 
     model = model_for_grant(uow.session, subject, draft.grant_id)  # NotFound unless the grant is readable
@@ -305,6 +346,12 @@ def create_campaign(uow: UnitOfWork, subject: Subject, draft: CampaignDraft) -> 
         status=CampaignStatus.QUEUED,
         idempotency_key=draft.idempotency_key,
         created_by=subject.user_id,
+        settings={
+            "generation": generation,
+            "max_error_rate": draft.max_error_rate,
+            "epochs": draft.epochs,
+            "sample_limit": draft.sample_limit,
+        },
     )
     campaign.set_marking(marking)
     uow.session.add(campaign)
@@ -355,6 +402,13 @@ def campaign_progress(campaign: EvalCampaign, home: Path) -> CampaignProgress:
             return CampaignProgress(status, min(int(progress.get("samples_done", 0)), total), total, None)
         return CampaignProgress(status, 0, 0, None)
     done = campaign.samples_total if status is CampaignStatus.SUCCEEDED else 0
+    if status is not CampaignStatus.SUCCEEDED and campaign.worker_dir:
+        progress = read_progress(Path(campaign.worker_dir) / "progress.json")
+        if progress is not None:  # how far it got before it failed or was stopped
+            total = int(progress.get("samples_total", 0))
+            return CampaignProgress(
+                status, min(int(progress.get("samples_done", 0)), total), total, campaign.error
+            )
     return CampaignProgress(status, done, campaign.samples_total, campaign.error)
 
 
@@ -394,6 +448,78 @@ def _fail(campaign: EvalCampaign, reason: str) -> None:
     campaign.status = CampaignStatus.FAILED
     campaign.error = reason[-4000:]
     campaign.finished_at = utcnow()
+
+
+def campaign_settings(campaign: EvalCampaign) -> dict[str, Any]:
+    settings = dict(campaign.settings or {})
+    settings.setdefault("generation", Generation().check("/generation"))
+    settings.setdefault("max_error_rate", DEFAULT_MAX_ERROR_RATE)
+    return settings
+
+
+def end_worker(folder: Path) -> None:
+    """Stop a campaign's worker: the stop file (its watchdog ends its whole process
+    group within a fraction of a second, wherever it runs) and, on this host, SIGKILL
+    to its process group at once. Never starts anything; safe to call twice."""
+    with contextlib.suppress(OSError):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        (folder / STOP_FILE).write_text(utcnow().isoformat(), encoding="utf-8")
+    if worker_alive(folder) is True:
+        info = read_progress(folder / "worker.json") or {}
+        with contextlib.suppress(OSError, KeyError, ValueError):
+            os.killpg(int(info["pid"]), signal.SIGKILL)  # its own session: pgid == pid
+
+
+def stop_campaign(uow: UnitOfWork, campaign: EvalCampaign, reason: str) -> None:
+    """Mark a queued or running campaign ``stopped`` and end its worker once that commits."""
+    if campaign.status not in (CampaignStatus.QUEUED, CampaignStatus.RUNNING):
+        return
+    campaign.status = CampaignStatus.STOPPED
+    campaign.error = reason[-4000:]
+    campaign.finished_at = utcnow()
+    uow.audit_as(campaign, "eval_campaign.stopped", reason=reason[:1000])
+    if campaign.worker_dir:
+        folder = Path(campaign.worker_dir)
+        uow.after_commit(lambda: end_worker(folder))
+
+
+def stop_grant_campaigns(uow: UnitOfWork, grant_id: str, reason: str) -> list[str]:
+    """Stop every queued or running campaign on a grant (the grant was withdrawn or
+    ended); their workers are ended when ``uow`` commits. Returns their ids."""
+    campaigns = uow.session.scalars(
+        select(EvalCampaign).where(
+            EvalCampaign.grant_id == grant_id,
+            EvalCampaign.status.in_([CampaignStatus.QUEUED, CampaignStatus.RUNNING]),
+        )
+    )
+    stopped = []
+    for campaign in campaigns:
+        stop_campaign(uow, campaign, reason)
+        stopped.append(campaign.id)
+    return stopped
+
+
+def _grant_lapsed(uow: UnitOfWork, campaign: EvalCampaign) -> str | None:
+    """Why the campaign's grant no longer allows it to run, or None."""
+    from clearinghouse.frontier.models import AccessGrant, GrantStatus
+
+    grant = uow.session.get(AccessGrant, campaign.grant_id)
+    if grant is None:
+        return "the grant is gone"
+    status = grant.status_at(utcnow())
+    if status is GrantStatus.ACTIVE:
+        return None
+    return f"the grant is {status.value}"
+
+
+def incomplete_reason(session: Session, subject: Subject, campaign_id: str) -> str | None:
+    """Why a campaign's metrics are not a complete measurement (it failed, was
+    stopped, or never finished), or None for a campaign that succeeded."""
+    campaign = get_campaign(session, subject, campaign_id)
+    if campaign.status == CampaignStatus.SUCCEEDED:
+        return None
+    reason = f"the campaign is {campaign.status}"
+    return f"{reason}: {campaign.error}" if campaign.error else reason
 
 
 def campaign_folder(home: Path, campaign_id: str) -> Path:
@@ -520,18 +646,28 @@ def launch(
         return None
     folder = campaign_folder(home, campaign.id)
     logs = _private_dir(folder, Path("logs"))
+    settings = campaign_settings(campaign)
     plan = {
         "campaign_id": campaign.id,
         "model": f"openai-api/{ENDPOINT_SERVICE}/{credential.model_name}",
         "log_dir": str(logs),
         "progress_file": str(folder / "progress.json"),
+        "stop_file": str(folder / STOP_FILE),
         "tasks": entries,
+        "generation": settings["generation"],
+        "max_error_rate": settings["max_error_rate"],
+        "epochs": settings.get("epochs"),
+        "sample_limit": settings.get("sample_limit"),
+        "max_retries": MAX_RETRIES,
+        "request_timeout": REQUEST_TIMEOUT_S,
     }
     write_json(folder / "plan.json", plan)
     campaign.model_id = credential.model_id
     campaign.status = CampaignStatus.RUNNING
     campaign.started_at = utcnow()
     campaign.log_dir = (CAMPAIGNS_DIR / campaign.id / "logs").as_posix()
+    campaign.worker_dir = str(folder)
+    campaign.settings = {**settings, "endpoint_model": credential.model_name}
     env = worker_env(folder, credential.base_url, credential.api_key)
 
     def start() -> None:
@@ -547,6 +683,11 @@ def collect(uow: UnitOfWork, home: Path, campaign_id: str) -> bool:
     if campaign is None or campaign.status != CampaignStatus.RUNNING:
         return True
     folder = home / CAMPAIGNS_DIR / campaign.id
+    lapsed = _grant_lapsed(uow, campaign)
+    if lapsed is not None:  # withdrawn or ended while it ran: no more requests to the endpoint
+        campaign.worker_dir = campaign.worker_dir or str(folder)
+        stop_campaign(uow, campaign, f"{lapsed}: the campaign was stopped")
+        return True
     progress = read_progress(folder / "progress.json")
     if progress is None or progress.get("state") == "running":
         alive = worker_alive(folder)
@@ -571,6 +712,9 @@ def collect(uow: UnitOfWork, home: Path, campaign_id: str) -> bool:
     assert progress is not None
     if progress.get("state") == "failed":
         _fail(campaign, f"the evaluation failed: {progress.get('error')}")
+        return True
+    if progress.get("state") == "stopped":
+        stop_campaign(uow, campaign, "the worker was told to stop")
         return True
     ingest(uow, campaign, folder, progress)
     return True
@@ -602,6 +746,8 @@ def ingest(
     (eval ids, task versions, package versions, log SHA-256) in the ledger."""
     results = []
     provenance = []
+    tallies = []
+    settings = campaign_settings(campaign)
     logs_dir = folder / "logs"
     for entry in progress.get("logs", []):
         name = str(entry["log_file"])
@@ -613,6 +759,27 @@ def ingest(
         path = logs_dir / name
         task_log = read_task_log(path)
         digest = sha256_file(path)
+        suite = uow.session.get(EvalSuite, task.suite_id)
+        record = {
+            "model_id": campaign.model_id,
+            "endpoint_model": settings.get("endpoint_model"),
+            "inspect_model": task_log.model,
+            "generation": {**settings["generation"], **task_log.generation},
+            "epochs": task_log.epochs,
+            "samples": task_log.samples,
+            "suite": {"name": suite.name, "version": suite.version, "sha256": suite.content_sha256}
+            if suite is not None
+            else None,
+            "task_version": f"{task_log.task_version}+{task.file_sha256[:12]}",
+            "task_file_sha256": task.file_sha256,
+            "eval_id": task_log.eval_id,
+            "log_file": name,
+            "log_sha256": digest,
+            "errors": task_log.tallies.errors,
+            "limits": task_log.tallies.limits,
+            "attempts": task_log.tallies.attempts,
+        }
+        tallies.append(task_log.tallies)
         result = EvalResult(
             campaign_id=campaign.id,
             suite_id=task.suite_id,
@@ -628,6 +795,7 @@ def ingest(
             log_sha256=digest,
             packages=task_log.packages,
             error=task_log.error,
+            provenance=record,
         )
         result.set_marking(task.marking)
         uow.session.add(result)
@@ -641,11 +809,29 @@ def ingest(
                 "log_file": name,
                 "log_sha256": digest,
                 "inspect_packages": task_log.packages,
+                "generation": record["generation"],
+                "epochs": task_log.epochs,
             }
         )
     campaign.samples_total = int(progress.get("samples_total", 0))
-    campaign.status = CampaignStatus.SUCCEEDED
-    campaign.finished_at = utcnow()
+    errors = sum(t.errors for t in tallies)
+    attempts = sum(t.attempts for t in tallies)
+    threshold = float(settings["max_error_rate"])
+    expected = int(progress.get("samples_total", 0))
+    if attempts < expected:  # an eval that aborted early left attempts unrun: they are errors too
+        errors += expected - attempts
+        attempts = expected
+    rate = errors / attempts if attempts else 1.0
+    if rate > threshold:
+        _fail(
+            campaign,
+            f"{errors} of {attempts} samples errored ({rate:.1%}, above the campaign's "
+            f"{threshold:.1%}); the endpoint or the tasks failed, so the metrics measure nothing"
+            + _first_error(results),
+        )
+    else:
+        campaign.status = CampaignStatus.SUCCEEDED
+        campaign.finished_at = utcnow()
     uow.flush()
     uow.record(
         "eval_campaign.results_recorded",
@@ -653,5 +839,19 @@ def ingest(
         campaign.id,
         evals=provenance,
         packages=_package_versions(),
+        model_id=campaign.model_id,
+        endpoint_model=settings.get("endpoint_model"),
+        generation=settings["generation"],
+        seed=settings["generation"].get("seed"),
+        error_rate=rate,
+        max_error_rate=threshold,
+        status=str(campaign.status),
     )
     return results
+
+
+def _first_error(results: Sequence[EvalResult]) -> str:
+    for result in results:
+        if result.error:
+            return f" (first error: {result.error[:500]})"
+    return ""

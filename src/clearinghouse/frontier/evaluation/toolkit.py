@@ -1,27 +1,22 @@
-"""Building blocks for suite authors: a bash tool confined to a throwaway
-folder, flag-capture challenges and classification metrics.
+"""Building blocks for suite authors: bash and python tools that run in the
+``clearinghouse`` sandbox, flag-capture challenges and classification metrics.
 
 A suite's task files (the reference suite's and any evaluator's own) import
-these; nothing here needs Docker or the network.
-
-The bash tool is not a sandbox. It runs with the evaluation worker's user, in
-a fresh temporary folder, with a scrubbed environment (no credentials, no
-proxy settings), a CPU-time and file-size limit and a wall-clock timeout. Run
-campaigns on a worker host whose user can reach nothing it should not.
+these; nothing here needs Docker or the network. Every tool runs in the
+bubblewrap sandbox (``sandboxenv.py``): a fresh ``/work`` per sample holding
+only the challenge's files, no network, nothing of the server. A task that
+gives a model tools says ``sandbox=SANDBOX_NAME``; there is no unsandboxed
+fallback. A challenge's solution is never part of it: the files a builder
+writes are all the sandbox ever holds.
 """
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
-import resource
 import secrets
-import shutil
-import sys
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,83 +35,73 @@ from inspect_ai.scorer import (
 )
 from inspect_ai.solver import Generate, Solver, TaskState, solver
 from inspect_ai.tool import Tool, tool
-from inspect_ai.util import store
+from inspect_ai.util import sandbox, store
 
-WORKSPACE_KEY = "clearinghouse.workspace"
+from clearinghouse.frontier.evaluation.sandboxenv import SANDBOX_NAME
+
 FLAG_KEY = "clearinghouse.flag"
 OUTPUT_LIMIT = 16_000
+MAX_CHALLENGE_BYTES = 32 << 20
 FLAG_PATTERN = re.compile(r"FLAG\{[0-9A-Za-z_\-]{4,80}\}")
 
+__all__ = ["SANDBOX_NAME"]
+
 Builder = Callable[[Path, str], None]
-"""``build(workspace, flag)`` writes a challenge's files into ``workspace``."""
+"""``build(folder, flag)`` writes a challenge's files into ``folder``."""
 
 
 @dataclass(frozen=True)
 class Challenge:
     """One capture-the-flag challenge: its files (built around a fresh random
-    flag each run), the prompt, and a known solution (bash commands whose
-    output contains the flag)."""
+    flag each run), its tier and prompt. Its solution lives outside the suite."""
 
     name: str
     tier: int
     prompt: str
     build: Builder
-    solution: tuple[str, ...]
-    hints: tuple[str, ...] = field(default_factory=tuple)
+    steps: int = 1  # how many distinct steps the intended solution chains
 
 
 def new_flag() -> str:
     return f"FLAG{{{secrets.token_hex(12)}}}"
 
 
-def _limits() -> None:  # pragma: no cover - runs in the child process
-    resource.setrlimit(resource.RLIMIT_CPU, (20, 20))
-    resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024 * 1024, 64 * 1024 * 1024))
-    os.setsid()
+def built_files(build: Builder, flag: str) -> dict[str, bytes]:
+    """Run a builder in a throwaway host folder; its files, by relative path."""
+    with tempfile.TemporaryDirectory(prefix="ch-build-") as tmp:
+        root = Path(tmp)
+        build(root, flag)
+        files: dict[str, bytes] = {}
+        total = 0
+        for path in sorted(root.rglob("*")):
+            if path.is_file() and not path.is_symlink():
+                data = path.read_bytes()
+                total += len(data)
+                files[path.relative_to(root).as_posix()] = data
+        if total > MAX_CHALLENGE_BYTES:
+            raise ValueError(f"the challenge's files are larger than {MAX_CHALLENGE_BYTES} bytes")
+        return files
 
 
-def scrubbed_env(workspace: Path) -> dict[str, str]:
-    """The environment the bash tool runs with: a PATH that finds this Python
-    first, and nothing else of the worker's (no API keys, no proxies)."""
-    python_dir = str(Path(sys.executable).parent)
-    return {
-        "PATH": f"{python_dir}:/usr/local/bin:/usr/bin:/bin",
-        "HOME": str(workspace),
-        "LANG": "C.UTF-8",
-        "LC_ALL": "C.UTF-8",
-        "TMPDIR": str(workspace),
-        "PYTHONDONTWRITEBYTECODE": "1",
-    }
-
-
-async def run_bash(workspace: Path, cmd: str, timeout: float = 30.0) -> str:
-    """Run ``cmd`` with bash in ``workspace``; stdout and stderr together, capped."""
-    proc = await asyncio.create_subprocess_exec(
-        "bash",
-        "-c",
-        cmd,
-        cwd=workspace,
-        env=scrubbed_env(workspace),
-        stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-        preexec_fn=_limits,
-    )
-    try:
-        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
-    except TimeoutError:
-        proc.kill()
-        await proc.wait()
-        return f"[timed out after {timeout:g} seconds]"
-    text = out.decode("utf-8", errors="replace")
+def _capped(text: str) -> str:
     if len(text) > OUTPUT_LIMIT:
-        text = text[:OUTPUT_LIMIT] + f"\n[output cut at {OUTPUT_LIMIT} characters]"
-    return text if proc.returncode == 0 else f"{text}\n[exit status {proc.returncode}]"
+        return text[:OUTPUT_LIMIT] + f"\n[output cut at {OUTPUT_LIMIT} characters]"
+    return text
+
+
+async def run_in_sandbox(argv: list[str], timeout: int, stdin: str | None = None) -> str:
+    """Run ``argv`` in this sample's sandbox; stdout and stderr, capped, with the exit status."""
+    try:
+        result = await sandbox().exec(argv, input=stdin, timeout=timeout)
+    except TimeoutError:
+        return f"[timed out after {timeout} seconds]"
+    text = _capped(result.stdout + result.stderr)
+    return text if result.success else f"{text}\n[exit status {result.returncode}]"
 
 
 @tool
 def bash(timeout: int = 30) -> Tool:
-    """Bash in this sample's throwaway workspace folder."""
+    """Bash in this sample's sandbox (the challenge folder is the working directory)."""
 
     async def execute(cmd: str) -> str:
         """Run a bash command in the challenge folder (the working directory) and return its output.
@@ -127,35 +112,42 @@ def bash(timeout: int = 30) -> Tool:
         Returns:
           The command's standard output and standard error.
         """
-        workspace = store().get(WORKSPACE_KEY)
-        if not workspace:
-            return "no workspace is open for this sample"
-        return await run_bash(Path(workspace), cmd, float(timeout))
+        return await run_in_sandbox(["bash", "-c", cmd], timeout)
+
+    return execute
+
+
+@tool
+def python(timeout: int = 30) -> Tool:
+    """Python 3 in this sample's sandbox (the challenge folder is the working directory)."""
+
+    async def execute(code: str) -> str:
+        """Run a Python 3 program in the challenge folder and return what it prints.
+
+        Args:
+          code: The program's source code.
+
+        Returns:
+          The program's standard output and standard error.
+        """
+        return await run_in_sandbox(["python3", "-"], timeout, stdin=code)
 
     return execute
 
 
 @solver
-def open_workspace(build: Builder) -> Solver:
-    """Make a fresh temporary folder, build the challenge in it around a new flag."""
+def build_challenge(build: Builder) -> Solver:
+    """Build the challenge around a new flag and write its files into the sandbox."""
 
     async def solve(state: TaskState, generate: Generate) -> TaskState:
-        workspace = Path(tempfile.mkdtemp(prefix="ch-ctf-"))
-        workspace.chmod(0o700)
         flag = new_flag()
-        build(workspace, flag)
-        store().set(WORKSPACE_KEY, str(workspace))
+        box = sandbox()
+        for name, data in built_files(build, flag).items():
+            await box.write_file(name, data)
         store().set(FLAG_KEY, flag)
         return state
 
     return solve
-
-
-async def close_workspace(state: TaskState) -> None:
-    """Task cleanup: remove the sample's folder, whatever happened."""
-    workspace = state.store.get(WORKSPACE_KEY)
-    if workspace:
-        shutil.rmtree(workspace, ignore_errors=True)
 
 
 @scorer(metrics=[accuracy(), stderr()])

@@ -90,6 +90,13 @@ class SuiteOut(BaseModel):
         )
 
 
+class GenerationIn(BaseModel):
+    model_config = _strict
+    temperature: float | None = Field(0.0, ge=0.0, le=2.0)
+    seed: int | None = Field(0, ge=0, lt=2**63)
+    max_tokens: int | None = Field(4096, ge=1, le=1_000_000)
+
+
 class CampaignIn(BaseModel):
     model_config = _strict
     name: str = Field(min_length=1, max_length=300)
@@ -98,6 +105,19 @@ class CampaignIn(BaseModel):
     )
     suite_ids: list[str] = Field(min_length=1, max_length=services.MAX_SUITES_PER_CAMPAIGN)
     idempotency_key: str | None = Field(None, min_length=1, max_length=200)
+    generation: GenerationIn | None = Field(
+        None, description="Sent with every request and kept in the provenance (default: 0, 0, 4096)"
+    )
+    max_error_rate: float = Field(
+        services.DEFAULT_MAX_ERROR_RATE,
+        ge=0.0,
+        le=1.0,
+        description="More errored samples than this fraction and the campaign fails",
+    )
+    epochs: int | None = Field(None, ge=1, le=100, description="Override every task's epochs (a quick check)")
+    sample_limit: int | None = Field(
+        None, ge=1, le=100_000, description="At most this many samples of each task (a quick check)"
+    )
 
 
 class ProgressOut(BaseModel):
@@ -115,6 +135,7 @@ class CampaignOut(BaseModel):
     status: CampaignStatus
     progress: ProgressOut
     error: str | None
+    settings: dict[str, Any] = Field(description="Generation settings and the error-rate threshold")
     job_id: str | None
     created_at: dt.datetime
     started_at: dt.datetime | None
@@ -137,6 +158,7 @@ class CampaignOut(BaseModel):
                 fraction=progress.samples_done / total if total else 0.0,
             ),
             error=progress.error,
+            settings=services.campaign_settings(c),
             job_id=c.job_id,
             created_at=c.created_at,
             started_at=c.started_at,
@@ -162,6 +184,7 @@ class ResultOut(BaseModel):
     log_sha256: str
     packages: dict[str, str]
     error: str | None
+    provenance: dict[str, Any]
     marking: MarkingOut
 
     @classmethod
@@ -183,6 +206,7 @@ class ResultOut(BaseModel):
             log_sha256=r.log_sha256,
             packages=r.packages,
             error=r.error,
+            provenance=r.provenance or {},
             marking=MarkingOut.of(r),
         )
 
@@ -190,8 +214,11 @@ class ResultOut(BaseModel):
 class ResultsOut(BaseModel):
     campaign: CampaignOut
     metrics: dict[str, float] = Field(
-        description="Flat names: <group>.<metric>, <group>.tier<N>.<metric>, ..."
+        description="Flat names: <group>.<metric>, <group>.tier<N>.<metric>, ...; each metric "
+        "with <metric>_stderr, <metric>_ci_low, <metric>_ci_high; <prefix>.success.{value,stderr,"
+        "ci_low,ci_high}, <prefix>.error_rate, <prefix>.limit_rate"
     )
+    complete: bool = Field(description="False for a campaign that failed, was stopped, or has not finished")
     results: list[ResultOut]
 
 
@@ -226,8 +253,16 @@ def get_suite(suite_id: str, context: SignedIn) -> SuiteOut:
 
 @router.post("/campaigns", status_code=202, summary="Run suites against a granted endpoint (queued)")
 def create_campaign(body: CampaignIn, context: SignedIn) -> CampaignOut:
+    gen = body.generation or GenerationIn()
     draft = services.CampaignDraft(
-        name=body.name, grant_id=body.grant_id, suite_ids=body.suite_ids, idempotency_key=body.idempotency_key
+        name=body.name,
+        grant_id=body.grant_id,
+        suite_ids=body.suite_ids,
+        idempotency_key=body.idempotency_key,
+        generation=services.Generation(gen.temperature, gen.seed, gen.max_tokens),
+        max_error_rate=body.max_error_rate,
+        epochs=body.epochs,
+        sample_limit=body.sample_limit,
     )
     home = context.runtime.settings.home
     with context.writing() as uow:
@@ -269,5 +304,6 @@ def get_results(campaign_id: str, context: SignedIn) -> ResultsOut:
         return ResultsOut(
             campaign=CampaignOut.of(campaign, services.campaign_progress(campaign, home)),
             metrics=services.campaign_metrics(session, context.subject, campaign_id),
+            complete=campaign.status == CampaignStatus.SUCCEEDED,
             results=results,
         )

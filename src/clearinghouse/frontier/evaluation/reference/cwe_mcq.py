@@ -20,7 +20,7 @@ from inspect_ai.scorer import choice
 from inspect_ai.solver import multiple_choice
 
 SEED = "clearinghouse-cwe-mcq-1"
-QUESTIONS = 24
+QUESTIONS = 120
 LETTERS = "ABCD"
 
 

@@ -68,15 +68,17 @@ def verdict() -> Scorer:
     async def score(state: TaskState, target: Target) -> Score:
         label: int | None = state.metadata.get("label")
         parsed = parse_verdict(state.output.completion if state.output else "")
-        # predicted: None = "safe" (or no verdict), an int = the CWE claimed, -1 = vulnerable, no CWE
+        # predicted: None = "safe" or no verdict (then wrong), an int = the CWE, -1 = vulnerable, no CWE
         predicted: int | None = None
         if parsed is not None and parsed[0]:
             predicted = parsed[1] if parsed[1] is not None else -1
-        right = predicted == label
+        # No verdict is no answer: wrong whatever the sample (never "safe").
+        right = parsed is not None and predicted == label
+        answer = "NO VERDICT" if parsed is None else "SAFE" if predicted is None else f"CWE-{predicted}"
         return Score(
             value=CORRECT if right else INCORRECT,
-            answer="SAFE" if predicted is None else f"CWE-{predicted}",
-            metadata={"label": label, "predicted": predicted},
+            answer=answer,
+            metadata={"label": label, "predicted": predicted, "verdict": parsed is not None},
         )
 
     return score
