@@ -20,6 +20,7 @@ if str(TESTS_DIR) not in sys.path:
 
 import jobs_fixtures  # noqa: E402,F401  (registers the test jobs)
 from jobs_fixtures import effects_metadata  # noqa: E402
+
 from test_jobs import wait_for  # noqa: E402
 
 ACTOR = Actor.system("test")

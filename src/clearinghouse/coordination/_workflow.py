@@ -859,7 +859,7 @@ def publish(
     uow.audit_as(revision, "advisory.published", number=number, tlp=tlp.value)
     # TAXII collections configured for this TLP, the CSAF provider and the OSV API: one job, this
     # transaction (``sharing._distribute``).
-    queue(uow, DISTRIBUTE_JOB, {"revision_id": revision.id}, idempotency_key=f"distribute:{revision.id}")
+    uow.enqueue(DISTRIBUTE_JOB, {"revision_id": revision.id}, idempotency_key=f"distribute:{revision.id}")
     severity, ssvc = event_labels(session, subject, case)
     emit(
         uow,

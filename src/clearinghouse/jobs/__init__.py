@@ -45,8 +45,8 @@ __all__ = [
     "WorkerTimings",
     "get_job",
     "job",
-    "on_first_lookup",
     "make_job_queue",
+    "on_first_lookup",
     "prepare_backend",
     "registered_jobs",
 ]
