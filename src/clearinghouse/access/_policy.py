@@ -65,7 +65,12 @@ marking in the chain; TLP is not what admits them, this rule is. Government work
 policies, recommendations, determinations) is owned by the government
 organization, so a developer reads it only where a separate releasability
 decision names its organization (``released_to``); a trusted partner reads its
-own partner grant once both sides agreed (``released_to`` too). Registering and
+own partner grant once both sides agreed (``released_to`` too). ``released_to``
+narrows, never widens: it admits only a member of a named organization who
+holds the model-developer or partner role and, for every marking in the chain
+that its organization does not own, the clearance and compartments the marking
+names (an UNCLASSIFIED vendor contact of the developer never reads a released
+SECRET determination). Registering and
 changing a model, opening inquiries, granting and withdrawing access need the
 model-developer role in the owning organization and ``write``; accepting a
 grant's terms needs a cleared government role and ``write``; using a granted
@@ -201,6 +206,9 @@ FRONTIER_GOVERNMENT = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, R
 FRONTIER_POLICY_MAKERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY})
 FRONTIER_DECIDERS = frozenset({Role.DETERMINATION_AUTHORITY})
 FRONTIER_PARTNER_APPROVERS = frozenset({Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+# Who reads for an organization something was released to: its model developers
+# (a determination released to the developer) and partners (an agreed partner grant).
+RELEASE_READERS = frozenset({Role.MODEL_DEVELOPER, Role.PARTNER})
 # -- end frontier model review --
 # -- frontier evaluation --
 EVAL_READERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
@@ -600,12 +608,29 @@ def _frontier_cleared(subject: Subject, resource: Resource, roles: frozenset[Rol
 def _frontier_read(subject: Subject, resource: Resource) -> bool:
     if not resource.markings or not subject.authenticated or Scope.READ not in subject.scopes:
         return False
-    if subject.org_id is not None and subject.org_id in resource.released_to:
-        return True
     developer = Role.MODEL_DEVELOPER in subject.roles
     if developer and subject.org_id is not None and subject.org_id == resource.markings[0].owner_org_id:
         return True
+    if _released_reader(subject, resource):
+        return True
     return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.READ)
+
+
+def _released_reader(subject: Subject, resource: Resource) -> bool:
+    """``released_to`` narrows, never widens: a member of a named organization
+    who holds a role that reads for it (``RELEASE_READERS``) and, for every
+    marking its organization does not own, the clearance and compartments the
+    marking names. A marking its own organization owns admits it as the owner
+    rule does (the developer's model developers read their own model)."""
+    if subject.org_id is None or subject.org_id not in resource.released_to:
+        return False
+    if not subject.roles & RELEASE_READERS:
+        return False
+    return all(
+        subject.clearance.rank >= m.classification.rank and m.compartments <= subject.compartments
+        for m in resource.markings
+        if not (m.owner_org_id == subject.org_id and Role.MODEL_DEVELOPER in subject.roles)
+    )
 
 
 def _frontier_developer(subject: Subject, resource: Resource) -> bool:
