@@ -123,7 +123,9 @@ objects is ordinary read access; an object is read through its own marking
 it) and the collection's, so the more restrictive wins. Adding objects
 (``taxii.write``) needs ``write``, a role other than auditor, read access to
 the collection and either a writer organization or sharing group, the owning
-organization, or the admin or coordinator role. Deleting an object needs that
+organization, or the admin or coordinator role; an object id belongs to the
+organization that first wrote it, and no other (staff included) adds versions
+of it (``sharing/taxii/services.py``). Deleting an object needs that
 and ordinary delete rights on the object. Creating and changing collections
 (``taxii.manage``) needs admin or coordinator and the ``admin`` scope. A
 status resource (``taxii.status.read``) is read by whoever made the request,
