@@ -154,7 +154,11 @@ database is an ordinary read of a TLP:CLEAR resource (everyone, anonymous
 callers included; a token needs ``read``). A case advisory is read only
 through coordination, as an ordinary read of its published revision's
 markings (the feeds show published revisions only; an export for review also
-gives whoever reads the case its draft). The CSAF provider's ``green``,
+gives whoever reads the case its draft). One rule for revisions everywhere
+(``/revisions``, the feeds, the review export, ``/coordination/advisory``): a
+published revision is read only through its own marking, so a TLP:RED revision
+that does not name the reader is hidden from it, staff included, and a draft
+lists only the revisions its reader may read. The CSAF provider's ``green``,
 ``amber`` and ``red`` directories answer 401 to anonymous callers; inside them
 each caller sees only the documents it may read, and a denied document is the
 same 404 as a missing one.
