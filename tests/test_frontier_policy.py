@@ -101,7 +101,7 @@ def ref_developer(s: Subject, r: Resource) -> bool:
 def reference(s: Subject, action: Action, r: Resource) -> bool:
     if action is Action.READ_FRONTIER:
         return ref_read(s, r)
-    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS):
+    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS, Action.CONSENT_MODEL_OFFER):
         return ref_developer(s, r)
     if action is Action.ACCEPT_GRANT:
         return _government(s, r, GOVERNMENT, Scope.WRITE)

@@ -109,7 +109,12 @@ Moving the referral (review, referral to an office, closing) needs ``write``
 and the liaison role.
 
 Defensive-tool programs: a program is TLP:GREEN (every signed-in participant
-may read it and apply); creating and changing programs, deciding applications
+may read it and apply); one that offers a model also lists, as ``any_of``, its
+operator, the model's developer and the participant organizations the
+developer consented to (each AMBER+STRICT, so staff read it too), which narrows
+who sees it. Consenting to offer a model in an organization's programs
+(``frontier.model.offer``) needs the model-developer role in the owning
+organization and ``write``; creating and changing programs, deciding applications
 and revoking grants need the admin or coordinator role and the ``admin``
 scope. Applying needs ``write``, a role other than auditor and an
 organization. Applications and grants are TLP:AMBER+STRICT for the applying
@@ -275,6 +280,7 @@ class Action(enum.StrEnum):
     # -- frontier model review --
     READ_FRONTIER = "frontier.read"
     REGISTER_MODEL = "frontier.model.register"
+    CONSENT_MODEL_OFFER = "frontier.model.offer"
     GRANT_ACCESS = "frontier.grant"
     ACCEPT_GRANT = "frontier.grant.accept"
     USE_ENDPOINT = "frontier.endpoint.use"
@@ -519,7 +525,7 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
     # -- frontier model review --
     if action is Action.READ_FRONTIER:
         return _frontier_read(subject, resource)
-    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS):
+    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS, Action.CONSENT_MODEL_OFFER):
         return _frontier_developer(subject, resource)
     if action is Action.ACCEPT_GRANT:
         return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.WRITE)
