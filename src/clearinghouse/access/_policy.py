@@ -346,8 +346,10 @@ class NotFound(AccessDenied):
 class Forbidden(AccessDenied):
     """The subject may know the object exists but may not do this to it."""
 
-    def __init__(self, action: Action, kind: str) -> None:
-        super().__init__(f"not allowed to {action.value} this {kind}")
+    def __init__(self, action: Action, kind: str, doing: str | None = None) -> None:
+        # ``doing`` names what the caller tried where the action's name says too little
+        # (withdrawing a grant is asked as ``frontier.grant``).
+        super().__init__(f"not allowed to {doing or action.value} this {kind}")
         self.action = action
         self.kind = kind
 
