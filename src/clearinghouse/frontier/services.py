@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import re
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
