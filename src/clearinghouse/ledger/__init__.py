@@ -19,13 +19,13 @@ from clearinghouse.ledger.models import AuditEvent, LedgerCheckpoint, LedgerHead
 
 __all__ = [
     "CHECKPOINT_EVERY",
+    "WITNESS_FORMAT",
     "AuditEvent",
     "Ledger",
     "LedgerCheckpoint",
     "LedgerHead",
     "SigningKey",
     "VerifyReport",
-    "WITNESS_FORMAT",
     "check_witness",
     "event_hash",
     "load_or_create_signing_key",
