@@ -194,7 +194,9 @@ def serve(
         # What is alive now (modules, the app, caches) lives as long as the server: moving it out
         # of the collector's generations turns ~200 ms full collections into ~10 ms ones.
         gc.freeze()
-        uvicorn.run(api, host=host, port=port, log_config=None)
+        # uvicorn would believe X-Forwarded-For from loopback; the console decides which
+        # proxies to believe itself (CLEARINGHOUSE_TRUSTED_PROXIES, none by default).
+        uvicorn.run(api, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @app.command()

@@ -24,6 +24,9 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (none by default):
+    # from anyone else the header is ignored and the connecting address is the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -56,6 +59,9 @@ class Settings:
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
             max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("CLEARINGHOUSE_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )
 
     def ensure_home(self) -> None:

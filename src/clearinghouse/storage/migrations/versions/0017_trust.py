@@ -42,8 +42,21 @@ def upgrade() -> None:
             batch_op.f("ix_program_model_consents_operator_org_id"), ["operator_org_id"], unique=False
         )
 
+    op.create_table(
+        "signin_counters",
+        sa.Column("key", sa.String(length=300), nullable=False),
+        sa.Column("failures", sa.Integer(), nullable=False),
+        sa.Column("window_start", sa.DateTime(timezone=True), nullable=False),
+        sa.PrimaryKeyConstraint("key", name=op.f("pk_signin_counters")),
+    )
+    with op.batch_alter_table("signin_counters", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_signin_counters_window_start"), ["window_start"], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("signin_counters", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_signin_counters_window_start"))
+    op.drop_table("signin_counters")
     with op.batch_alter_table("program_model_consents", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_program_model_consents_operator_org_id"))
         batch_op.drop_index(batch_op.f("ix_program_model_consents_model_id"))
