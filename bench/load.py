@@ -21,7 +21,6 @@ import asyncio
 import json
 import os
 import random
-import re
 import socket
 import subprocess
 import sys
@@ -214,11 +213,13 @@ def main() -> None:
     for op in sorted(latencies):
         values = latencies[op]
         print(
-            f"  {op:7s} n={len(values):6d}  p50 {_pct(values, 0.5) * 1000:8.1f} ms  p99 {_pct(values, 0.99) * 1000:8.1f} ms"
+            f"  {op:7s} n={len(values):6d}  p50 {_pct(values, 0.5) * 1000:8.1f} ms  "
+            f"p99 {_pct(values, 0.99) * 1000:8.1f} ms"
         )
     print(
         f"floor (health p50 in this run): {floor * 1000:.1f} ms; "
-        f"p50 / floor = {_pct(everything, 0.5) / floor:.1f}x, p99 / floor = {_pct(everything, 0.99) / floor:.1f}x"
+        f"p50 / floor = {_pct(everything, 0.5) / floor:.1f}x, "
+        f"p99 / floor = {_pct(everything, 0.99) / floor:.1f}x"
     )
     target = not errors and _pct(everything, 0.99) < 0.5
     print(f"target (0 errors, p99 < 500 ms): {'met' if target else 'NOT met'}")

@@ -415,8 +415,8 @@ def audit_verify(
         unrecorded = unrecorded_rows(uow.session)
     for row_type, row_id in unrecorded[:10]:
         err.print(f"[bold red]unrecorded[/] {row_type} {row_id}: an audited row that no ledger event names")
-    for problem in witness_problems:
-        err.print(f"[bold red]witness FAILED[/] {problem}")
+    for witness_problem in witness_problems:
+        err.print(f"[bold red]witness FAILED[/] {witness_problem}")
     if report.ok and not witness_problems and not unrecorded:
         extends = f"; extends the witnessed head at event {witnessed['seq']}" if witnessed else ""
         console.print(
