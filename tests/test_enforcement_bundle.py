@@ -148,7 +148,10 @@ def test_what_verification_refuses() -> None:
 
 
 def test_oversized_archives_are_refused_before_unpacking(monkeypatch: Any) -> None:
+    import pytest
+
     from clearinghouse.enforcement import _bundle
 
     monkeypatch.setattr(_bundle, "MAX_UNPACKED_BYTES", 10)
-    assert any("larger than a bundle" in p for p in problems(bundle()))
+    with pytest.raises(_bundle.BundleRefused, match="expands to at most"):
+        problems(bundle())

@@ -40,7 +40,7 @@ def people(runtime: Runtime) -> dict[str, dict[str, str]]:
     rival = make_org(runtime, "Rival AI", "ai_developer")
     gov = make_org(runtime, "Review Agency", "government_agency")
     make_org(runtime, "Grid Defender", "critical_infrastructure_operator")
-    make_user(runtime, "dev", lab, ["model_developer"])
+    make_user(runtime, "dev", lab, ["model_developer"], clearance="CUI")
     make_user(runtime, "rival", rival, ["model_developer"])
     make_user(runtime, "eva", gov, ["evaluator"], clearance="TOP SECRET")
     make_user(runtime, "low", gov, ["evaluator"], clearance="CUI")

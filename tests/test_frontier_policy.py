@@ -7,7 +7,10 @@ Interpretations the docstring leaves open, and which the model settles:
 * "the developer organization that owns it (its model developers)": the
   subject's organization owns the first marking and it holds the
   model_developer role; reading needs the ``read`` scope like any read;
-* "released to": any signed-in member of a named organization, ``read`` scope;
+* "released to" narrows, never widens: a signed-in member of a named
+  organization, ``read`` scope, holding the model-developer or partner role,
+  and cleared (level and compartments) for every marking its organization does
+  not own as a model developer;
 * every frontier action needs a marked resource (none is a platform action).
 """
 
@@ -61,11 +64,27 @@ def _government(s: Subject, r: Resource, roles: set[Role], scope: Scope) -> bool
 def ref_read(s: Subject, r: Resource) -> bool:
     if s.user_id is None or not r.markings or Scope.READ not in s.scopes:
         return False
-    if s.org_id is not None and s.org_id in r.released_to:
-        return True
     if Role.MODEL_DEVELOPER in s.roles and s.org_id is not None and s.org_id == r.markings[0].owner_org_id:
         return True
+    if s.org_id is not None and s.org_id in r.released_to and _release_reader(s, r):
+        return True
     return _government(s, r, GOVERNMENT, Scope.READ)
+
+
+RELEASE_ROLES = {Role.MODEL_DEVELOPER, Role.PARTNER}
+
+
+def _release_reader(s: Subject, r: Resource) -> bool:
+    if not set(s.roles) & RELEASE_ROLES:
+        return False
+    for m in r.markings:
+        if m.owner_org_id == s.org_id and Role.MODEL_DEVELOPER in s.roles:
+            continue  # its own model's marking, read as the owner
+        if LADDER.index(s.clearance.value) < LADDER.index(m.classification.value):
+            return False
+        if not set(m.compartments).issubset(s.compartments):
+            return False
+    return True
 
 
 def ref_developer(s: Subject, r: Resource) -> bool:
@@ -82,7 +101,7 @@ def ref_developer(s: Subject, r: Resource) -> bool:
 def reference(s: Subject, action: Action, r: Resource) -> bool:
     if action is Action.READ_FRONTIER:
         return ref_read(s, r)
-    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS):
+    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS, Action.CONSENT_MODEL_OFFER):
         return ref_developer(s, r)
     if action is Action.ACCEPT_GRANT:
         return _government(s, r, GOVERNMENT, Scope.WRITE)
@@ -192,14 +211,13 @@ def test_the_named_cases() -> None:
     low = _s("gov-org", Role.EVALUATOR, clearance=Classification.CUI)
     assert can(eva, Action.READ_FRONTIER, policy)
     assert not can(low, Action.READ_FRONTIER, policy) and not can(analyst, Action.READ_FRONTIER, policy)
-    # A determination: the developer reads it once released to its organization.
+    # A determination: the developer, cleared for it, reads it once released to its organization.
     det = Resource("frontier_determination", "d", (Marking("gov-org", TLP.RED, Classification.SECRET), MODEL))
-    assert not can(dev, Action.READ_FRONTIER, det)
-    assert can(
-        dev,
-        Action.READ_FRONTIER,
-        Resource(det.kind, det.id, det.markings, released_to=frozenset({"dev-org"})),
-    )
+    secret_dev = _s("dev-org", Role.MODEL_DEVELOPER, clearance=Classification.SECRET)
+    released = Resource(det.kind, det.id, det.markings, released_to=frozenset({"dev-org"}))
+    assert not can(secret_dev, Action.READ_FRONTIER, det)
+    assert can(secret_dev, Action.READ_FRONTIER, released)
+    assert not can(dev, Action.READ_FRONTIER, released)  # uncleared: released does not widen
     authority = _s("gov-org", Role.DETERMINATION_AUTHORITY, clearance=Classification.SECRET)
     assert can(authority, Action.DETERMINE, det) and not can(eva, Action.DETERMINE, det)
     assert can(authority, Action.RELEASE_DETERMINATION, det) and not can(
@@ -221,3 +239,44 @@ def test_the_named_cases() -> None:
         pass
     else:  # pragma: no cover
         raise AssertionError("an evaluator does not determine")
+
+
+@settings(max_examples=1000)
+@given(subject=subjects, resource=resources)
+def test_released_to_narrows_never_widens(subject: Subject, resource: Resource) -> None:
+    """Whatever ``released_to`` names, a reader it admits holds a releasee role and
+    the clearance and compartments of every marking it does not own; and naming
+    more organizations never takes access away from anyone."""
+    plain = Resource(kind=resource.kind, id=resource.id, markings=resource.markings)
+    if can(subject, Action.READ_FRONTIER, resource) and not can(subject, Action.READ_FRONTIER, plain):
+        assert subject.org_id in resource.released_to
+        assert set(subject.roles) & {Role.MODEL_DEVELOPER, Role.PARTNER}
+        for m in resource.markings:
+            if m.owner_org_id == subject.org_id and Role.MODEL_DEVELOPER in subject.roles:
+                continue
+            assert LADDER.index(subject.clearance.value) >= LADDER.index(m.classification.value)
+            assert set(m.compartments) <= set(subject.compartments)
+    if can(subject, Action.READ_FRONTIER, plain):
+        assert can(subject, Action.READ_FRONTIER, resource)
+
+
+def test_released_secret_determination_is_not_for_an_unclassified_vendor_contact() -> None:
+    det = Resource(
+        "frontier_determination",
+        "d",
+        (Marking("gov-org", TLP.RED, Classification.SECRET), MODEL),
+        released_to=frozenset({"dev-org"}),
+    )
+    contact = _s("dev-org", Role.VENDOR_CONTACT)
+    cleared_contact = _s("dev-org", Role.VENDOR_CONTACT, clearance=Classification.TOP_SECRET)
+    low_dev = _s("dev-org", Role.MODEL_DEVELOPER, clearance=Classification.CUI)
+    dev = _s("dev-org", Role.MODEL_DEVELOPER, clearance=Classification.SECRET)
+    for outsider in (contact, cleared_contact, low_dev):
+        assert not can(outsider, Action.READ_FRONTIER, det)
+        try:
+            authorize(outsider, Action.READ_FRONTIER, det)
+        except NotFound:
+            pass
+        else:  # pragma: no cover
+            raise AssertionError("a denied read is a missing object")
+    assert can(dev, Action.READ_FRONTIER, det)

@@ -720,3 +720,81 @@ def test_more_attributes_never_remove_platform_or_token_access(
     weaker, stronger = pair
     if can(weaker, action, resource):
         assert can(stronger, action, resource)
+
+
+# ---------------------------------------------------------------------------
+# (f) "released to" and "any of" narrow who may read; they never widen it past
+# clearance, compartments or role (issue 14, defect 3). Written from the rule
+# itself, not from either reference model above.
+
+RELEASEE_ROLES = {Role.MODEL_DEVELOPER, Role.PARTNER}
+
+released_resources = st.builds(
+    Resource,
+    kind=st.sampled_from(["frontier_determination", "frontier_partner_grant", "report"]),
+    id=st.one_of(st.none(), st.just("obj-1")),
+    markings=st.lists(markings, min_size=1, max_size=3).map(tuple),
+    released_to=_subsets(ORGS, max_size=2),
+    need_to_know=_subsets(USERS, max_size=2),
+    any_of=st.one_of(st.just(()), st.lists(markings, min_size=1, max_size=2).map(tuple)),
+)
+
+
+def _admitted_without_release(s: Subject, m: Marking) -> bool:
+    """Clearance and compartments alone, or the owner's own model marking."""
+    if s.org_id is not None and s.org_id == m.owner_org_id and Role.MODEL_DEVELOPER in s.roles:
+        return True
+    level_ok = CLASSIFICATION_LADDER.index(s.clearance.value) >= CLASSIFICATION_LADDER.index(
+        m.classification.value
+    )
+    return level_ok and all(c in s.compartments for c in m.compartments)
+
+
+@settings(max_examples=600)
+@given(subject=subjects, resource=released_resources)
+def test_released_to_never_widens_any_action(subject: Subject, resource: Resource) -> None:
+    unreleased = dataclasses.replace(resource, released_to=frozenset())
+    for action in Action:
+        if can(subject, action, resource) and not can(subject, action, unreleased):
+            # What the release alone added: a named organization's releasee, cleared.
+            assert action is Action.READ_FRONTIER, action
+            assert subject.org_id in resource.released_to
+            assert set(subject.roles) & RELEASEE_ROLES
+            assert all(_admitted_without_release(subject, m) for m in resource.markings)
+        # And the policy still agrees with the reference model on such resources.
+        assert can(subject, action, resource) is REFERENCE[action](subject, action, resource), action
+
+
+@settings(max_examples=400)
+@given(subject=subjects, resource=released_resources)
+def test_any_of_only_narrows_a_marked_object(subject: Subject, resource: Resource) -> None:
+    """Beside its own markings, a list of parties' markings can only take readers away."""
+    without = dataclasses.replace(resource, any_of=())
+    for action in Action:
+        if can(subject, action, resource):
+            assert can(subject, action, without), action
+
+
+def test_an_unclassified_vendor_contact_never_reads_a_released_secret_determination() -> None:
+    det = Resource(
+        "frontier_determination",
+        "d-1",
+        (
+            Marking(owner_org_id="org-b", tlp=TLP.RED, classification=Classification.SECRET),
+            Marking(owner_org_id="org-a", tlp=TLP.RED, classification=Classification.CUI),
+        ),
+        released_to=frozenset({"org-a"}),
+    )
+    for roles in ROLE_SETS:
+        for clearance in Classification:
+            subject = Subject(
+                user_id="user-1", org_id="org-a", roles=roles, clearance=clearance, scopes=ALL_SCOPES
+            )
+            allowed = can(subject, Action.READ_FRONTIER, det)
+            government = bool(roles & {Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+            releasee = bool(roles & RELEASEE_ROLES)
+            secret = CLASSIFICATION_LADDER.index(clearance.value) >= CLASSIFICATION_LADDER.index("SECRET")
+            assert allowed is ((government or releasee) and secret), (roles, clearance)
+            for action in OBJECT_ACTIONS:
+                if can(subject, action, det):
+                    assert secret, (action, roles, clearance)

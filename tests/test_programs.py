@@ -367,11 +367,20 @@ def test_a_covered_model_is_offered_only_once_developer_and_government_agree(run
         assert partner is not None
         partner.government_agreed_at = utcnow()
         uow.commit()
+    utility = make_org(runtime, "Town Water", "critical_infrastructure_operator")
+    city = make_org(runtime, "City Water", "government_agency")
+    # The developer consents to CISA's programs reaching the utility (issue 14, defect 7).
+    developer = subject_of(runtime, make_user(runtime, "labdev", lab, ["model_developer"]))
+    with runtime.uow(Actor.system("test")) as uow:
+        for model_id in (covered, plain):
+            services.consent_to_offer(
+                uow, developer, services.ConsentDraft(model_id, w.cisa, [utility, city])
+            )
+        uow.commit()
     program_id = open_program(draft)
-    # A model that is not covered needs no agreement.
+    # A model that is not covered needs no agreement (only the developer's consent).
     assert open_program(services.ProgramDraft(name="plain", terms="t", capacity=1, model_id=plain))
 
-    utility = make_org(runtime, "Town Water", "critical_infrastructure_operator")
     operator = subject_of(runtime, make_user(runtime, "operator1", utility, ["partner"]))
     with runtime.uow(Actor.system("test")) as uow:
         application, _ = services.apply(
@@ -395,7 +404,7 @@ def test_a_covered_model_is_offered_only_once_developer_and_government_agree(run
     # ... and no new grant is approved.
     other = subject_of(
         runtime,
-        make_user(runtime, "operator2", make_org(runtime, "City Water", "government_agency"), ["partner"]),
+        make_user(runtime, "operator2", city, ["partner"]),
     )
     with runtime.uow(Actor.system("test")) as uow:
         second, _ = services.apply(uow, other, program_id, services.ApplicationDraft("water", "medium"))

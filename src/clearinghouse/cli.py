@@ -263,7 +263,9 @@ def serve(
         # What is alive now (modules, the app, caches) lives as long as the server: moving it out
         # of the collector's generations turns ~200 ms full collections into ~10 ms ones.
         gc.freeze()
-        uvicorn.run(api, host=host, port=port, log_config=None)
+        # uvicorn would believe X-Forwarded-For from loopback; the console decides which
+        # proxies to believe itself (CLEARINGHOUSE_TRUSTED_PROXIES, none by default).
+        uvicorn.run(api, host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @app.command()
@@ -424,12 +426,32 @@ def audit_verify(
     background: Annotated[
         bool, typer.Option("--background", help="Queue the check as a job; a worker records the outcome.")
     ] = False,
+    witness_file: Annotated[
+        Path | None,
+        typer.Option(
+            "--witness",
+            help="A head written by 'audit checkpoint --out': fail unless the ledger still extends it.",
+        ),
+    ] = None,
 ) -> None:
     """Check every event's hash and link, every checkpoint and the signed head.
 
     Exits 1 and names the first bad event when anything was altered, removed,
-    inserted or reordered.
+    inserted or reordered; with ``--witness``, also when the ledger no longer
+    extends the witnessed head (a rolled-back tail, an older backup restored).
+    Audited rows that no event names are reported too.
     """
+    from clearinghouse.ledger import check_witness, unrecorded_rows
+
+    witnessed: dict[str, object] | None = None
+    if witness_file is not None:
+        try:
+            loaded = json.loads(witness_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise _fail(f"{witness_file}: not a witness file ({exc})", 2) from exc
+        if not isinstance(loaded, dict):
+            raise _fail(f"{witness_file}: not a witness file (not a JSON object)", 2)
+        witnessed = loaded
     if background:
         with _runtime() as runtime, _unit(runtime) as uow:
             job_id = ledger.schedule_verification(uow, access.OPERATOR)
@@ -454,30 +476,56 @@ def audit_verify(
                 runtime.signing_key,
                 progress=lambda n: bar.update(task, completed=n),
             )
-    if report.ok:
+        witness_problems = (
+            check_witness(uow.session, witnessed, runtime.settings.keys_dir, runtime.signing_key)
+            if witnessed is not None
+            else []
+        )
+        unrecorded = unrecorded_rows(uow.session)
+    for row_type, row_id in unrecorded[:10]:
+        err.print(f"[bold red]unrecorded[/] {row_type} {row_id}: an audited row that no ledger event names")
+    for witness_problem in witness_problems:
+        err.print(f"[bold red]witness FAILED[/] {witness_problem}")
+    if report.ok and not witness_problems and not unrecorded:
+        extends = f"; extends the witnessed head at event {witnessed['seq']}" if witnessed else ""
         console.print(
             f"ledger OK: {report.events_checked} events, {report.checkpoints_checked} checkpoints, "
-            f"signed head at event {report.head_seq}"
+            f"signed head at event {report.head_seq}{extends}"
         )
         return
     first = report.first_problem
-    assert first is not None
-    err.print(f"[bold red]ledger FAILED[/] at event {first.seq}: {first.message}")
-    for problem in sorted(report.problems, key=lambda p: p.seq)[1:10]:
-        err.print(f"  also: {problem.message}")
+    if first is not None:
+        err.print(f"[bold red]ledger FAILED[/] at event {first.seq}: {first.message}")
+        for problem in sorted(report.problems, key=lambda p: p.seq)[1:10]:
+            err.print(f"  also: {problem.message}")
     raise typer.Exit(1)
 
 
 @audit_app.command("checkpoint")
-def audit_checkpoint() -> None:
+def audit_checkpoint(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            help="Also write the signed head (sequence, hash, signature, key id) as JSON, for an "
+            "outside party to keep and check with 'audit verify --witness'.",
+        ),
+    ] = None,
+) -> None:
     """Sign a checkpoint at the ledger's current head."""
+    from clearinghouse.ledger import witness
+
     with _runtime() as runtime, _unit(runtime) as uow:
         checkpoint = runtime.ledger.checkpoint(uow.session)
         uow.commit()
+        document = witness(uow.session, runtime.signing_key) if out is not None else None
     if checkpoint is None:
         console.print("the ledger is empty")
     else:
         console.print(f"checkpoint at event {checkpoint.seq}: {checkpoint.hash}")
+    if out is not None and document is not None:
+        out.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+        console.print(f"witness of the signed head at event {document['seq']} written to {out}")
 
 
 @audit_app.command("log")

@@ -82,8 +82,12 @@ class Settings:
     def identity(self) -> OperatingIdentity:
         """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
         return OperatingIdentity(self.operator_office, self.operator_section)
+
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     config_path: Path | None = None
+    # Addresses of reverse proxies whose X-Forwarded-For is believed (none by default):
+    # from anyone else the header is ignored and the connecting address is the client.
+    trusted_proxies: tuple[str, ...] = ()
 
     @property
     def is_postgres(self) -> bool:
@@ -156,6 +160,9 @@ class Settings:
             operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or DEFAULT_SECTION,
             publisher=_publisher(env, config),
             config_path=config_path,
+            trusted_proxies=tuple(
+                p.strip() for p in env.get("CLEARINGHOUSE_TRUSTED_PROXIES", "").split(",") if p.strip()
+            ),
         )
 
     @property

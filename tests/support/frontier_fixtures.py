@@ -49,13 +49,13 @@ def make_world(runtime: Runtime) -> World:
     gov_org = make_org(runtime, "Review Agency", "government_agency")
     partner_org = make_org(runtime, "Grid Defender", "critical_infrastructure_operator")
     ids = {
-        "dev": make_user(runtime, "dev", dev_org, ["model_developer"]),
+        "dev": make_user(runtime, "dev", dev_org, ["model_developer"], clearance="CUI"),
         "other_dev": make_user(runtime, "other_dev", other_dev_org, ["model_developer"]),
         "evaluator": make_user(runtime, "eva", gov_org, ["evaluator"], clearance="TOP SECRET"),
         "low_evaluator": make_user(runtime, "low", gov_org, ["evaluator"], clearance="CUI"),
         "authority": make_user(runtime, "nsa", gov_org, ["determination_authority"], clearance="TOP SECRET"),
         "analyst": make_user(runtime, "ana", gov_org, ["analyst"], clearance="TOP SECRET"),
-        "partner": make_user(runtime, "partner", partner_org, ["partner"]),
+        "partner": make_user(runtime, "partner", partner_org, ["partner"], clearance="CUI"),
     }
     subjects = {name: subject_of(runtime, uid) for name, uid in ids.items()}
     return World(runtime, dev_org, other_dev_org, gov_org, partner_org, **subjects)

@@ -65,7 +65,12 @@ marking in the chain; TLP is not what admits them, this rule is. Government work
 policies, recommendations, determinations) is owned by the government
 organization, so a developer reads it only where a separate releasability
 decision names its organization (``released_to``); a trusted partner reads its
-own partner grant once both sides agreed (``released_to`` too). Registering and
+own partner grant once both sides agreed (``released_to`` too). ``released_to``
+narrows, never widens: it admits only a member of a named organization who
+holds the model-developer or partner role and, for every marking in the chain
+that its organization does not own, the clearance and compartments the marking
+names (an UNCLASSIFIED vendor contact of the developer never reads a released
+SECRET determination). Registering and
 changing a model, opening inquiries, granting and withdrawing access need the
 model-developer role in the owning organization and ``write``; accepting a
 grant's terms needs a cleared government role and ``write``; using a granted
@@ -104,7 +109,12 @@ Moving the referral (review, referral to an office, closing) needs ``write``
 and the liaison role.
 
 Defensive-tool programs: a program is TLP:GREEN (every signed-in participant
-may read it and apply); creating and changing programs, deciding applications
+may read it and apply); one that offers a model also lists, as ``any_of``, its
+operator, the model's developer and the participant organizations the
+developer consented to (each AMBER+STRICT, so staff read it too), which narrows
+who sees it. Consenting to offer a model in an organization's programs
+(``frontier.model.offer``) needs the model-developer role in the owning
+organization and ``write``; creating and changing programs, deciding applications
 and revoking grants need the admin or coordinator role and the ``admin``
 scope. Applying needs ``write``, a role other than auditor and an
 organization. Applications and grants are TLP:AMBER+STRICT for the applying
@@ -118,7 +128,9 @@ objects is ordinary read access; an object is read through its own marking
 it) and the collection's, so the more restrictive wins. Adding objects
 (``taxii.write``) needs ``write``, a role other than auditor, read access to
 the collection and either a writer organization or sharing group, the owning
-organization, or the admin or coordinator role. Deleting an object needs that
+organization, or the admin or coordinator role; an object id belongs to the
+organization that first wrote it, and no other (staff included) adds versions
+of it (``sharing/taxii/services.py``). Deleting an object needs that
 and ordinary delete rights on the object. Creating and changing collections
 (``taxii.manage``) needs admin or coordinator and the ``admin`` scope. A
 status resource (``taxii.status.read``) is read by whoever made the request,
@@ -147,7 +159,11 @@ database is an ordinary read of a TLP:CLEAR resource (everyone, anonymous
 callers included; a token needs ``read``). A case advisory is read only
 through coordination, as an ordinary read of its published revision's
 markings (the feeds show published revisions only; an export for review also
-gives whoever reads the case its draft). The CSAF provider's ``green``,
+gives whoever reads the case its draft). One rule for revisions everywhere
+(``/revisions``, the feeds, the review export, ``/coordination/advisory``): a
+published revision is read only through its own marking, so a TLP:RED revision
+that does not name the reader is hidden from it, staff included, and a draft
+lists only the revisions its reader may read. The CSAF provider's ``green``,
 ``amber`` and ``red`` directories answer 401 to anonymous callers; inside them
 each caller sees only the documents it may read, and a denied document is the
 same 404 as a missing one.
@@ -201,6 +217,9 @@ FRONTIER_GOVERNMENT = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, R
 FRONTIER_POLICY_MAKERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY})
 FRONTIER_DECIDERS = frozenset({Role.DETERMINATION_AUTHORITY})
 FRONTIER_PARTNER_APPROVERS = frozenset({Role.DETERMINATION_AUTHORITY, Role.ADMIN})
+# Who reads for an organization something was released to: its model developers
+# (a determination released to the developer) and partners (an agreed partner grant).
+RELEASE_READERS = frozenset({Role.MODEL_DEVELOPER, Role.PARTNER})
 # -- end frontier model review --
 # -- frontier evaluation --
 EVAL_READERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY, Role.ADMIN})
@@ -261,6 +280,7 @@ class Action(enum.StrEnum):
     # -- frontier model review --
     READ_FRONTIER = "frontier.read"
     REGISTER_MODEL = "frontier.model.register"
+    CONSENT_MODEL_OFFER = "frontier.model.offer"
     GRANT_ACCESS = "frontier.grant"
     ACCEPT_GRANT = "frontier.grant.accept"
     USE_ENDPOINT = "frontier.endpoint.use"
@@ -326,8 +346,10 @@ class NotFound(AccessDenied):
 class Forbidden(AccessDenied):
     """The subject may know the object exists but may not do this to it."""
 
-    def __init__(self, action: Action, kind: str) -> None:
-        super().__init__(f"not allowed to {action.value} this {kind}")
+    def __init__(self, action: Action, kind: str, doing: str | None = None) -> None:
+        # ``doing`` names what the caller tried where the action's name says too little
+        # (withdrawing a grant is asked as ``frontier.grant``).
+        super().__init__(f"not allowed to {doing or action.value} this {kind}")
         self.action = action
         self.kind = kind
 
@@ -505,7 +527,7 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
     # -- frontier model review --
     if action is Action.READ_FRONTIER:
         return _frontier_read(subject, resource)
-    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS):
+    if action in (Action.REGISTER_MODEL, Action.GRANT_ACCESS, Action.CONSENT_MODEL_OFFER):
         return _frontier_developer(subject, resource)
     if action is Action.ACCEPT_GRANT:
         return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.WRITE)
@@ -600,12 +622,29 @@ def _frontier_cleared(subject: Subject, resource: Resource, roles: frozenset[Rol
 def _frontier_read(subject: Subject, resource: Resource) -> bool:
     if not resource.markings or not subject.authenticated or Scope.READ not in subject.scopes:
         return False
-    if subject.org_id is not None and subject.org_id in resource.released_to:
-        return True
     developer = Role.MODEL_DEVELOPER in subject.roles
     if developer and subject.org_id is not None and subject.org_id == resource.markings[0].owner_org_id:
         return True
+    if _released_reader(subject, resource):
+        return True
     return _frontier_cleared(subject, resource, FRONTIER_GOVERNMENT, Scope.READ)
+
+
+def _released_reader(subject: Subject, resource: Resource) -> bool:
+    """``released_to`` narrows, never widens: a member of a named organization
+    who holds a role that reads for it (``RELEASE_READERS``) and, for every
+    marking its organization does not own, the clearance and compartments the
+    marking names. A marking its own organization owns admits it as the owner
+    rule does (the developer's model developers read their own model)."""
+    if subject.org_id is None or subject.org_id not in resource.released_to:
+        return False
+    if not subject.roles & RELEASE_READERS:
+        return False
+    return all(
+        subject.clearance.rank >= m.classification.rank and m.compartments <= subject.compartments
+        for m in resource.markings
+        if not (m.owner_org_id == subject.org_id and Role.MODEL_DEVELOPER in subject.roles)
+    )
 
 
 def _frontier_developer(subject: Subject, resource: Resource) -> bool:

@@ -794,13 +794,9 @@ def draft_record(
 ) -> AdvisoryRecord:
     from clearinghouse.coordination._advisory import build_record
 
-    revisions = list(
-        session.scalars(
-            select(AdvisoryRevision)
-            .where(AdvisoryRevision.case_id == case.id)
-            .order_by(AdvisoryRevision.number)
-        )
-    )
+    # One rule for revisions everywhere: the draft's history holds only the published
+    # revisions the reader may read (a TLP:RED revision not naming it stays hidden).
+    revisions = revisions_of(session, subject, case.id)
     return build_record(session, subject, case, revisions, tlp=tlp)
 
 

@@ -35,6 +35,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
+from clearinghouse.errors import ClearinghouseError
 from clearinghouse.ledger import SigningKey, event_hash
 from clearinghouse.ledger._keys import key_id
 from clearinghouse.storage import canonical_json
@@ -43,9 +44,17 @@ FORMAT = "clearinghouse-evidence-bundle/v1"
 MANIFEST = "manifest.json"
 CUSTODY_LOG = "custody.jsonl"
 _TIME = "%Y-%m-%dT%H:%M:%S.%fZ"
-# A bundle is read whole into memory; refuse anything larger before unpacking.
+# Members are streamed and hashed, never held whole, except the manifest and the
+# custody log. What an archive declares is checked before anything is unpacked
+# (members, total size, expansion ratio) and the bytes actually inflated are
+# counted as they come, so a zip bomb is refused early (issue 14, defect 6).
+MAX_BUNDLE_BYTES = 512 * 1024 * 1024  # the archive itself, as uploaded
 MAX_BUNDLE_MEMBERS = 10_000
 MAX_UNPACKED_BYTES = 2 * 1024 * 1024 * 1024
+MAX_METADATA_BYTES = 64 * 1024 * 1024  # manifest.json and custody.jsonl, read into memory
+MAX_RATIO = 100  # how many times larger than compressed a member (or the archive) may expand
+RATIO_FLOOR = 1024 * 1024  # smaller members are not held to the ratio (JSON compresses well)
+_CHUNK = 1024 * 1024
 # What a damaged or hostile archive raises while it is read.
 _UNREADABLE = (
     zipfile.BadZipFile,
@@ -165,26 +174,87 @@ class BundleReport:
         }
 
 
-def _read_members(data: bytes, report: BundleReport) -> dict[str, bytes] | None:
+class BundleRefused(ClearinghouseError):
+    """An archive refused before (or while) unpacking it: too large, too many
+    members, or expanding more than a bundle can (a zip bomb)."""
+
+    status = 413
+    title = "Bundle refused"
+
+
+def _mib(n: int) -> str:
+    return f"{n / (1024 * 1024):,.1f} MiB"
+
+
+@dataclass
+class _Members:
+    """What an archive holds: the manifest's and custody log's bytes, and the
+    SHA-256 and size of every member, computed while streaming."""
+
+    metadata: dict[str, bytes] = field(default_factory=dict)
+    digests: dict[str, tuple[str, int]] = field(default_factory=dict)
+
+
+def _check_declared(infos: Sequence[zipfile.ZipInfo], archive_size: int) -> None:
+    if len(infos) > MAX_BUNDLE_MEMBERS:
+        raise BundleRefused(
+            f"the archive holds {len(infos)} members; a bundle holds at most {MAX_BUNDLE_MEMBERS}"
+        )
+    declared = sum(i.file_size for i in infos)
+    if declared > MAX_UNPACKED_BYTES:
+        raise BundleRefused(
+            f"the archive would expand to {_mib(declared)}; "
+            f"a bundle expands to at most {_mib(MAX_UNPACKED_BYTES)}"
+        )
+    if declared > RATIO_FLOOR and declared > MAX_RATIO * max(archive_size, 1):
+        raise BundleRefused(
+            f"the archive would expand {declared // max(archive_size, 1):,} times its size; "
+            f"a bundle expands at most {MAX_RATIO} times"
+        )
+    for info in infos:
+        if info.file_size > RATIO_FLOOR and info.file_size > MAX_RATIO * max(info.compress_size, 1):
+            raise BundleRefused(
+                f"{info.filename}: would expand {info.file_size // max(info.compress_size, 1):,} times; "
+                f"a member expands at most {MAX_RATIO} times"
+            )
+        if info.filename in (MANIFEST, CUSTODY_LOG) and info.file_size > MAX_METADATA_BYTES:
+            raise BundleRefused(f"{info.filename}: larger than {_mib(MAX_METADATA_BYTES)}")
+
+
+def _read_members(data: bytes, report: BundleReport) -> _Members | None:
+    if len(data) > MAX_BUNDLE_BYTES:
+        raise BundleRefused(f"the archive is {_mib(len(data))}; a bundle is at most {_mib(MAX_BUNDLE_BYTES)}")
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
     except _UNREADABLE as exc:
         report.problems.append(f"not a zip archive: {exc}")
         return None
     with zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_BUNDLE_MEMBERS or sum(i.file_size for i in infos) > MAX_UNPACKED_BYTES:
-            report.problems.append("the archive is larger than a bundle may be")
-            return None
-        members: dict[str, bytes] = {}
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+        _check_declared(infos, len(data))
+        members = _Members()
+        inflated = 0
         for info in infos:
-            if info.is_dir():
-                continue
+            keep = info.filename in (MANIFEST, CUSTODY_LOG)
+            digest, size, kept = hashlib.sha256(), 0, bytearray()
             try:
-                members[info.filename] = zf.read(info)
+                with zf.open(info) as stream:
+                    while chunk := stream.read(_CHUNK):
+                        size += len(chunk)
+                        inflated += len(chunk)
+                        # The header's sizes bound zipfile's output; count anyway, and stop at once.
+                        if size > info.file_size or inflated > MAX_UNPACKED_BYTES:
+                            raise BundleRefused(f"{info.filename}: expands beyond what the archive declares")
+                        digest.update(chunk)
+                        if keep:
+                            kept += chunk
             except _UNREADABLE as exc:
                 # A damaged member fails its CRC: the archive itself says it changed.
                 report.problems.append(f"{info.filename}: unreadable ({exc})")
+                continue
+            members.digests[info.filename] = (digest.hexdigest(), size)
+            if keep:
+                members.metadata[info.filename] = bytes(kept)
         return members
 
 
@@ -238,9 +308,10 @@ def _check_signature(manifest: dict[str, Any], report: BundleReport) -> Ed25519P
 def verify_bundle(data: bytes, trusted_key_ids: set[str] | None = None) -> BundleReport:
     """Check a bundle; ``trusted_key_ids`` (ledger key ids) also checks who signed it."""
     report = BundleReport()
-    members = _read_members(data, report)
-    if members is None:
+    read = _read_members(data, report)
+    if read is None:
         return report
+    members = read.metadata
     try:
         manifest = json.loads(members.get(MANIFEST, b""))
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
@@ -283,13 +354,13 @@ def verify_bundle(data: bytes, trusted_key_ids: set[str] | None = None) -> Bundl
     for entry in entries:
         path = str(entry.get("path"))
         listed.add(path)
-        content = members.get(path)
-        if content is None:
+        streamed = read.digests.get(path)
+        if streamed is None:
             report.problems.append(f"{path}: missing from the archive")
             continue
         report.files += 1
-        digest = hashlib.sha256(content).hexdigest()
-        if digest != entry.get("sha256") or len(content) != entry.get("size"):
+        digest, size = streamed
+        if digest != entry.get("sha256") or size != entry.get("size"):
             report.problems.append(f"{path}: SHA-256 or size differs from the manifest")
         receipts = [
             e
@@ -300,7 +371,7 @@ def verify_bundle(data: bytes, trusted_key_ids: set[str] | None = None) -> Bundl
             report.problems.append(f"{path}: the custody log has no receipt event for it")
         elif any(e["detail"].get("sha256") != digest for e in receipts):
             report.problems.append(f"{path}: its SHA-256 differs from the one recorded on receipt")
-    extra = set(members) - listed - {MANIFEST, CUSTODY_LOG}
+    extra = set(read.digests) - listed - {MANIFEST, CUSTODY_LOG}
     for path in sorted(extra):
         report.problems.append(f"{path}: in the archive but not in the manifest")
     return report

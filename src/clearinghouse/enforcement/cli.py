@@ -20,7 +20,7 @@ from clearinghouse.cli_support import acting_as as _acting
 from clearinghouse.cli_support import fail as _fail
 from clearinghouse.config import Settings
 from clearinghouse.enforcement import services
-from clearinghouse.enforcement._bundle import verify_bundle
+from clearinghouse.enforcement._bundle import BundleRefused, verify_bundle
 from clearinghouse.enforcement._report import IncidentReport
 from clearinghouse.errors import first_error
 from clearinghouse.ledger._keys import trusted_public_keys
@@ -211,7 +211,10 @@ def evidence_verify(
     else:
         keys_dir = Settings.from_env().keys_dir
         trusted = set(trusted_public_keys(keys_dir, None)) or None
-    report = verify_bundle(bundle.read_bytes(), trusted)
+    try:
+        report = verify_bundle(bundle.read_bytes(), trusted)
+    except BundleRefused as exc:
+        raise _fail(f"{bundle}: {exc.detail}") from exc
     for problem in report.problems:
         console.print(f"[red]FAIL[/] {problem}")
     if report.key_trusted is False:

@@ -13,7 +13,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
 from clearinghouse.enforcement import services
-from clearinghouse.enforcement._bundle import BundleReport, verify_bundle
+from clearinghouse.enforcement._bundle import MAX_BUNDLE_BYTES, BundleRefused, BundleReport, verify_bundle
 from clearinghouse.enforcement._report import IncidentReport
 from clearinghouse.enforcement.models import Evidence, Incident, IncidentState
 from clearinghouse.ledger._keys import trusted_public_keys
@@ -340,7 +340,13 @@ def export_evidence(incident_id: str, body: ExportIn, context: SignedIn) -> Resp
     },
 )
 async def verify(request: Request, context: SignedIn) -> BundleReportOut:
-    data = await request.body()
+    # Read at most one byte more than a bundle may be: a larger upload is refused unread.
+    received = bytearray()
+    async for chunk in request.stream():
+        received += chunk
+        if len(received) > MAX_BUNDLE_BYTES:
+            raise BundleRefused(f"the archive is larger than {MAX_BUNDLE_BYTES // (1024 * 1024)} MiB")
+    data = bytes(received)
     runtime = context.runtime
     trusted = set(trusted_public_keys(runtime.settings.keys_dir, runtime.signing_key))
     report = await run_in_threadpool(verify_bundle, data, trusted)

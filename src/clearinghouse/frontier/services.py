@@ -15,6 +15,7 @@ import datetime as dt
 import hashlib
 import json
 import math
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -132,13 +133,13 @@ def _readable(subject: Subject, resource: Resource) -> bool:
     return can(subject, Action.READ_FRONTIER, resource)
 
 
-def _require(subject: Subject, action: Action, resource: Resource) -> None:
+def _require(subject: Subject, action: Action, resource: Resource, doing: str | None = None) -> None:
     """NotFound where the subject may not read the object; Forbidden where it
     may read it but not do ``action``."""
     if not _readable(subject, resource):
         raise NotFound(resource.kind, resource.id)
     if not can(subject, action, resource):
-        raise Forbidden(action, resource.kind)
+        raise Forbidden(action, resource.kind, doing)
 
 
 def _load_model(session: Session, subject: Subject, model_id: str) -> FrontierModel:
@@ -232,16 +233,48 @@ def update_model(uow: UnitOfWork, subject: Subject, model_id: str, changes: Mode
     """The developer changes its model's description or planned dates. Only the
     developer: the government has no action that moves a release."""
     model = _load_model(uow.session, subject, model_id)
-    _require(subject, Action.REGISTER_MODEL, model_resource(model))
+    _require(subject, Action.REGISTER_MODEL, model_resource(model), "change")
     partner = changes.planned_partner_release_at or model.planned_partner_release_at
     public = changes.planned_public_release_at or model.planned_public_release_at
     _check_dates(partner, public)
     if changes.description is not None:
         model.description = changes.description
+    earlier = partner < model.planned_partner_release_at
     model.planned_partner_release_at = partner
     model.planned_public_release_at = public
+    if earlier:
+        _fit_grants_to_release(uow, subject, model)
     uow.flush()
     return model
+
+
+def _fit_grants_to_release(uow: UnitOfWork, subject: Subject, model: FrontierModel) -> None:
+    """An access window ends no later than the planned release to trusted partners:
+    when that moves earlier, every grant still running past it ends there (a grant
+    that would start at or after it is withdrawn), each an audited change."""
+    planned = model.planned_partner_release_at
+    grants = uow.session.scalars(
+        select(AccessGrant).where(
+            AccessGrant.model_id == model.id,
+            AccessGrant.withdrawn_at.is_(None),
+            AccessGrant.ends_at > planned,
+        )
+    )
+    for grant in grants:
+        if grant.starts_at >= planned:
+            grant.withdrawn_at = utcnow()
+            grant.withdrawn_by = subject.user_id
+            grant.withdrawal_reason = "the planned release to trusted partners moved before the window"
+            uow.audit_as(grant, "frontier_grant.withdrawn", planned_partner_release_at=planned.isoformat())
+        else:
+            previous = grant.ends_at
+            grant.ends_at = planned
+            uow.audit_as(
+                grant,
+                "frontier_grant.shortened",
+                previous_ends_at=previous.isoformat(),
+                ends_at=planned.isoformat(),
+            )
 
 
 def get_model(session: Session, subject: Subject, model_id: str) -> FrontierModel:
@@ -268,7 +301,7 @@ def open_inquiry(
     """Ask whether the model meets the designation. One open inquiry per model:
     asking again returns it (``created`` False)."""
     model = _load_model(uow.session, subject, model_id)
-    _require(subject, Action.REGISTER_MODEL, model_resource(model))
+    _require(subject, Action.REGISTER_MODEL, model_resource(model), "open an inquiry about")
     existing = uow.session.scalar(
         select(Inquiry).where(Inquiry.model_id == model.id, Inquiry.status == InquiryStatus.OPEN)
     )
@@ -301,7 +334,7 @@ def get_inquiry(session: Session, subject: Subject, inquiry_id: str) -> Inquiry:
 
 def withdraw_inquiry(uow: UnitOfWork, subject: Subject, inquiry_id: str) -> Inquiry:
     inquiry, model = _load_inquiry(uow.session, subject, inquiry_id)
-    _require(subject, Action.REGISTER_MODEL, inquiry_resource(inquiry, model))
+    _require(subject, Action.REGISTER_MODEL, inquiry_resource(inquiry, model), "withdraw")
     if inquiry.status == InquiryStatus.OPEN:
         inquiry.status = InquiryStatus.WITHDRAWN
         inquiry.closed_at = utcnow()
@@ -402,18 +435,31 @@ def _resolve_need_to_know(
     return ids
 
 
+def describe_span(span: dt.timedelta) -> str:
+    """A duration in words, exactly: 30 days and 1 second is not "31 days"."""
+    seconds = int(span.total_seconds())
+    parts = []
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60), ("second", 1)):
+        count, seconds = divmod(seconds, size)
+        if count:
+            parts.append(f"{count} {unit}{'' if count == 1 else 's'}")
+    if span.microseconds:
+        parts.append(f"{span.microseconds} microsecond{'' if span.microseconds == 1 else 's'}")
+    if not parts:
+        return "0 seconds"
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _check_window(
     model: FrontierModel, starts_at: dt.datetime, ends_at: dt.datetime, now: dt.datetime
 ) -> None:
     planned = model.planned_partner_release_at
     earliest = planned - ACCESS_LEAD
     if starts_at < earliest:
-        lead = planned - starts_at
-        days = lead.days + (1 if lead.seconds or lead.microseconds else 0)
         raise InvalidInput(
             f"an access window starts no earlier than {ACCESS_LEAD.days} days before the planned release "
             f"to trusted partners ({planned.isoformat()}), so no earlier than {earliest.isoformat()}; "
-            f"this one starts {days} days before it",
+            f"this one starts {describe_span(planned - starts_at)} before it",
             "/starts_at",
         )
     if ends_at > planned:
@@ -538,7 +584,16 @@ def accept_grant(
     if status in (GrantStatus.WITHDRAWN, GrantStatus.ENDED):
         raise Conflict(f"the grant is {status.value}; there is nothing to accept", "/")
     if status is not GrantStatus.PROPOSED:
-        return grant  # accepted already
+        # Accepted already: the same answer again changes nothing; another list is not ignored.
+        if need_to_know is not None:
+            wanted = _resolve_need_to_know(uow.session, model, need_to_know, "/need_to_know")
+            if sorted(wanted) != sorted(grant.need_to_know):
+                raise Conflict(
+                    "the grant was accepted already with another need-to-know list; it is not changed "
+                    "by accepting again",
+                    "/need_to_know",
+                )
+        return grant
     if need_to_know is not None:
         grant.need_to_know = _resolve_need_to_know(uow.session, model, need_to_know, "/need_to_know")
     if not grant.need_to_know:
@@ -555,7 +610,7 @@ def withdraw_grant(
 ) -> AccessGrant:
     """The developer withdraws access, at any time; withdrawing again changes nothing."""
     grant, model = _load_grant(uow.session, subject, grant_id)
-    _require(subject, Action.GRANT_ACCESS, grant_resource(grant, model))
+    _require(subject, Action.GRANT_ACCESS, grant_resource(grant, model), "withdraw")
     if grant.withdrawn_at is None:
         grant.withdrawn_at = _now(now)
         grant.withdrawn_by = subject.user_id
@@ -568,9 +623,17 @@ def withdraw_grant(
     return grant
 
 
-def model_for_grant(session: Session, subject: Subject, grant_id: str) -> FrontierModel:
-    """The model a grant gives access to, if the subject may read the grant."""
-    return _load_grant(session, subject, grant_id)[1]
+def model_for_grant(
+    session: Session, subject: Subject, grant_id: str, *, now: dt.datetime | None = None
+) -> FrontierModel:
+    """The model a grant gives access to, if the subject may read the grant and the
+    grant can still be used (not withdrawn, not ended): work planned on a grant that
+    can never open its endpoint is refused now, not failed later."""
+    grant, model = _load_grant(session, subject, grant_id)
+    status = grant.status_at(_now(now))
+    if status in (GrantStatus.WITHDRAWN, GrantStatus.ENDED):
+        raise Conflict(f"the grant is {status.value}: nothing can use it any more", "/grant_id")
+    return model
 
 
 def open_endpoint(
@@ -635,9 +698,31 @@ def endpoint_uses(session: Session, subject: Subject, grant_id: str) -> list[End
         .order_by(AuditEvent.seq)
     )
     return [
-        EndpointUse(e.seq, e.occurred_at, e.actor, e.detail.get("user_id"), str(e.detail.get("purpose", "")))
+        EndpointUse(
+            e.seq, e.occurred_at, e.actor, e.detail.get("user_id"), _purpose_for(session, subject, e.detail)
+        )
         for e in events
     ]
+
+
+_CAMPAIGN_PURPOSE = re.compile(r"evaluation campaign ([0-9a-fA-F-]{36})")
+
+
+def _purpose_for(session: Session, subject: Subject, detail: Mapping[str, Any]) -> str:
+    """A use's purpose as the reader may see it: a campaign it may not read (its
+    compartments, or a developer reading its grant's log) is named only as a campaign."""
+    purpose = str(detail.get("purpose", ""))
+
+    def shown(match: re.Match[str]) -> str:
+        from clearinghouse.frontier.evaluation.services import get_campaign
+
+        try:
+            get_campaign(session, subject, match.group(1))
+        except NotFound:
+            return "evaluation campaign (not shown)"
+        return match.group(0)
+
+    return _CAMPAIGN_PURPOSE.sub(shown, purpose)
 
 
 # -- designation policies ----------------------------------------------------------
@@ -974,6 +1059,8 @@ def propose_partner(uow: UnitOfWork, subject: Subject, draft: PartnerDraft) -> t
         raise InvalidInput("state the purpose of the early access", "/purpose")
     if draft.ends_at <= draft.starts_at:
         raise InvalidInput("the access ends after it starts", "/ends_at")
+    if draft.ends_at <= utcnow():
+        raise InvalidInput("the access would already have ended", "/ends_at")
     obligations = [o.strip() for o in draft.obligations]
     if not obligations or any(not o for o in obligations):
         raise InvalidInput("list the partner's obligations, none empty", "/obligations")
@@ -1038,9 +1125,11 @@ def list_partners(session: Session, subject: Subject, model_id: str | None = Non
 def agree_partner(uow: UnitOfWork, subject: Subject, partner_id: str) -> PartnerGrant:
     """The subject's side agrees; agreeing again changes nothing."""
     partner, model = _load_partner(uow.session, subject, partner_id)
-    _require(subject, Action.APPROVE_PARTNER, partner_resource(partner, model))
+    _require(subject, Action.APPROVE_PARTNER, partner_resource(partner, model), "agree to")
     if partner.withdrawn_at is not None:
         raise Conflict("the partner grant was withdrawn", "/")
+    if partner.ends_at <= utcnow():
+        raise Conflict("the partner grant has ended; there is nothing to agree to", "/")
     if _agree_side(partner, subject, model, utcnow()):
         uow.audit_as(partner, "frontier_partner_grant.agreed")
         uow.flush()
@@ -1050,7 +1139,7 @@ def agree_partner(uow: UnitOfWork, subject: Subject, partner_id: str) -> Partner
 def withdraw_partner(uow: UnitOfWork, subject: Subject, partner_id: str) -> PartnerGrant:
     """Either side withdraws; withdrawing again changes nothing."""
     partner, model = _load_partner(uow.session, subject, partner_id)
-    _require(subject, Action.APPROVE_PARTNER, partner_resource(partner, model))
+    _require(subject, Action.APPROVE_PARTNER, partner_resource(partner, model), "withdraw")
     if partner.withdrawn_at is None:
         partner.withdrawn_at = utcnow()
         partner.withdrawn_by = subject.user_id

@@ -6,7 +6,9 @@ operators: eligibility (organization kinds, sectors, sizes), terms and
 capacity; applications with the eligibility facts the organization gives;
 decisions with reasons; grants with start and end dates, revocation and usage
 reports. Access is read from the clock (:func:`access_for`), so it lapses the
-moment a grant ends or is revoked. A covered frontier model is offered only
+moment a grant ends or is revoked. A model is offered only with its developer's
+consent for the operating organization's programs and the participants it
+names (:func:`consent_to_offer`); a covered frontier model also only
 once its developer and the government have both agreed to the program's
 operating organization as a trusted partner (:func:`check_model_offer`, over
 :func:`clearinghouse.frontier.is_covered` and
@@ -25,12 +27,14 @@ from clearinghouse.programs.models import (
 from clearinghouse.programs.services import (
     AccessStatus,
     ApplicationDraft,
+    ConsentDraft,
     Decision,
     ProgramDraft,
     UsageDraft,
     access_for,
     apply,
     check_model_offer,
+    consent_to_offer,
     create_program,
     decide,
     grant_active,
@@ -46,6 +50,7 @@ __all__ = [
     "Application",
     "ApplicationDraft",
     "ApplicationStatus",
+    "ConsentDraft",
     "Decision",
     "Grant",
     "OrgSize",
@@ -57,6 +62,7 @@ __all__ = [
     "access_for",
     "apply",
     "check_model_offer",
+    "consent_to_offer",
     "create_program",
     "decide",
     "grant_active",

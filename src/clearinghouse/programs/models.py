@@ -130,3 +130,23 @@ class UsageReport(Base):
     note: Mapped[str] = mapped_column(Text, default="")
     reported_by: Mapped[str] = mapped_column(String(36))
     reported_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+
+
+class ModelOfferConsent(Base):
+    """The developer's consent to offer its model in one organization's programs,
+    to the participant organizations it names (issue 14, defect 7). A program
+    offering a model exists, is seen and grants access only under a live consent."""
+
+    __tablename__ = "program_model_consents"
+    __audit_type__ = "program_model_consent"
+    __table_args__ = (UniqueConstraint("model_id", "operator_org_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    model_id: Mapped[str] = mapped_column(String(36), index=True)
+    developer_org_id: Mapped[str] = mapped_column(String(36))
+    operator_org_id: Mapped[str] = mapped_column(String(36), index=True)
+    participant_org_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    consented_by: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
+    withdrawn_at: Mapped[dt.datetime | None]
+    withdrawn_by: Mapped[str | None] = mapped_column(String(36))

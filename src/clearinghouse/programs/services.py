@@ -38,6 +38,7 @@ from clearinghouse.programs.models import (
     Application,
     ApplicationStatus,
     Grant,
+    ModelOfferConsent,
     OrgSize,
     Program,
     Sector,
@@ -82,19 +83,112 @@ def _reason(reason: str | None, pointer: str = "/reason") -> str:
     return text
 
 
-# -- the covered-model rule --------------------------------------------------
+# -- the developer's consent and the covered-model rule ---------------------
+
+
+def live_consent(session: Session, model_id: str, operator_org_id: str) -> ModelOfferConsent | None:
+    """The developer's standing consent to offer ``model_id`` in ``operator_org_id``'s programs."""
+    return session.scalar(
+        select(ModelOfferConsent)
+        .where(
+            ModelOfferConsent.model_id == model_id,
+            ModelOfferConsent.operator_org_id == operator_org_id,
+            ModelOfferConsent.withdrawn_at.is_(None),
+        )
+        .order_by(ModelOfferConsent.created_at.desc())
+        .limit(1)
+    )
+
+
+@dataclass(frozen=True)
+class ConsentDraft:
+    model_id: str
+    operating_org: str
+    participants: Sequence[str]
+
+
+def _developer_model(session: Session, subject: Subject, model_id: str) -> Any:
+    from clearinghouse.frontier import services as frontier
+
+    model = frontier.get_model(session, subject, model_id)  # NotFound for whoever may not read it
+    if not can(subject, Action.CONSENT_MODEL_OFFER, frontier.model_resource(model)):
+        raise Forbidden(Action.CONSENT_MODEL_OFFER, "frontier_model")
+    return model
+
+
+def consent_to_offer(
+    uow: UnitOfWork, subject: Subject, draft: ConsentDraft
+) -> tuple[ModelOfferConsent, bool]:
+    """The developer consents to its model being offered in the programs of one
+    operating organization, to the participant organizations it names. The same
+    consent again returns the stored one; a different list replaces it."""
+    session = uow.session
+    model = _developer_model(session, subject, draft.model_id)
+    operator = find_organization(session, draft.operating_org)
+    if operator is None:
+        raise InvalidInput(f"no organization {draft.operating_org!r}", "/operating_org")
+    if not draft.participants:
+        raise InvalidInput("name the participant organizations the model may reach", "/participants")
+    participants: list[str] = []
+    for i, ref in enumerate(draft.participants):
+        org = find_organization(session, ref)
+        if org is None:
+            raise InvalidInput(f"no organization {ref!r}", f"/participants/{i}")
+        participants.append(org.id)
+    wanted = sorted(set(participants))
+    current = live_consent(session, model.id, operator.id)
+    if current is not None and sorted(current.participant_org_ids) == wanted:
+        return current, False
+    now = utcnow()
+    if current is not None:
+        current.withdrawn_at, current.withdrawn_by = now, subject.user_id
+        uow.audit_as(current, "program_model_consent.replaced")
+    consent = ModelOfferConsent(
+        model_id=model.id,
+        developer_org_id=model.owner_org_id,
+        operator_org_id=operator.id,
+        participant_org_ids=wanted,
+        consented_by=subject.user_id,
+        created_at=now,
+    )
+    session.add(consent)
+    uow.flush()
+    return consent, True
+
+
+def withdraw_consent(uow: UnitOfWork, subject: Subject, consent_id: str) -> ModelOfferConsent:
+    """The developer withdraws its consent: the programs stop offering the model at once."""
+    consent = uow.session.get(ModelOfferConsent, consent_id)
+    if consent is None:
+        raise NotFound("program_model_consent", consent_id)
+    try:
+        _developer_model(uow.session, subject, consent.model_id)
+    except NotFound:
+        raise NotFound("program_model_consent", consent_id) from None
+    if consent.withdrawn_at is None:
+        consent.withdrawn_at, consent.withdrawn_by = utcnow(), subject.user_id
+        uow.audit_as(consent, "program_model_consent.withdrawn")
+        uow.flush()
+    return consent
 
 
 def check_model_offer(
     session: Session, model_id: str, operator_org_id: str, pointer: str = "/model_id"
-) -> None:
-    """Refuse to offer a model that is not registered, or a covered frontier model
-    whose developer and the government have not both agreed to the operating
-    organization as a trusted partner (the frontier-review rule)."""
+) -> ModelOfferConsent:
+    """Refuse to offer a model that is not registered, that its developer has not
+    consented to offer in the operating organization's programs, or a covered
+    frontier model whose developer and the government have not both agreed to the
+    operating organization as a trusted partner (the frontier-review rule)."""
     from clearinghouse import frontier  # frontier review owns models, determinations and partners
 
     if not frontier.model_exists(session, model_id):
         raise InvalidInput(f"no registered model {model_id!r}", pointer)
+    consent = live_consent(session, model_id, operator_org_id)
+    if consent is None:
+        raise Conflict(
+            "the model's developer has not consented to offering it in this organization's programs",
+            pointer,
+        )
     if frontier.is_covered(session, model_id) and not frontier.trusted_partner_agreed(
         session, model_id, operator_org_id
     ):
@@ -103,16 +197,35 @@ def check_model_offer(
             "government have both agreed to the program's operating organization as a trusted partner",
             pointer,
         )
+    return consent
 
 
-def _model_still_offered(session: Session, program: Program, when: dt.datetime) -> bool:
+def _model_still_offered(session: Session, program: Program, when: dt.datetime, org_id: str) -> bool:
     if program.model_id is None:
         return True
     from clearinghouse import frontier
 
+    consent = live_consent(session, program.model_id, program.owner_org_id)
+    if consent is None or org_id not in consent.participant_org_ids:
+        return False
     if not frontier.is_covered(session, program.model_id):
         return True
     return frontier.trusted_partner_agreed(session, program.model_id, program.owner_org_id, at=when)
+
+
+def program_resource_in(session: Session, program: Program) -> Resource:
+    """A program as the policy sees it. One that offers a model is seen only by its
+    operator, the model's developer and the participants the developer consented to
+    (and staff): ``any_of`` narrows the TLP:GREEN marking, so a rival developer or an
+    organization nobody selected never learns the model id."""
+    if program.model_id is None:
+        return program_resource(program)
+    consent = live_consent(session, program.model_id, program.owner_org_id)
+    orgs = {program.owner_org_id}
+    if consent is not None:
+        orgs |= {consent.developer_org_id, *consent.participant_org_ids}
+    parties = tuple(Marking(owner_org_id=o, tlp=TLP.AMBER_STRICT) for o in sorted(orgs))
+    return Resource(kind="program", id=program.id, markings=(program.marking,), any_of=parties)
 
 
 # -- programs ----------------------------------------------------------------
@@ -189,13 +302,13 @@ def get_program(session: Session, subject: Subject, program_id: str) -> Program:
     program = session.get(Program, program_id)
     if program is None:
         raise NotFound("program", program_id)
-    authorize(subject, Action.READ, program_resource(program))
+    authorize(subject, Action.READ, program_resource_in(session, program))
     return program
 
 
 def list_programs(session: Session, subject: Subject) -> list[Program]:
     rows = session.scalars(select(Program).order_by(Program.name))
-    return [p for p in rows if can(subject, Action.READ, program_resource(p))]
+    return [p for p in rows if can(subject, Action.READ, program_resource_in(session, p))]
 
 
 def set_accepting(uow: UnitOfWork, subject: Subject, program_id: str, accepting: bool) -> Program:
@@ -255,7 +368,7 @@ def apply(
     approved is returned again (``created`` False); after a decline one may apply anew."""
     session = uow.session
     program = get_program(session, subject, program_id)
-    if not can(subject, Action.APPLY_TO_PROGRAM, program_resource(program)):
+    if not can(subject, Action.APPLY_TO_PROGRAM, program_resource_in(session, program)):
         raise Forbidden(Action.APPLY_TO_PROGRAM, "program")
     assert subject.org_id is not None  # the policy admits only members of an organization
     sector = _enum_list(Sector, [draft.sector], "/sector")[0]
@@ -341,7 +454,12 @@ def decide(
     grant: Grant | None = None
     if decision.approve:
         if program.model_id is not None:
-            check_model_offer(session, program.model_id, program.owner_org_id)
+            consent = check_model_offer(session, program.model_id, program.owner_org_id)
+            if application.owner_org_id not in consent.participant_org_ids:
+                raise Conflict(
+                    "the model's developer has not consented to this organization as a participant",
+                    "/approve",
+                )
         starts = decision.starts_at or now
         ends = decision.ends_at or starts + dt.timedelta(days=program.grant_days)
         if starts.tzinfo is None or ends.tzinfo is None:
@@ -388,12 +506,13 @@ def list_grants(session: Session, subject: Subject, *, program_id: str | None = 
 
 def grant_active(session: Session, grant: Grant, now: dt.datetime | None = None) -> bool:
     """Whether the grant gives access now: started, not ended, not revoked, and
-    (for a covered model) the trusted-partner agreement still holds."""
+    (for a model) the developer's consent still names the organization and, for a
+    covered model, the trusted-partner agreement still holds."""
     when = _now(now)
     if not grant.active_at(when):
         return False
     program = session.get(Program, grant.program_id)
-    return program is not None and _model_still_offered(session, program, when)
+    return program is not None and _model_still_offered(session, program, when, grant.owner_org_id)
 
 
 def revoke_grant(uow: UnitOfWork, subject: Subject, grant_id: str, reason: str) -> Grant:

@@ -18,6 +18,7 @@ from clearinghouse.programs.models import (
     Application,
     ApplicationStatus,
     Grant,
+    ModelOfferConsent,
     OrgSize,
     Program,
     Sector,
@@ -300,6 +301,59 @@ def report_usage(grant_id: str, body: UsageIn, context: SignedIn, response: Resp
 def list_usage(grant_id: str, context: SignedIn) -> list[UsageOut]:
     with context.reading() as uow:
         return [UsageOut.of(u) for u in services.usage_reports(uow.session, context.subject, grant_id)]
+
+
+class ConsentIn(BaseModel):
+    model_config = _strict
+
+    model_id: str = Field(min_length=1, max_length=36)
+    operating_org: str = Field(min_length=1, max_length=200, description="The program operator (id or name)")
+    participants: list[str] = Field(
+        min_length=1, max_length=1000, description="Organizations (id or name) the model may reach"
+    )
+
+
+class ConsentOut(BaseModel):
+    id: str
+    model_id: str
+    operating_org: str
+    participants: list[str]
+    created_at: dt.datetime
+    withdrawn_at: dt.datetime | None
+
+    @classmethod
+    def of(cls, c: ModelOfferConsent) -> ConsentOut:
+        return cls(
+            id=c.id,
+            model_id=c.model_id,
+            operating_org=c.operator_org_id,
+            participants=list(c.participant_org_ids),
+            created_at=c.created_at,
+            withdrawn_at=c.withdrawn_at,
+        )
+
+
+@router.post(
+    "/model-consents",
+    status_code=201,
+    summary="The developer consents to offering its model in an organization's programs, to participants",
+)
+def consent_to_offer(body: ConsentIn, context: SignedIn, response: Response) -> ConsentOut:
+    draft = services.ConsentDraft(body.model_id, body.operating_org, body.participants)
+    with context.writing() as uow:
+        consent, created = services.consent_to_offer(uow, context.subject, draft)
+        out = ConsentOut.of(consent)
+        uow.commit()
+    response.status_code = 201 if created else 200
+    return out
+
+
+@router.post("/model-consents/{consent_id}/withdraw", summary="The developer withdraws its consent")
+def withdraw_consent(consent_id: str, context: SignedIn) -> ConsentOut:
+    with context.writing() as uow:
+        out = ConsentOut.of(services.withdraw_consent(uow, context.subject, consent_id))
+        uow.commit()
+    return out
 
 
 @router.post(

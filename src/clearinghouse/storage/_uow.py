@@ -14,6 +14,7 @@ import datetime as dt
 import enum
 import hashlib
 import json
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,6 +24,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import Connection, Engine, event, inspect
 from sqlalchemy.orm import Session
+
+from clearinghouse.storage._engine import SQLITE_BUSY_TIMEOUT_MS
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,16 @@ class NoJobQueueError(RuntimeError):
     """``uow.enqueue`` was called on a unit of work whose factory has no job backend wired."""
 
 
+_WRITE_LOCKS: dict[int, threading.RLock] = {}
+_WRITE_LOCKS_GUARD = threading.Lock()
+
+
+def _sqlite_write_lock(engine: Engine) -> threading.RLock:
+    """The lock this process's writers of ``engine`` queue on (one per engine)."""
+    with _WRITE_LOCKS_GUARD:
+        return _WRITE_LOCKS.setdefault(id(engine), threading.RLock())
+
+
 class UnitOfWork:
     """One database transaction for one use case, attributed to ``actor``.
 
@@ -143,6 +156,7 @@ class UnitOfWork:
         self._named: dict[int, tuple[str, dict[str, Any]]] = {}
         self._extra: list[PendingEvent] = []
         self._after_commit: list[Callable[[], None]] = []
+        self._write_lock: threading.RLock | None = None
         self.committed = False
 
     @property
@@ -152,6 +166,15 @@ class UnitOfWork:
         return self._session
 
     def __enter__(self) -> UnitOfWork:
+        if self.engine.dialect.name == "sqlite" and self.write:
+            # Writers of this process queue on a lock before asking SQLite for its write
+            # lock: SQLite's busy handler polls with sleeps of up to 100 ms, so under
+            # load a waiting writer could lose the race again and again (seconds of tail
+            # latency). Re-entrant, and bounded by the busy timeout, after which SQLite's
+            # own waiting applies as before.
+            self._write_lock = _sqlite_write_lock(self.engine)
+            if not self._write_lock.acquire(timeout=SQLITE_BUSY_TIMEOUT_MS / 1000):
+                self._write_lock = None
         self._conn = self.engine.connect()
         if self.engine.dialect.name == "sqlite" and self.write:
             self._conn.info["sqlite_begin"] = "IMMEDIATE"
@@ -173,12 +196,17 @@ class UnitOfWork:
             if self._session is not None:
                 self._session.close()
         finally:
-            if self._conn is not None:
-                if self._conn.in_transaction():
-                    self._conn.rollback()
-                self._conn.close()
-            self._session = None
-            self._conn = None
+            try:
+                if self._conn is not None:
+                    if self._conn.in_transaction():
+                        self._conn.rollback()
+                    self._conn.close()
+            finally:
+                self._session = None
+                self._conn = None
+                if self._write_lock is not None:
+                    self._write_lock.release()
+                    self._write_lock = None
         if self.committed and exc is None:
             for callback in self._after_commit:
                 callback()

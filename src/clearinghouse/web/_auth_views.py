@@ -16,6 +16,7 @@ from clearinghouse.web._sessions import (
     SIGNIN_CSRF_COOKIE,
     SIGNINS,
     SignInRefused,
+    client_address,
     sign_in,
     sign_out,
     tokens_equal,
@@ -79,7 +80,11 @@ def signin_submit(
         return _signin_form(
             page, next_url=next, username=username, error="The form expired; please try again.", status=403
         )
-    client = page.request.client.host if page.request.client else "unknown"
+    client = client_address(
+        page.request.client.host if page.request.client else None,
+        page.request.headers.get("x-forwarded-for"),
+        page.runtime.settings.trusted_proxies,
+    )
     limits = page.request.app.state.signin_limits
     try:
         with page.runtime.uow(Actor.system("console")) as uow:

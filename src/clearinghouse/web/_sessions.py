@@ -39,7 +39,7 @@ from clearinghouse.access.services import (
 )
 from clearinghouse.errors import InvalidInput
 from clearinghouse.storage import UnitOfWork, utcnow
-from clearinghouse.web.models import WebSession
+from clearinghouse.web.models import SignInCounter, WebSession
 
 SESSION_COOKIE = "ch_session"
 SIGNIN_CSRF_COOKIE = "ch_signin_csrf"
@@ -106,16 +106,79 @@ class RateLimiter:
             self._failures.pop(key, None)
 
 
-@dataclass
+@dataclass(frozen=True)
 class SignInLimits:
-    """Failures allowed per username and per client address in 15 minutes."""
+    """Sign-in throttling, counted in the database (``signin_counters``) so that it
+    survives a restart and is shared by every server process.
 
-    per_user: RateLimiter
-    per_client: RateLimiter
+    * an account from one client (``pair``): ``pair_limit`` failures in ``window``
+      block that pair — the ordinary guessing limit, which hurts nobody else;
+    * one client (``client``): ``client_limit`` failures in ``window`` over any
+      accounts block the client (a password spray);
+    * one account from anywhere (``account``): after ``account_limit`` failures in
+      ``window`` the account is slowed, not locked: only clients that signed in to
+      it successfully before (within ``known_good_for``) may still try, so a
+      stranger guessing from many addresses cannot lock its owner out.
+    """
+
+    window: dt.timedelta = dt.timedelta(minutes=15)
+    pair_limit: int = 5
+    client_limit: int = 20
+    account_limit: int = 10
+    known_good_for: dt.timedelta = dt.timedelta(days=90)
 
     @classmethod
     def default(cls) -> SignInLimits:
-        return cls(RateLimiter(5, 900.0), RateLimiter(20, 900.0))
+        return cls()
+
+
+def _key(kind: str, *parts: str) -> str:
+    # Keys are digests: a sprayed username or address cannot overflow the column.
+    return f"{kind}:" + hashlib.sha256("\x1f".join(parts).encode()).hexdigest()
+
+
+def _counter(session: Session, key: str) -> SignInCounter | None:
+    return session.get(SignInCounter, key, with_for_update=True)
+
+
+def _wait(session: Session, key: str, limit: int, window: dt.timedelta, now: dt.datetime) -> float:
+    """Seconds until ``key`` may try again (0 when it may now)."""
+    row = _counter(session, key)
+    if row is None or row.failures < limit or row.window_start + window <= now:
+        return 0.0
+    return (row.window_start + window - now).total_seconds()
+
+
+def _count_failure(session: Session, key: str, window: dt.timedelta, now: dt.datetime) -> None:
+    row = _counter(session, key)
+    if row is None:
+        session.add(SignInCounter(key=key, failures=1, window_start=now))
+    elif row.window_start + window <= now:
+        row.failures, row.window_start = 1, now
+    else:
+        row.failures += 1
+
+
+def _known_good(session: Session, key: str, limits: SignInLimits, now: dt.datetime) -> bool:
+    row = session.get(SignInCounter, key)
+    return row is not None and row.window_start + limits.known_good_for > now
+
+
+def client_address(host: str | None, forwarded_for: str | None, trusted_proxies: tuple[str, ...]) -> str:
+    """The client a request comes from. ``X-Forwarded-For`` is believed only from a
+    configured proxy (``CLEARINGHOUSE_TRUSTED_PROXIES``; none by default), and then
+    only up to the first address that is not itself a trusted proxy."""
+    address = host or "unknown"
+    if address not in trusted_proxies or not forwarded_for:
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        if hop not in trusted_proxies:
+            return hop[:100]
+    return address
+
+
+def _minutes(wait: float) -> int:
+    return max(1, round(wait / 60))
 
 
 class SignInRefused(Exception):
@@ -146,23 +209,45 @@ def sign_in(
     :class:`SignInRefused` (the same message for an unknown user and a wrong
     password)."""
     username = username.strip()
-    user_key, client_key = f"user:{username.lower()}", f"client:{client}"
-    wait = max(limits.per_user.blocked_for(user_key), limits.per_client.blocked_for(client_key))
+    account = username.lower()
+    session, now = uow.session, utcnow()
+    pair_key, client_key = _key("pair", account, client), _key("client", client)
+    account_key, good_key = _key("account", account), _key("good", account, client)
+    wait = max(
+        _wait(session, pair_key, limits.pair_limit, limits.window, now),
+        _wait(session, client_key, limits.client_limit, limits.window, now),
+    )
     if wait > 0:
         SIGNINS.labels(outcome="rate_limited").inc()
-        minutes = max(1, round(wait / 60))
-        raise SignInRefused(f"Too many failed sign-ins. Try again in about {minutes} minutes.", 429)
-    user = find_user(uow.session, username) if username else None
+        uow.rollback()
+        raise SignInRefused(f"Too many failed sign-ins. Try again in about {_minutes(wait)} minutes.", 429)
+    slowed = _wait(session, account_key, limits.account_limit, limits.window, now)
+    if slowed > 0 and not _known_good(session, good_key, limits, now):
+        SIGNINS.labels(outcome="rate_limited").inc()
+        uow.rollback()
+        raise SignInRefused(
+            "Too many failed sign-ins for this account. Try again in about "
+            f"{_minutes(slowed)} minutes, or from a device you have signed in from before.",
+            429,
+        )
+    user = find_user(session, username) if username else None
     stored = user.password_hash if user is not None and user.active else None
     ok = password_matches(stored or _DUMMY_HASH, password) and stored is not None
     if not ok or user is None:
-        limits.per_user.fail(user_key)
-        limits.per_client.fail(client_key)
+        for key in (pair_key, client_key, account_key):
+            _count_failure(session, key, limits.window, now)
         SIGNINS.labels(outcome="bad_credentials").inc()
         uow.record("session.sign_in_failed", "user", user.id if user else None, client=client)
         uow.commit()
         raise SignInRefused("Wrong username or password.", 401)
-    limits.per_user.clear(user_key)
+    pair = session.get(SignInCounter, pair_key)
+    if pair is not None:
+        session.delete(pair)
+    good = session.get(SignInCounter, good_key)
+    if good is None:
+        session.add(SignInCounter(key=good_key, failures=0, window_start=now))
+    else:
+        good.window_start = now
     secret = secrets.token_urlsafe(32)
     now = utcnow()
     row = WebSession(
@@ -178,6 +263,9 @@ def sign_in(
     uow.session.add(row)
     # Expired sessions are swept whenever someone signs in.
     uow.session.execute(delete(WebSession).where(WebSession.expires_at <= now))
+    # Counters whose window (or known-good period) is long past are swept too.
+    stale = now - max(limits.window, limits.known_good_for)
+    uow.session.execute(delete(SignInCounter).where(SignInCounter.window_start <= stale))
     uow.record("session.signed_in", "user", user.id, client=client)
     uow.commit()
     SIGNINS.labels(outcome="ok").inc()

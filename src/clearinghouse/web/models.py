@@ -27,3 +27,17 @@ class WebSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     last_seen_at: Mapped[dt.datetime] = mapped_column(default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(index=True)
+
+
+class SignInCounter(Base):
+    """Failed sign-ins counted in the database, so the limits hold across restarts
+    and are shared by every server process (issue 14, defect 9). ``key`` names what
+    is counted: ``pair:`` an account from one client, ``client:`` one client,
+    ``account:`` one account from anywhere, ``good:`` a client that signed in to an
+    account successfully (``window_start`` is when)."""
+
+    __tablename__ = "signin_counters"
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[dt.datetime] = mapped_column(index=True)

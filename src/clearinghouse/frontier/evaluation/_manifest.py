@@ -22,6 +22,18 @@ MANIFEST = "suite.yaml"
 MAX_FILES = 500
 MAX_FILE_BYTES = 2 * 1024 * 1024
 MAX_SUITE_BYTES = 20 * 1024 * 1024
+# suite.yaml is bounded before it is parsed (issue 14, defect 10): PyYAML's scanner
+# is quadratic in nesting and its composer recursive, so a deeply nested manifest
+# took seconds and ended in a 500. Nothing a suite needs nests deeper than this.
+MAX_MANIFEST_BYTES = 256 * 1024
+MAX_MANIFEST_DEPTH = 16
+_OPENS = (
+    yaml.BlockMappingStartToken,
+    yaml.BlockSequenceStartToken,
+    yaml.FlowMappingStartToken,
+    yaml.FlowSequenceStartToken,
+)
+_CLOSES = (yaml.BlockEndToken, yaml.FlowMappingEndToken, yaml.FlowSequenceEndToken)
 IDENT = r"^[a-z][a-z0-9_]{0,62}$"
 SAFE_PATH = re.compile(r"[A-Za-z0-9_.\-/]+")
 MetricName = Literal["accuracy", "precision", "recall", "f1"]
@@ -131,8 +143,34 @@ def _pointer(loc: tuple[Any, ...]) -> str:
     return "/" + "/".join(str(part) for part in loc) if loc else "/"
 
 
+def _check_shape(text: str, pointer: str) -> None:
+    """Refuse an oversized, deeply nested or alias-using manifest before parsing it.
+    The tokens are read lazily and the scan stops at the first level too deep, so
+    the check itself costs no more than a manifest of the allowed depth."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_MANIFEST_BYTES:
+        raise InvalidInput(f"{MANIFEST} is larger than {MAX_MANIFEST_BYTES} bytes", pointer)
+    depth = 0
+    try:
+        for token in yaml.scan(text, Loader=yaml.SafeLoader):
+            if isinstance(token, _OPENS):
+                depth += 1
+                if depth > MAX_MANIFEST_DEPTH:
+                    line = token.start_mark.line + 1
+                    raise InvalidInput(
+                        f"{MANIFEST} is nested deeper than {MAX_MANIFEST_DEPTH} levels (line {line})", pointer
+                    )
+            elif isinstance(token, _CLOSES):
+                depth -= 1
+            elif isinstance(token, (yaml.AliasToken, yaml.AnchorToken)):
+                line = token.start_mark.line + 1
+                raise InvalidInput(f"{MANIFEST} may not use anchors or aliases (line {line})", pointer)
+    except yaml.YAMLError as exc:
+        raise InvalidInput(f"suite.yaml is not valid YAML: {exc}", pointer) from None
+
+
 def parse_manifest(text: str, pointer: str = "/manifest") -> SuiteManifest:
     """The manifest in ``text`` (YAML); :class:`InvalidInput` naming the field otherwise."""
+    _check_shape(text, pointer)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -182,6 +220,7 @@ def check_files(files: dict[str, bytes]) -> SuiteManifest:
         text = files[MANIFEST].decode("utf-8")
     except UnicodeDecodeError:
         raise InvalidInput(f"{MANIFEST} is not UTF-8", f"/files/{MANIFEST}") from None
+    _check_shape(text, f"/files/{MANIFEST}")
     manifest = parse_manifest(text)
     for i, spec in enumerate(manifest.tasks):
         name = check_path(spec.file, f"/manifest/tasks/{i}/file")

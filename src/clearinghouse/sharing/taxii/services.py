@@ -296,6 +296,23 @@ def _existing_versions(session: Session, collection_id: str, ids: Iterable[str])
     return found
 
 
+def _first_writers(session: Session, collection_id: str, ids: Iterable[str]) -> dict[str, str]:
+    """The organization that first wrote each stored object id (its earliest row)."""
+    first: dict[str, tuple[int, str]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), _IN_CHUNK):
+        chunk = wanted[start : start + _IN_CHUNK]
+        rows = session.execute(
+            select(TaxiiObject.stix_id, TaxiiObject.added_us, TaxiiObject.owner_org_id).where(
+                TaxiiObject.collection_id == collection_id, TaxiiObject.stix_id.in_(chunk)
+            )
+        )
+        for stix_id, added_us, owner in rows:
+            if stix_id not in first or added_us < first[stix_id][0]:
+                first[stix_id] = (added_us, owner)
+    return {stix_id: owner for stix_id, (_added, owner) in first.items()}
+
+
 def _refresh_flags(session: Session, collection_id: str, versions: dict[str, set[int]]) -> None:
     """Set is_latest / is_first on the stored versions of each object named."""
     for stix_id, stored in versions.items():
@@ -345,6 +362,19 @@ def add_objects(uow: UnitOfWork, subject: Subject, collection_id: str, objects: 
             continue
         checked.append((index, record))
 
+    # An object id belongs to the organization that first wrote it: nobody else (staff
+    # included) adds versions of it, so nobody can supersede another's object.
+    writers = _first_writers(session, collection.id, (r.id for _, r in checked))
+    foreign = {stix_id for stix_id, first in writers.items() if first != owner}
+    if foreign:
+        mine: list[tuple[int, StixRecord]] = []
+        for index, record in checked:
+            if record.id in foreign:
+                message = f"/objects/{index}/id: this object id was first written by another organization"
+                outcome[index] = StatusDetail(record.id, record.version or "", message)
+            else:
+                mine.append((index, record))
+        checked = mine
     existing = _existing_versions(session, collection.id, (r.id for _, r in checked))
     last_added = session.scalar(
         select(func.max(TaxiiObject.added_us)).where(TaxiiObject.collection_id == collection.id)
