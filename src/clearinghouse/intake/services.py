@@ -5,20 +5,25 @@ JSON pointer of its first bad field, and never costs the good ones. Items are
 stored in chunks, each chunk one transaction, so an interrupted batch leaves
 whole chunks behind and nothing half-written; sending it again stores only
 what is missing, because every finding is keyed by the client's idempotency
-key or, without one, by its content hash.
+key or, without one, by its content hash. A chunk the database keeps refusing
+(locked, deadlocked, connection lost) is retried with backoff; if it still
+cannot be stored, it and every later item are reported as problems ("not
+stored ... send again") and the answer says exactly which items are stored:
+never a 500 with partial state the client is not told about.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
 from clearinghouse.coordination.services import get_campaign
@@ -130,13 +135,23 @@ def submit(
     authorize(subject, Action.CREATE, Resource.marked("finding", None, marking))
     report = IntakeReport()
     chunk: list[tuple[int, FindingSubmission]] = []
+    busy: str | None = None  # set once a chunk could not be stored: the rest is reported, not stored
 
     def flush() -> None:
-        if chunk:
-            report.merge(_store_chunk(uow, envelope, jobs, subject, marking, chunk))
-            chunk.clear()
-            if progress is not None:
-                progress(report.received)
+        nonlocal busy
+        if not chunk:
+            return
+        if busy is None:
+            try:
+                report.merge(_store_chunk(uow, envelope, jobs, subject, marking, chunk))
+            except OperationalError as exc:
+                busy = _busy_detail(exc)
+        if busy is not None:
+            report.received += len(chunk)
+            report.problems.extend(ItemProblem(index, "", busy) for index, _ in chunk)
+        chunk.clear()
+        if progress is not None:
+            progress(report.received)
 
     for index, item in items:
         if isinstance(item, ItemProblem):
@@ -152,6 +167,19 @@ def submit(
     return report
 
 
+BUSY_RETRIES = 6
+"""Attempts at a chunk the database refuses for a lock or a lost connection (with backoff)."""
+BUSY_BACKOFF_SECONDS = 0.25
+
+
+def _busy_detail(exc: OperationalError) -> str:
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return (
+        f"not stored: the database was busy ({reason[:200]}); nothing of this item was written. "
+        "Send the document again: items already stored are found, not stored twice"
+    )
+
+
 def _store_chunk(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
@@ -160,14 +188,24 @@ def _store_chunk(
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
 ) -> IntakeReport:
-    for attempt in (1, 2):
+    """Store one chunk in one transaction. A chunk that races another request for the same
+    findings is read again; one the database refuses for a lock (SQLite's single writer held by a
+    long job, a PostgreSQL deadlock) is retried with backoff, then :class:`OperationalError`
+    propagates with nothing of the chunk written."""
+    conflicts = 0
+    for attempt in range(1, BUSY_RETRIES + 1):
         try:
             return _store_chunk_once(uow_factory, envelope, jobs, subject, marking, chunk)
         except IntegrityError:
             # Another request stored some of the same findings meanwhile; now they
             # are visible, so the second pass finds them instead of inserting.
-            if attempt == 2:
+            conflicts += 1
+            if conflicts >= 2:
                 raise
+        except OperationalError:
+            if attempt == BUSY_RETRIES:
+                raise
+            time.sleep(BUSY_BACKOFF_SECONDS * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
