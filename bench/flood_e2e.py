@@ -115,12 +115,16 @@ def _read_all(base: str, token: str) -> dict[str, dict[str, Any]]:
         after = page[-1]["id"]
 
 
-def run_service(flood: Path, via: str, database_url: str | None, workers: int, port: int) -> dict[str, Any]:
+def run_service(
+    flood: Path, via: str, database_url: str | None, workers: int, port: int, server_src: Path | None = None
+) -> dict[str, Any]:
     truth: list[str] = json.loads((flood / "truth.json").read_text())
     with tempfile.TemporaryDirectory(prefix="flood-e2e-") as home:
         env = {**os.environ, "CLEARINGHOUSE_HOME": home, "CLEARINGHOUSE_LOG_LEVEL": "WARNING"}
         if database_url:
             env["CLEARINGHOUSE_DATABASE_URL"] = database_url
+        if server_src is not None:  # another checkout's server code (a baseline), the same client
+            env["PYTHONPATH"] = str(server_src)
         cli = [sys.executable, "-m", "clearinghouse"]
         subprocess.run([*cli, "init"], env=env, check=True, capture_output=True)
         finder, analyst = _setup_users(env)
@@ -213,6 +217,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--database-url", default=None, help="PostgreSQL (default: SQLite in a temp home)")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--server-src", type=Path, default=None, help="run another checkout's src (baseline)")
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="flood-") as tmp:
         flood = args.flood
@@ -220,7 +225,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             flood = Path(tmp)
             write(generate(args.count, seed=args.seed, aliases=args.aliases), flood)
         n = len(json.loads((flood / "truth.json").read_text()))
-        e2e = run_service(flood, args.via, args.database_url, args.workers, args.port or _free_port())
+        e2e = run_service(
+            flood, args.via, args.database_url, args.workers, args.port or _free_port(), args.server_src
+        ))
         truth: list[str] = json.loads((flood / "truth.json").read_text())
         subs = submissions(flood, args.via)
         index, decisions, floor_s = run_index(subs)
