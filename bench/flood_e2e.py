@@ -227,7 +227,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         n = len(json.loads((flood / "truth.json").read_text()))
         e2e = run_service(
             flood, args.via, args.database_url, args.workers, args.port or _free_port(), args.server_src
-        ))
+        )
         truth: list[str] = json.loads((flood / "truth.json").read_text())
         subs = submissions(flood, args.via)
         index, decisions, floor_s = run_index(subs)
