@@ -134,7 +134,7 @@ def run_service(
             procs[f"worker{w + 1}"] = subprocess.Popen([*cli, "worker"], env=env, stdout=subprocess.DEVNULL)
         base = f"http://127.0.0.1:{port}"
         try:
-            for _ in range(600):
+            for _ in range(1800):  # start-up on a busy 2-core machine can take a while
                 try:
                     urllib.request.urlopen(f"{base}/api/v1/health", timeout=2).close()
                     break

@@ -33,8 +33,9 @@ from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.jobs import JobQueue
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
-from clearinghouse.triage._checks import run_intake_checks
+from clearinghouse.triage._checks import PackageCheckCache, run_intake_checks
 from clearinghouse.triage._reputation import admit
+from clearinghouse.triage.models import PipelineReputation
 from clearinghouse.triage.tasks import DEDUP_JOB
 
 MAX_BATCH_ITEMS = 100_000
@@ -219,10 +220,10 @@ def _store_chunk_once(
 ) -> IntakeReport:
     assert marking.owner_org_id is not None
     report = IntakeReport(received=len(chunk))
-    keyed = [(index, sub, sub.idempotency_key or content_hash(sub)) for index, sub in chunk]
+    keyed = _keys(chunk)
     with uow_factory(_actor(subject)) as uow:
         session = uow.session
-        keys = list({key for _, _, key in keyed})
+        keys = list({key for _, _, key, _ in keyed})
         existing = {
             key: (fid, state)
             for fid, key, state in session.execute(
@@ -232,25 +233,31 @@ def _store_chunk_once(
             )
         }
         campaigns_ok: dict[str, bool] = {}
-        for index, submission, key in keyed:
-            campaign = submission.campaign_id
-            if (
-                campaign is not None
-                and campaigns_ok.setdefault(campaign, _campaign_readable(uow, subject, campaign)) is False
-            ):
-                report.problems.append(ItemProblem(index, "/campaign_id", f"no scan campaign {campaign!r}"))
-                continue
-            if key in existing:
-                fid, state = existing[key]
-                report.existing += 1
-                report.items.append(StoredItem(index, fid, False, state))
-                continue
-            finding = _new_finding(uow, subject, marking, submission, key)
-            if submission.reproducer is not None and submission.reproducer.poc is not None:
-                _store_poc(uow, envelope, finding, submission)
-            existing[key] = (finding.id, finding.state)
-            report.created += 1
-            report.items.append(StoredItem(index, finding.id, True, finding.state))
+        checks: PackageCheckCache = {}
+        reputations: dict[str, PipelineReputation] = {}
+        # The chunk's findings are inserted together at the end (one flush), not before every read.
+        with session.no_autoflush:
+            for index, submission, key, digest in keyed:
+                campaign = submission.campaign_id
+                if (
+                    campaign is not None
+                    and campaigns_ok.setdefault(campaign, _campaign_readable(uow, subject, campaign)) is False
+                ):
+                    report.problems.append(
+                        ItemProblem(index, "/campaign_id", f"no scan campaign {campaign!r}")
+                    )
+                    continue
+                if key in existing:
+                    fid, state = existing[key]
+                    report.existing += 1
+                    report.items.append(StoredItem(index, fid, False, state))
+                    continue
+                finding = _new_finding(uow, subject, marking, submission, key, digest, checks, reputations)
+                if submission.reproducer is not None and submission.reproducer.poc is not None:
+                    _store_poc(uow, envelope, finding, submission)
+                existing[key] = (finding.id, finding.state)
+                report.created += 1
+                report.items.append(StoredItem(index, finding.id, True, finding.state))
         if report.created:
             # Deduplication follows in the background; queued in this transaction,
             # so it exists exactly when the findings do.
@@ -267,22 +274,38 @@ def _campaign_readable(uow: UnitOfWork, subject: Subject, campaign_id: str) -> b
     return True
 
 
+def _keys(chunk: list[tuple[int, FindingSubmission]]) -> list[tuple[int, FindingSubmission, str, str]]:
+    """(index, submission, idempotency key, content hash): the hash is computed once per item."""
+    out = []
+    for index, sub in chunk:
+        digest = content_hash(sub)
+        out.append((index, sub, sub.idempotency_key or digest, digest))
+    return out
+
+
 def _new_finding(
-    uow: UnitOfWork, subject: Subject, marking: Marking, submission: FindingSubmission, key: str
+    uow: UnitOfWork,
+    subject: Subject,
+    marking: Marking,
+    submission: FindingSubmission,
+    key: str,
+    digest: str | None = None,
+    checks_cache: PackageCheckCache | None = None,
+    reputations: dict[str, PipelineReputation] | None = None,
 ) -> Finding:
     purl = submission.package.parsed
     document = submission.model_dump(mode="json", exclude_none=True)
     poc = document.get("reproducer", {}).get("poc")
     if poc is not None:
         poc.pop("content_base64", None)  # kept encrypted, in the attachment
-    checks = run_intake_checks(uow.session, submission)
-    queue = admit(uow.session, submission.generator.key)
+    checks = run_intake_checks(uow.session, submission, checks_cache)
+    queue = admit(uow.session, submission.generator.key, reputations)
     finding = Finding(
         id=new_id(),
         submitter_org_id=marking.owner_org_id,
         submitter_user_id=subject.user_id,
         idempotency_key=key,
-        content_hash=content_hash(submission),
+        content_hash=digest or content_hash(submission),
         state=FindingState.CHECKED,
         queue=queue,
         title=submission.title,
