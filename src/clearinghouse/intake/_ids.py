@@ -90,6 +90,7 @@ def registry_prefixes() -> tuple[str, ...]:
     return tuple(sorted(found, key=lambda p: (-len(p), p)))
 
 
+@functools.lru_cache(maxsize=65_536)
 def registry_kind(identifier: str) -> str | None:
     """The registry an id belongs to (``CVE``, ``GHSA``, ``PYSEC`` ...), or ``None`` for any other id.
 

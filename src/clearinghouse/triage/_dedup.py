@@ -248,6 +248,14 @@ def rare_agreement(a: FindingFeatures, b: FindingFeatures) -> RareAgreement:
     is shared and each side's own identifiers are not both many; else ``partial``."""
     if a.title_rare and b.title_rare and not (a.title_rare & b.title_rare):
         return "conflict"
+    # Both cite the same site, never the same page: two reports in one tracker.
+    if (
+        a.urls
+        and b.urls
+        and not (a.urls & b.urls)
+        and {u.split("/", 1)[0] for u in a.urls} & {u.split("/", 1)[0] for u in b.urls}
+    ):
+        return "conflict"
     x, y = a.rare, b.rare
     if not x or not y:
         return "unknown"
@@ -627,7 +635,7 @@ class DedupIndex:
         if f.symbol:
             keys = [_symbol_key(f.symbol)]
         else:  # no symbol: the symbols its text names
-            keys = list(dict.fromkeys(w for w in f.text.split() if _distinctive(w)))[:32]
+            keys = sorted(stem(w) for w in f.rare if _distinctive(w))[:32]
         for key in keys:
             for c in self._symbols.get((f.package, key), ()):
                 c = self._case[c]
@@ -728,8 +736,18 @@ class DedupIndex:
             auto = False
             reasons.append(f"case has {cfg.max_auto_case_size}+ findings: analyst to confirm")
         if auto and best.location not in ("symbol", "mention"):
-            runner_up = next((s for s, c, _ in scored[1:] if s.relation is Relation.DUPLICATE_OF), None)
-            if runner_up is not None and best.confidence - runner_up.confidence < cfg.ambiguity_margin:
+            runner = next(((s, c) for s, c, _ in scored[1:] if s.relation is Relation.DUPLICATE_OF), None)
+            if (
+                runner is not None
+                and best.confidence - runner[0].confidence < cfg.ambiguity_margin
+                and not (
+                    # Without a location, two cases that match each other as well are one bug
+                    # reported twice: joining the better one is no risk; two distinct bugs are.
+                    best.location == "unknown"
+                    and compare(self._features[canon], self._features[runner[1]], cfg).relation
+                    is Relation.DUPLICATE_OF
+                )
+            ):
                 auto = False
                 reasons.append("ambiguous: another case matches about as well")
         return DedupDecision(

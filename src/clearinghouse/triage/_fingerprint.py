@@ -270,6 +270,14 @@ class Affected:
             return "unknown"
         if self.text == other.text:
             return "same"
+        # A vers that lists single versions (OSV ``versions``) says what a point version says.
+        mine, theirs = _points(self.spans), _points(other.spans)
+        if mine is not None and theirs is not None:
+            return "same" if mine == theirs else ("overlap" if set(mine) & set(theirs) else "neutral")
+        if mine is not None and other.spans:
+            return "overlap" if any(_in_span(p, s) for p in mine for s in other.spans) else "outside"
+        if theirs is not None and self.spans:
+            return "overlap" if any(_in_span(p, s) for p in theirs for s in self.spans) else "outside"
         if self.spans and other.spans:
             return (
                 "overlap" if any(_spans_meet(a, b) for a in self.spans for b in other.spans) else "disjoint"
@@ -281,6 +289,13 @@ class Affected:
         if point is None or not spans:
             return "unknown"
         return "overlap" if any(_in_span(point, s) for s in spans) else "outside"
+
+
+def _points(spans: tuple[Span, ...]) -> tuple[VersionKey, ...] | None:
+    """The versions of a range that only lists single versions (``None`` for a real range)."""
+    if not spans or any(lo is None or lo != hi or not (li and hi_incl) for lo, li, hi, hi_incl in spans):
+        return None
+    return tuple(lo for lo, _, _, _ in spans if lo is not None)
 
 
 def normalize_affected(version: str | None, vers: str | None) -> Affected:
@@ -650,6 +665,9 @@ class FindingFeatures:
     rare: frozenset[str] = frozenset()
     """Identifiers the text names (function, file, parameter names: ``parse_header``, ``Foo.bar``,
     ``x/y.py``, ``QuantizedConv2D``), by their last part, lowercase. Rewording leaves them alone."""
+    urls: frozenset[str] = frozenset()
+    """The web addresses the text cites (host and path, lowercase): an issue tracker's link names
+    one report (``bugs.chromium.org/p/oss-fuzz/issues/detail?id=24266``)."""
     title_rare: frozenset[str] = frozenset()
     """The identifiers the title names (the most telling ones: ``Heap overflow in parse_header``)."""
 
@@ -700,6 +718,7 @@ def _assemble(
     signature: U32,
     rare: frozenset[str],
     title_rare: frozenset[str],
+    urls: frozenset[str] = frozenset(),
 ) -> FindingFeatures:
     text = " ".join(tokens)[:MAX_TEXT_CHARS]
     return FindingFeatures(
@@ -715,6 +734,7 @@ def _assemble(
         signature,
         shingles,
         rare,
+        urls,
         title_rare,
     )
 
@@ -732,11 +752,14 @@ _IDENTIFIER = re.compile(
     r"|\b([A-Za-z][a-z0-9]*[a-z][A-Z]\w*|[A-Za-z0-9]*_\w*[A-Za-z0-9]|[A-Za-z]+\d+[A-Za-z]\w*)\b"
 )
 _QUALIFIER = re.compile(r"\.|::|->|/")
+MAX_RARE_CHARS = 8_000
+"""Characters of a write-up searched for identifiers (the start of a long one says which bug)."""
 _HEXISH = re.compile(r"^(?:0x)?[0-9a-f]{7,}$")
 
 
 def rare_tokens(text: str) -> frozenset[str]:
     """The identifiers ``text`` names (see :attr:`FindingFeatures.rare`), at most 64."""
+    text = text[:MAX_RARE_CHARS]
     t = _URL.sub(" ", text) if ("://" in text or "www." in text) else text
     out: set[str] = set()
     for m in _IDENTIFIER.finditer(t):
@@ -754,6 +777,17 @@ def rare_tokens(text: str) -> frozenset[str]:
     return frozenset(out)
 
 
+_CITED = re.compile(r"https?://(?:www\.)?([^\s<>()\[\]`'\"]+)", re.I)
+
+
+def cited_urls(text: str) -> frozenset[str]:
+    """The addresses ``text`` cites, without scheme, ``www.`` and trailing punctuation (at most 32)."""
+    if "://" not in text:
+        return frozenset()
+    out = {m.group(1).rstrip(".,;:!?").lower() for m in _CITED.finditer(text[:MAX_RARE_CHARS])}
+    return frozenset(sorted(out)[:32])
+
+
 def extract_features(sub: FindingSubmission) -> FindingFeatures:
     """Fingerprint and text signature of one finding."""
     return extract_features_many([sub])[0]
@@ -767,6 +801,14 @@ def extract_features_many(subs: Sequence[FindingSubmission]) -> list[FindingFeat
     shingles = [shingle_hashes(h) for _, h in analyzed]
     signatures = minhash_signatures(shingles)
     return [
-        _assemble(s, a[0], shingles[i], signatures[i], rare_tokens(texts[i]), rare_tokens(subs[i].title))
+        _assemble(
+            s,
+            a[0],
+            shingles[i],
+            signatures[i],
+            rare_tokens(texts[i]),
+            rare_tokens(subs[i].title),
+            cited_urls(texts[i]),
+        )
         for i, (s, a) in enumerate(zip(structs, analyzed, strict=True))
     ]
