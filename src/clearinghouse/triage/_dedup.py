@@ -269,12 +269,12 @@ def rare_agreement(a: FindingFeatures, b: FindingFeatures) -> RareAgreement:
 
 
 # Text-only evidence (no code location on one side): confidence = base + slope * text + adjustments.
-_TEXT_BASE, _TEXT_SLOPE = 0.45, 0.5
+_TEXT_BASE, _TEXT_SLOPE = 0.42, 0.55
 _RARE_ADJUST = {"agree": 0.07, "partial": -0.03, "conflict": -0.20, "unknown": 0.0}
 _TEXT_CWE_ADJUST = {"agree": 0.03, "near": 0.01, "unknown": 0.0, "conflict": -0.12}
 _TEXT_VERSION_ADJUST = {
-    "same": 0.02,
-    "overlap": 0.01,
+    "same": 0.05,
+    "overlap": 0.03,
     "neutral": 0.0,
     "unknown": 0.0,
     "outside": -0.08,
