@@ -239,11 +239,18 @@ def test_cwe_normalization_and_relations() -> None:
 
 
 def test_aliases_normalized_and_compared() -> None:
-    assert normalize_aliases([" cve-2021-1 ", "GHSA-x"]) == frozenset({"CVE-2021-1", "GHSA-X"})
-    assert alias_agreement(frozenset({"CVE-1"}), frozenset({"CVE-1", "GHSA-A"})) == "agree"
-    assert alias_agreement(frozenset({"CVE-1"}), frozenset({"CVE-2"})) == "conflict"
-    assert alias_agreement(frozenset({"CVE-1"}), frozenset({"GHSA-A"})) == "unknown"
-    assert alias_agreement(frozenset(), frozenset({"CVE-1"})) == "unknown"
+    ghsa = "GHSA-2345-6789-cfgh"
+    assert normalize_aliases([" cve-2021-1234 ", ghsa, "ACME-2026-1", "GHSA-x"]) == frozenset(
+        {"CVE-2021-1234", ghsa.upper()}
+    )
+    cve1, cve2 = "CVE-2021-1001", "CVE-2021-1002"
+    assert alias_agreement(frozenset({cve1}), frozenset({cve1, ghsa.upper()})) == "agree"
+    assert alias_agreement(frozenset({cve1}), frozenset({cve2})) == "conflict"
+    assert alias_agreement(frozenset({cve1}), frozenset({ghsa.upper()})) == "unknown"
+    assert alias_agreement(frozenset(), frozenset({cve1})) == "unknown"
+    # Two finders' own report ids are provenance: they neither agree nor conflict.
+    assert alias_agreement(frozenset({"FINDER-1"}), frozenset({"FINDER-2"})) == "unknown"
+    assert alias_agreement(frozenset({"PYSEC-2021-1"}), frozenset({"PYSEC-2021-2"})) == "conflict"
 
 
 def test_text_normalization_strips_noise() -> None:

@@ -492,7 +492,9 @@ def test_osv_text_is_clamped_to_the_native_limits() -> None:
     )
     (finding,) = only_items(doc)
     assert len(finding.title) == 500 and finding.title.endswith("…")
-    assert len(finding.aliases) == 50 and finding.aliases[0] == "TEST-2024-1"
+    # The document's own id is provenance, not an alias (TEST is no public registry).
+    assert len(finding.aliases) == 50 and finding.aliases[0] == "CVE-2024-0"
+    assert finding.origin.document_id == "TEST-2024-1"
     assert len(finding.references) == 100
     assert len(finding.cwe) == 10
 

@@ -573,11 +573,12 @@ def submit(
     from clearinghouse.intake._client import (
         NDJSON_SUFFIXES,
         Client,
+        FileOutcome,
         Journal,
         SubmitError,
         file_digest,
         package_option,
-        submit_file,
+        submit_files,
     )
     from clearinghouse.intake.importers import SUPPORTED_SUFFIXES, iter_files
 
@@ -600,24 +601,31 @@ def submit(
         TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
     ) as bar:
         task = bar.add_task("submitting files", total=len(files))
+        digests: dict[Path, str] = {}
+        todo: list[Path] = []
         for path in files:
-            digest = file_digest(path)
-            if state.is_done(path, digest):
+            digests[path] = file_digest(path)
+            if state.is_done(path, digests[path]):
                 totals["skipped"] += 1
                 bar.advance(task)
-                continue
-            bar.update(task, description=f"submitting {path.name}")
-            try:
-                outcome = submit_file(client, path, package=affected)
-            except SubmitError as exc:
-                raise _fail(f"{path}: {exc} (rerun to resume)", 1) from exc
+            else:
+                todo.append(path)
+
+        def finished(outcome: FileOutcome) -> None:
             for problem in outcome.problems:
-                err.print(f"[yellow]{path}[/]: {problem}")
+                err.print(f"[yellow]{outcome.path}[/]: {problem}")
             totals["created"] += outcome.created
             totals["existing"] += outcome.existing
             totals["problems"] += len(outcome.problems)
-            state.mark(path, digest)
+            state.mark(outcome.path, digests[outcome.path])
+            bar.update(task, description=f"submitted {outcome.path.name}")
             bar.advance(task)
+
+        try:
+            # Small files (one OSV document each) share NDJSON batches: not one request per file.
+            submit_files(client, todo, package=affected, on_file=finished)
+        except SubmitError as exc:
+            raise _fail(f"{exc} (rerun to resume)", 1) from exc
     console.print(
         f"{len(files)} files: {totals['created']} findings stored, {totals['existing']} already there, "
         f"{totals['problems']} refused, {totals['skipped']} files done before"

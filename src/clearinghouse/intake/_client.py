@@ -185,3 +185,87 @@ def submit_file(
 def package_option(purl: str | None) -> PackageRef | None:
     """The ``--package`` option: the affected package for formats that lack one (SARIF)."""
     return PackageRef(purl=purl) if purl else None
+
+
+@dataclass
+class _Pending:
+    outcome: FileOutcome
+    lines: int = 0
+    sent: int = 0
+
+
+def submit_files(
+    client: Client,
+    paths: list[Path],
+    *,
+    package: PackageRef | None = None,
+    on_file: Callable[[FileOutcome], None] | None = None,
+    on_report: Callable[[list[Path], dict[str, Any]], None] | None = None,
+    batch_items: int = BATCH_ITEMS,
+) -> list[FileOutcome]:
+    """Submit many files, packing the findings of small files (one OSV document each) into shared
+    NDJSON batches instead of one request per file. ``on_file`` is called with each file's outcome
+    once every batch holding its findings was accepted (mark it done in the journal then);
+    ``on_report`` gets each batch's report and the file of each line (in order)."""
+    batch: list[bytes] = []
+    owners: list[Path] = []
+    pending: dict[Path, _Pending] = {}
+    done: list[FileOutcome] = []
+
+    def finish(path: Path) -> None:
+        entry = pending[path]
+        if entry.sent == entry.lines:
+            del pending[path]
+            done.append(entry.outcome)
+            if on_file is not None:
+                on_file(entry.outcome)
+
+    def send() -> None:
+        if not batch:
+            return
+        report = client.post_batch(batch)
+        if on_report is not None:
+            on_report(list(owners), report)
+        items = {item["index"]: item for item in report.get("items", [])}
+        by_index = {p["index"]: p for p in report["problems"]}
+        touched: list[Path] = []
+        for k, path in enumerate(owners):
+            entry = pending[path]
+            item = items.get(k)
+            if item is not None:
+                if item["created"]:
+                    entry.outcome.created += 1
+                else:
+                    entry.outcome.existing += 1
+            if k in by_index:
+                p = by_index[k]
+                entry.outcome.problems.append(f"item {entry.sent} at {p['pointer'] or '/'}: {p['detail']}")
+            entry.sent += 1
+            entry.outcome.findings += 1
+            if not touched or touched[-1] != path:
+                touched.append(path)
+        batch.clear()
+        owners.clear()
+        for path in touched:
+            if pending[path].lines != -1:
+                finish(path)
+
+    for path in paths:
+        entry = pending[path] = _Pending(FileOutcome(path))
+        entry.lines = -1  # still reading
+        count = 0
+        lines = _native_lines(path) if path.suffix in NDJSON_SUFFIXES else _imported_lines(path, package)
+        for line, problem in lines:
+            if problem is not None:
+                entry.outcome.problems.append(problem)
+                continue
+            assert line is not None
+            batch.append(line)
+            owners.append(path)
+            count += 1
+            if len(batch) >= batch_items:
+                send()
+        entry.lines = count
+        finish(path)
+    send()
+    return done

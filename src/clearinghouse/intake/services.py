@@ -5,20 +5,25 @@ JSON pointer of its first bad field, and never costs the good ones. Items are
 stored in chunks, each chunk one transaction, so an interrupted batch leaves
 whole chunks behind and nothing half-written; sending it again stores only
 what is missing, because every finding is keyed by the client's idempotency
-key or, without one, by its content hash.
+key or, without one, by its content hash. A chunk the database keeps refusing
+(locked, deadlocked, connection lost) is retried with backoff; if it still
+cannot be stored, it and every later item are reported as problems ("not
+stored ... send again") and the answer says exactly which items are stored:
+never a 500 with partial state the client is not told about.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
 from clearinghouse.coordination.services import get_campaign
@@ -27,8 +32,9 @@ from clearinghouse.errors import InvalidInput, first_error, nul_pointer
 from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
-from clearinghouse.triage._checks import run_intake_checks
+from clearinghouse.triage._checks import PackageCheckCache, run_intake_checks
 from clearinghouse.triage._reputation import admit
+from clearinghouse.triage.models import PipelineReputation
 from clearinghouse.triage.tasks import DEDUP_JOB
 
 MAX_BATCH_ITEMS = 100_000
@@ -128,13 +134,23 @@ def submit(
     authorize(subject, Action.CREATE, Resource.marked("finding", None, marking))
     report = IntakeReport()
     chunk: list[tuple[int, FindingSubmission]] = []
+    busy: str | None = None  # set once a chunk could not be stored: the rest is reported, not stored
 
     def flush() -> None:
-        if chunk:
-            report.merge(_store_chunk(uow, envelope, subject, marking, chunk))
-            chunk.clear()
-            if progress is not None:
-                progress(report.received)
+        nonlocal busy
+        if not chunk:
+            return
+        if busy is None:
+            try:
+                report.merge(_store_chunk(uow, envelope, subject, marking, chunk))
+            except OperationalError as exc:
+                busy = _busy_detail(exc)
+        if busy is not None:
+            report.received += len(chunk)
+            report.problems.extend(ItemProblem(index, "", busy) for index, _ in chunk)
+        chunk.clear()
+        if progress is not None:
+            progress(report.received)
 
     for index, item in items:
         if isinstance(item, ItemProblem):
@@ -150,6 +166,19 @@ def submit(
     return report
 
 
+BUSY_RETRIES = 6
+"""Attempts at a chunk the database refuses for a lock or a lost connection (with backoff)."""
+BUSY_BACKOFF_SECONDS = 0.25
+
+
+def _busy_detail(exc: OperationalError) -> str:
+    reason = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+    return (
+        f"not stored: the database was busy ({reason[:200]}); nothing of this item was written. "
+        "Send the document again: items already stored are found, not stored twice"
+    )
+
+
 def _store_chunk(
     uow_factory: UnitOfWorkFactory,
     envelope: Envelope,
@@ -157,14 +186,24 @@ def _store_chunk(
     marking: Marking,
     chunk: list[tuple[int, FindingSubmission]],
 ) -> IntakeReport:
-    for attempt in (1, 2):
+    """Store one chunk in one transaction. A chunk that races another request for the same
+    findings is read again; one the database refuses for a lock (SQLite's single writer held by a
+    long job, a PostgreSQL deadlock) is retried with backoff, then :class:`OperationalError`
+    propagates with nothing of the chunk written."""
+    conflicts = 0
+    for attempt in range(1, BUSY_RETRIES + 1):
         try:
             return _store_chunk_once(uow_factory, envelope, subject, marking, chunk)
         except IntegrityError:
             # Another request stored some of the same findings meanwhile; now they
             # are visible, so the second pass finds them instead of inserting.
-            if attempt == 2:
+            conflicts += 1
+            if conflicts >= 2:
                 raise
+        except OperationalError:
+            if attempt == BUSY_RETRIES:
+                raise
+            time.sleep(BUSY_BACKOFF_SECONDS * attempt)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
@@ -177,10 +216,10 @@ def _store_chunk_once(
 ) -> IntakeReport:
     assert marking.owner_org_id is not None
     report = IntakeReport(received=len(chunk))
-    keyed = [(index, sub, sub.idempotency_key or content_hash(sub)) for index, sub in chunk]
+    keyed = _keys(chunk)
     with uow_factory(_actor(subject)) as uow:
         session = uow.session
-        keys = list({key for _, _, key in keyed})
+        keys = list({key for _, _, key, _ in keyed})
         existing = {
             key: (fid, state)
             for fid, key, state in session.execute(
@@ -190,25 +229,31 @@ def _store_chunk_once(
             )
         }
         campaigns_ok: dict[str, bool] = {}
-        for index, submission, key in keyed:
-            campaign = submission.campaign_id
-            if (
-                campaign is not None
-                and campaigns_ok.setdefault(campaign, _campaign_readable(uow, subject, campaign)) is False
-            ):
-                report.problems.append(ItemProblem(index, "/campaign_id", f"no scan campaign {campaign!r}"))
-                continue
-            if key in existing:
-                fid, state = existing[key]
-                report.existing += 1
-                report.items.append(StoredItem(index, fid, False, state))
-                continue
-            finding = _new_finding(uow, subject, marking, submission, key)
-            if submission.reproducer is not None and submission.reproducer.poc is not None:
-                _store_poc(uow, envelope, finding, submission)
-            existing[key] = (finding.id, finding.state)
-            report.created += 1
-            report.items.append(StoredItem(index, finding.id, True, finding.state))
+        checks: PackageCheckCache = {}
+        reputations: dict[str, PipelineReputation] = {}
+        # The chunk's findings are inserted together at the end (one flush), not before every read.
+        with session.no_autoflush:
+            for index, submission, key, digest in keyed:
+                campaign = submission.campaign_id
+                if (
+                    campaign is not None
+                    and campaigns_ok.setdefault(campaign, _campaign_readable(uow, subject, campaign)) is False
+                ):
+                    report.problems.append(
+                        ItemProblem(index, "/campaign_id", f"no scan campaign {campaign!r}")
+                    )
+                    continue
+                if key in existing:
+                    fid, state = existing[key]
+                    report.existing += 1
+                    report.items.append(StoredItem(index, fid, False, state))
+                    continue
+                finding = _new_finding(uow, subject, marking, submission, key, digest, checks, reputations)
+                if submission.reproducer is not None and submission.reproducer.poc is not None:
+                    _store_poc(uow, envelope, finding, submission)
+                existing[key] = (finding.id, finding.state)
+                report.created += 1
+                report.items.append(StoredItem(index, finding.id, True, finding.state))
         if report.created:
             # Deduplication follows in the background; queued in this transaction,
             # so it exists exactly when the findings do.
@@ -225,22 +270,38 @@ def _campaign_readable(uow: UnitOfWork, subject: Subject, campaign_id: str) -> b
     return True
 
 
+def _keys(chunk: list[tuple[int, FindingSubmission]]) -> list[tuple[int, FindingSubmission, str, str]]:
+    """(index, submission, idempotency key, content hash): the hash is computed once per item."""
+    out = []
+    for index, sub in chunk:
+        digest = content_hash(sub)
+        out.append((index, sub, sub.idempotency_key or digest, digest))
+    return out
+
+
 def _new_finding(
-    uow: UnitOfWork, subject: Subject, marking: Marking, submission: FindingSubmission, key: str
+    uow: UnitOfWork,
+    subject: Subject,
+    marking: Marking,
+    submission: FindingSubmission,
+    key: str,
+    digest: str | None = None,
+    checks_cache: PackageCheckCache | None = None,
+    reputations: dict[str, PipelineReputation] | None = None,
 ) -> Finding:
     purl = submission.package.parsed
     document = submission.model_dump(mode="json", exclude_none=True)
     poc = document.get("reproducer", {}).get("poc")
     if poc is not None:
         poc.pop("content_base64", None)  # kept encrypted, in the attachment
-    checks = run_intake_checks(uow.session, submission)
-    queue = admit(uow.session, submission.generator.key)
+    checks = run_intake_checks(uow.session, submission, checks_cache)
+    queue = admit(uow.session, submission.generator.key, reputations)
     finding = Finding(
         id=new_id(),
         submitter_org_id=marking.owner_org_id,
         submitter_user_id=subject.user_id,
         idempotency_key=key,
-        content_hash=content_hash(submission),
+        content_hash=digest or content_hash(submission),
         state=FindingState.CHECKED,
         queue=queue,
         title=submission.title,

@@ -109,7 +109,43 @@ def _created_seq(session: Session, finding_id: str) -> int | None:
     )
 
 
-def new_case(uow: UnitOfWork, finding: Finding) -> Case:
+def _created_seqs(session: Session, finding_ids: Sequence[str]) -> dict[str, int]:
+    """The ledger sequence of each finding's ``finding.created`` event, read in bulk."""
+    out: dict[str, int] = {}
+    for start in range(0, len(finding_ids), 500):
+        ids = finding_ids[start : start + 500]
+        rows = session.execute(
+            select(AuditEvent.object_id, AuditEvent.seq).where(
+                AuditEvent.object_id.in_(ids), AuditEvent.action == "finding.created"
+            )
+        )
+        out.update({oid: seq for oid, seq in rows if oid is not None})
+    return out
+
+
+class _Batch:
+    """What one deduplication run reads once instead of once per finding: the findings' ledger
+    sequences and the cases it touches."""
+
+    def __init__(self, session: Session, findings: Sequence[Finding]) -> None:
+        self.session = session
+        self.seqs = _created_seqs(session, [f.id for f in findings])
+        self.cases: dict[str, Case] = {}
+
+    def seq(self, finding_id: str) -> int | None:
+        seq = self.seqs.get(finding_id)
+        return seq if seq is not None else _created_seq(self.session, finding_id)
+
+    def case(self, case_id: str) -> Case | None:
+        case = self.cases.get(case_id)
+        if case is None:
+            case = self.session.get(Case, case_id)
+            if case is not None:
+                self.cases[case_id] = case
+        return case
+
+
+def new_case(uow: UnitOfWork, finding: Finding, batch: _Batch | None = None) -> Case:
     """A case led by ``finding`` (its id is the finding's), marked for its submitter and staff."""
     case = Case(
         id=finding.id,
@@ -119,19 +155,21 @@ def new_case(uow: UnitOfWork, finding: Finding) -> Case:
         member_count=1,
         first_reporter_finding_id=finding.id,
         first_reporter_org_id=finding.submitter_org_id,
-        first_reported_seq=_created_seq(uow.session, finding.id),
+        first_reported_seq=batch.seq(finding.id) if batch else _created_seq(uow.session, finding.id),
     )
     case.set_marking(Marking(owner_org_id=finding.submitter_org_id, tlp=TLP.AMBER_STRICT))
     uow.session.add(case)
+    if batch is not None:
+        batch.cases[case.id] = case
     return case
 
 
-def _join(uow: UnitOfWork, finding: Finding, case_id: str) -> None:
-    case = uow.session.get(Case, case_id)
+def _join(uow: UnitOfWork, finding: Finding, case_id: str, batch: _Batch | None = None) -> None:
+    case = batch.case(case_id) if batch else uow.session.get(Case, case_id)
     assert case is not None, f"case {case_id} is in the index but not stored"
     finding.case_id = case_id
     case.member_count += 1
-    seq = _created_seq(uow.session, finding.id)
+    seq = batch.seq(finding.id) if batch else _created_seq(uow.session, finding.id)
     if seq is not None and (case.first_reported_seq is None or seq < case.first_reported_seq):
         case.first_reporter_finding_id = finding.id
         case.first_reporter_org_id = finding.submitter_org_id
@@ -152,17 +190,18 @@ def _duplicate_check(decision: DedupDecision) -> dict[str, str]:
     return {"name": "duplicate", "result": result, "reason": reason}
 
 
-def _apply(uow: UnitOfWork, finding: Finding, decision: DedupDecision) -> None:
+def _apply(uow: UnitOfWork, finding: Finding, decision: DedupDecision, batch: _Batch | None = None) -> None:
     finding.checks = [*(c for c in finding.checks if c["name"] != "duplicate"), _duplicate_check(decision)]
     if decision.merged:
-        _join(uow, finding, decision.case_id)
+        _join(uow, finding, decision.case_id, batch)
         finding.state = FindingState.REJECTED
         finding.rejection_reason = RejectionReason.DUPLICATE
         finding.state_reason = f"duplicate of {decision.target_id} (case {decision.case_id})"
         uow.audit_as(finding, "finding.deduplicated", case=decision.case_id, confidence=decision.confidence)
     else:
-        new_case(uow, finding)
-        uow.session.flush()
+        new_case(uow, finding, batch)
+        if batch is None:
+            uow.session.flush()
         finding.case_id = finding.id
         finding.state = FindingState.TRIAGED
     if decision.target_id is not None and decision.relation is not Relation.NEW:
@@ -196,8 +235,12 @@ def deduplicate_pending(uow: UnitOfWork, limit: int = BATCH) -> int:
                     .limit(limit)
                 )
             )
-            for finding, feats in zip(pending, features_of(pending), strict=True):
-                _apply(uow, finding, index.add(finding.id, feats))
+            batch = _Batch(session, pending)
+            # One flush for the whole batch (not one before each read), the ledger events built
+            # together at commit: one event per finding, in this same transaction.
+            with session.no_autoflush:
+                for finding, feats in zip(pending, features_of(pending), strict=True):
+                    _apply(uow, finding, index.add(finding.id, feats), batch)
             uow.flush()
             assert _cache is not None
             _cache.signature = _signature(session)

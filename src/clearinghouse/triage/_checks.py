@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 import functools
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from importlib import resources
 
 from packageurl import PackageURL
@@ -30,7 +30,7 @@ class CheckOutcome:
     reason: str
 
     def as_dict(self) -> dict[str, str]:
-        return {k: str(v) for k, v in asdict(self).items()}
+        return {"name": self.name, "result": str(self.result), "reason": self.reason}
 
 
 @functools.cache
@@ -121,11 +121,24 @@ def check_package(session: Session, submission: FindingSubmission) -> list[Check
     return outcomes
 
 
-def run_intake_checks(session: Session, submission: FindingSubmission) -> list[CheckOutcome]:
-    """Every check that needs only the submission and the reference data."""
+PackageCheckCache = dict[tuple[str, str | None, str, str | None], list[CheckOutcome]]
+
+
+def run_intake_checks(
+    session: Session, submission: FindingSubmission, cache: PackageCheckCache | None = None
+) -> list[CheckOutcome]:
+    """Every check that needs only the submission and the reference data. ``cache`` keeps the
+    package checks of each (package, version) across the findings of one transaction: a flood
+    names the same packages over and over, and the advisory data does not change meanwhile."""
+    if cache is None:
+        package = check_package(session, submission)
+    else:
+        purl = submission.package.parsed
+        key = (purl.type, purl.namespace, purl.name, purl.version or submission.package.version)
+        package = cache.get(key) or cache.setdefault(key, check_package(session, submission))
     return [
         CheckOutcome("schema_valid", CheckResult.PASS, "valid against the finding schema 1.0"),
-        *check_package(session, submission),
+        *package,
         check_cwe(submission),
         check_reproducer(submission),
     ]

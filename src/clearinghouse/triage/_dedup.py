@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import enum
 import functools
-import re
 import zlib
 from dataclasses import dataclass
 from typing import Literal
@@ -56,6 +55,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
+from clearinghouse.intake._ids import registry_kind
 from clearinghouse.triage._fingerprint import (
     NUM_PERM,
     U32,
@@ -117,7 +117,7 @@ class DedupConfig:
     """Least text similarity for ``related``."""
     k_members: int = 2
     """Direct matches with representatives that let a finding join a case without its canonical."""
-    max_representatives: int = 3
+    max_representatives: int = 4
     """Findings per case in the LSH index (the canonical included)."""
     representative_novelty: float = 0.6
     """A member is indexed only if its estimated Jaccard with every indexed member is below this."""
@@ -129,6 +129,14 @@ class DedupConfig:
     """LSH hits considered per finding (the most similar by estimated Jaccard)."""
     ambiguity_margin: float = 0.05
     """A weak-location duplicate merges only if it beats the next case by this much."""
+    text_duplicate: float = 0.45
+    """Without a code location: least :func:`text_overlap` of a (proposed) duplicate ..."""
+    text_duplicate_confidence: float = 0.62
+    """... and least confidence (text with the structural evidence)."""
+    text_related: float = 0.30
+    """Without a code location: least text overlap for ``related``."""
+    scan_package_cases: int = 48
+    """A package with at most this many cases has every case checked (not only the LSH hits)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,18 +202,116 @@ def _distinctive(symbol: str) -> bool:
 
 
 _LOCATION_RANK = {"symbol": 2, "mention": 2, "file": 1, "unknown": 1, "conflict": 0}
-_ID_PREFIX = re.compile(r"^([A-Z]+)-")
 
 
 def alias_agreement(a: frozenset[str], b: frozenset[str]) -> Literal["agree", "conflict", "unknown"]:
-    """``agree``: a shared id; ``conflict``: both cite ids of one kind (CVE, GHSA...), none shared."""
+    """``agree``: a shared public id; ``conflict``: both cite ids of one public registry (CVE,
+    GHSA, PYSEC...), none shared. Only registry ids count (:func:`registry_kind`): a finder's own
+    report id is provenance, and two finders' report ids never conflict."""
+    a = frozenset(x for x in a if registry_kind(x) is not None)
+    b = frozenset(x for x in b if registry_kind(x) is not None)
     if not a or not b:
         return "unknown"
     if a & b:
         return "agree"
-    kinds_a = {m.group(1) for x in a if (m := _ID_PREFIX.match(x))}
-    kinds_b = {m.group(1) for x in b if (m := _ID_PREFIX.match(x))}
+    kinds_a = {registry_kind(x) for x in a}
+    kinds_b = {registry_kind(x) for x in b}
     return "conflict" if kinds_a & kinds_b else "unknown"
+
+
+def text_overlap(a: FindingFeatures, b: FindingFeatures) -> float:
+    """Similarity of two findings' normalized words, blind to order and robust to rewording.
+
+    The mean of the Jaccard index and the containment (shared words over the smaller set) of the
+    word sets: sentences shuffled or dropped, an intro or outro added, synonyms swapped cost little,
+    while another bug's write-up shares only the package's vocabulary. Very short texts use the
+    Jaccard index alone (a title is contained in many write-ups)."""
+    x, y = a.tokens, b.tokens
+    if x.size == 0 or y.size == 0:
+        return 0.0
+    shared = int(np.intersect1d(x, y, assume_unique=True).size)
+    smaller = min(x.size, y.size)
+    jaccard = shared / (x.size + y.size - shared)
+    if smaller < _SHORT_TEXT:
+        return jaccard
+    return 0.5 * (jaccard + shared / smaller)
+
+
+_SHORT_TEXT = 8
+RareAgreement = Literal["agree", "partial", "conflict", "unknown"]
+
+
+def rare_agreement(a: FindingFeatures, b: FindingFeatures) -> RareAgreement:
+    """How the identifiers two findings name agree: ``conflict`` when both titles name identifiers
+    and none is shared (``... in CharToWide`` and ``... in CharToWideMap``), or the texts name
+    mostly different ones (another function, another file); ``agree`` when most of the smaller set
+    is shared and each side's own identifiers are not both many; else ``partial``."""
+    if a.title_rare and b.title_rare and not (a.title_rare & b.title_rare):
+        return "conflict"
+    # Both cite the same site, never the same page: two reports in one tracker.
+    if (
+        a.urls
+        and b.urls
+        and not (a.urls & b.urls)
+        and {u.split("/", 1)[0] for u in a.urls} & {u.split("/", 1)[0] for u in b.urls}
+    ):
+        return "conflict"
+    x, y = a.rare, b.rare
+    if not x or not y:
+        return "unknown"
+    shared = len(x & y)
+    share = shared / min(len(x), len(y))
+    if share < 0.34:
+        return "conflict"
+    if share >= 0.6 and min(len(x), len(y)) - shared <= 1:
+        return "agree"
+    return "partial"
+
+
+# Text-only evidence (no code location on one side): confidence = base + slope * text + adjustments.
+_TEXT_BASE, _TEXT_SLOPE = 0.42, 0.55
+_RARE_ADJUST = {"agree": 0.07, "partial": -0.03, "conflict": -0.20, "unknown": 0.0}
+_TEXT_CWE_ADJUST = {"agree": 0.03, "near": 0.01, "unknown": 0.0, "conflict": -0.12}
+_TEXT_VERSION_ADJUST = {
+    "same": 0.05,
+    "overlap": 0.03,
+    "neutral": 0.0,
+    "unknown": 0.0,
+    "outside": -0.08,
+    "disjoint": -0.20,
+}
+_TEXT_ALIAS_ADJUST = {"agree": 0.12, "unknown": 0.0, "conflict": -0.35}
+
+
+def _compare_text(a: FindingFeatures, b: FindingFeatures, cfg: DedupConfig) -> PairScore:
+    """Findings without a shared code location: the package, the affected ranges, the public ids,
+    the CWEs, the identifiers the texts name and the texts themselves decide."""
+    text = round(text_overlap(a, b), 3)
+    rare = rare_agreement(a, b)
+    cwe = cwe_relation(a.cwes, b.cwes)
+    ver = a.affected.relation(b.affected)
+    alias = alias_agreement(a.aliases, b.aliases)
+    reasons = (
+        f"text={text:.2f}",
+        "location=unknown",
+        f"identifiers={rare}",
+        f"cwe={cwe}",
+        f"versions={ver}",
+        f"aliases={alias}",
+    )
+    confidence = _TEXT_BASE + _TEXT_SLOPE * text
+    confidence += _RARE_ADJUST[rare] + _TEXT_CWE_ADJUST[cwe] + _TEXT_VERSION_ADJUST[ver]
+    confidence += _TEXT_ALIAS_ADJUST[alias]
+    confidence = round(max(0.0, min(1.0, confidence)), 3)
+    if alias == "conflict" or ver == "disjoint":
+        if text >= cfg.text_related:
+            return PairScore(Relation.RELATED, min(confidence, 0.5), text, "unknown", reasons)
+        return PairScore(Relation.NEW, 0.0, text, "unknown", reasons)
+    if alias == "agree" or (text >= cfg.text_duplicate and confidence >= cfg.text_duplicate_confidence):
+        return PairScore(Relation.DUPLICATE_OF, confidence, text, "unknown", reasons)
+    if text >= cfg.text_related:
+        return PairScore(Relation.RELATED, min(confidence, 0.5), text, "unknown", reasons)
+    return PairScore(Relation.NEW, 0.0, text, "unknown", reasons)
 
 
 def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None = None) -> PairScore:
@@ -213,8 +319,10 @@ def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None =
     cfg = config or DedupConfig()
     if a.package != b.package:
         return _NO_MATCH
-    text = fuzz.token_set_ratio(a.text, b.text) / 100.0
     loc = location_agreement(a, b)
+    if loc == "unknown":
+        return _compare_text(a, b, cfg)
+    text = fuzz.token_set_ratio(a.text, b.text) / 100.0
     cwe = cwe_relation(a.cwes, b.cwes)
     ver = a.affected.relation(b.affected)
     alias = alias_agreement(a.aliases, b.aliases)
@@ -274,6 +382,7 @@ class DedupIndex:
         self._fingerprints: dict[str, list[int]] = {}  # strong fingerprint -> first findings with it
         self._last: tuple[FindingFeatures, MinHash] | None = None
         self._symbols: dict[tuple[str, str], list[int]] = {}  # (package, symbol tail) -> canonicals
+        self._package_cases: dict[int, list[int]] = {}  # package number -> canonicals (some stale)
 
     # ------------------------------------------------------------------ queries
 
@@ -401,6 +510,22 @@ class DedupIndex:
         self._reps[i] = [i]
         self._index(i)
         self._by_symbol(i)
+        self._by_package(i)
+
+    def _by_package(self, canon: int) -> None:
+        cases = self._package_cases.setdefault(int(self._pkg[canon]), [])
+        if len(cases) <= 4 * self.config.scan_package_cases:
+            cases.append(canon)
+
+    def _package_canonicals(self, pid: int) -> list[int]:
+        """The package's current cases, when there are few enough to check them all."""
+        stored = self._package_cases.get(pid, [])
+        if len(stored) > 2 * self.config.scan_package_cases:
+            return []
+        live = list(dict.fromkeys(self._case[c] for c in stored))
+        if len(live) < len(stored):
+            self._package_cases[pid] = live
+        return live if len(live) <= self.config.scan_package_cases else []
 
     def _by_symbol(self, canon: int) -> None:
         f = self._features[canon]
@@ -456,6 +581,7 @@ class DedupIndex:
             self._case[m] = new
             changes[self._ids[m]] = self._ids[new]
         self._by_symbol(new)
+        self._by_package(new)
         return changes
 
     def _exact_match(self, f: FindingFeatures) -> tuple[int, int] | None:
@@ -489,6 +615,10 @@ class DedupIndex:
         best: dict[int, float] = {}
         found = self._lsh.query(self._salted(f))
         pid = self._package_ids.get(f.package)
+        if pid is not None:
+            found = set(found)
+            for c in self._package_canonicals(pid):
+                found.update(self._reps[c])
         if found and pid is not None:
             hits = np.fromiter(found, dtype=np.int64, count=len(found))
             hits = hits[self._pkg[hits] == pid]  # the salt scopes by package; this makes sure
@@ -505,7 +635,7 @@ class DedupIndex:
         if f.symbol:
             keys = [_symbol_key(f.symbol)]
         else:  # no symbol: the symbols its text names
-            keys = list(dict.fromkeys(w for w in f.text.split() if _distinctive(w)))[:32]
+            keys = sorted(stem(w) for w in f.rare if _distinctive(w))[:32]
         for key in keys:
             for c in self._symbols.get((f.package, key), ()):
                 c = self._case[c]
@@ -565,6 +695,24 @@ class DedupIndex:
                         (*weakest.reasons, f"matched {len(dups)} members, not the canonical"),
                     )
                     target = dups[0][1]
+            if (
+                s.location == "unknown"
+                and len(others) > 0
+                and not (s.relation is Relation.DUPLICATE_OF and s.confidence >= cfg.auto_merge_threshold)
+            ):
+                # No code location: the case's representatives are members it took with high
+                # confidence (or an analyst confirmed); the best direct match among them counts.
+                for r in others:
+                    m = compare(f, self._features[r], cfg)
+                    if (_RANK[m.relation], m.confidence) > (_RANK[s.relation], s.confidence):
+                        s = PairScore(
+                            m.relation,
+                            m.confidence,
+                            m.text,
+                            m.location,
+                            (*m.reasons, f"matched member {self._ids[r]}"),
+                        )
+                        target = r
             scored.append((s, canon, target))
             if (
                 s.relation is Relation.DUPLICATE_OF
@@ -588,8 +736,18 @@ class DedupIndex:
             auto = False
             reasons.append(f"case has {cfg.max_auto_case_size}+ findings: analyst to confirm")
         if auto and best.location not in ("symbol", "mention"):
-            runner_up = next((s for s, c, _ in scored[1:] if s.relation is Relation.DUPLICATE_OF), None)
-            if runner_up is not None and best.confidence - runner_up.confidence < cfg.ambiguity_margin:
+            runner = next(((s, c) for s, c, _ in scored[1:] if s.relation is Relation.DUPLICATE_OF), None)
+            if (
+                runner is not None
+                and best.confidence - runner[0].confidence < cfg.ambiguity_margin
+                and not (
+                    # Without a location, two cases that match each other as well are one bug
+                    # reported twice: joining the better one is no risk; two distinct bugs are.
+                    best.location == "unknown"
+                    and compare(self._features[canon], self._features[runner[1]], cfg).relation
+                    is Relation.DUPLICATE_OF
+                )
+            ):
                 auto = False
                 reasons.append("ambiguous: another case matches about as well")
         return DedupDecision(

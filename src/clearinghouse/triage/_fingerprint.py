@@ -39,6 +39,7 @@ from datasketch import MinHash
 from packageurl import PackageURL
 
 from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.intake._ids import public_ids
 
 NUM_PERM = 64
 """MinHash permutations (the index bands 63 of them: 21 bands of 3 rows)."""
@@ -269,6 +270,14 @@ class Affected:
             return "unknown"
         if self.text == other.text:
             return "same"
+        # A vers that lists single versions (OSV ``versions``) says what a point version says.
+        mine, theirs = _points(self.spans), _points(other.spans)
+        if mine is not None and theirs is not None:
+            return "same" if mine == theirs else ("overlap" if set(mine) & set(theirs) else "neutral")
+        if mine is not None and other.spans:
+            return "overlap" if any(_in_span(p, s) for p in mine for s in other.spans) else "outside"
+        if theirs is not None and self.spans:
+            return "overlap" if any(_in_span(p, s) for p in theirs for s in self.spans) else "outside"
         if self.spans and other.spans:
             return (
                 "overlap" if any(_spans_meet(a, b) for a in self.spans for b in other.spans) else "disjoint"
@@ -280,6 +289,13 @@ class Affected:
         if point is None or not spans:
             return "unknown"
         return "overlap" if any(_in_span(point, s) for s in spans) else "outside"
+
+
+def _points(spans: tuple[Span, ...]) -> tuple[VersionKey, ...] | None:
+    """The versions of a range that only lists single versions (``None`` for a real range)."""
+    if not spans or any(lo is None or lo != hi or not (li and hi_incl) for lo, li, hi, hi_incl in spans):
+        return None
+    return tuple(lo for lo, _, _, _ in spans if lo is not None)
 
 
 def normalize_affected(version: str | None, vers: str | None) -> Affected:
@@ -420,7 +436,8 @@ def symbols_agree(a: str, b: str) -> bool:
 
 
 def normalize_aliases(aliases: Iterable[str]) -> frozenset[str]:
-    return frozenset(a.strip().upper() for a in aliases if a.strip())
+    """Public registry ids only (see :func:`public_ids`)."""
+    return public_ids(aliases)
 
 
 # --------------------------------------------------------------------------- text
@@ -643,6 +660,16 @@ class FindingFeatures:
     """Normalized title and description (at most ``MAX_TEXT_CHARS``)."""
     signature: U32 = field(repr=False)
     """MinHash signature, ``NUM_PERM`` uint32 values."""
+    tokens: U32 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint32))
+    """The normalized words' 32-bit hashes, sorted and unique (the exact set the MinHash estimates)."""
+    rare: frozenset[str] = frozenset()
+    """Identifiers the text names (function, file, parameter names: ``parse_header``, ``Foo.bar``,
+    ``x/y.py``, ``QuantizedConv2D``), by their last part, lowercase. Rewording leaves them alone."""
+    urls: frozenset[str] = frozenset()
+    """The web addresses the text cites (host and path, lowercase): an issue tracker's link names
+    one report (``bugs.chromium.org/p/oss-fuzz/issues/detail?id=24266``)."""
+    title_rare: frozenset[str] = frozenset()
+    """The identifiers the title names (the most telling ones: ``Heap overflow in parse_header``)."""
 
     def mentions(self, symbol: str) -> bool:
         """Whether the text names ``symbol`` (its last dotted part, normalized like the text)."""
@@ -680,15 +707,35 @@ def _structural(sub: FindingSubmission) -> _Structural:
     file = normalize_file(sub.source.file) if sub.source else None
     symbol = normalize_symbol(sub.source.symbol) if sub.source else None
     fp = exact_fingerprint(ident.key, affected.text, cwes, file, symbol)
-    return _Structural(
-        ident.key, fp, symbol is not None, affected, cwes, file, symbol, normalize_aliases(sub.aliases)
-    )
+    ids = public_ids(sub.aliases, sub.origin.document_id)
+    return _Structural(ident.key, fp, symbol is not None, affected, cwes, file, symbol, ids)
 
 
-def _assemble(s: _Structural, tokens: list[str], signature: U32) -> FindingFeatures:
+def _assemble(
+    s: _Structural,
+    tokens: list[str],
+    shingles: U32,
+    signature: U32,
+    rare: frozenset[str],
+    title_rare: frozenset[str],
+    urls: frozenset[str] = frozenset(),
+) -> FindingFeatures:
     text = " ".join(tokens)[:MAX_TEXT_CHARS]
     return FindingFeatures(
-        s.package, s.fingerprint, s.strong, s.affected, s.cwes, s.file, s.symbol, s.aliases, text, signature
+        s.package,
+        s.fingerprint,
+        s.strong,
+        s.affected,
+        s.cwes,
+        s.file,
+        s.symbol,
+        s.aliases,
+        text,
+        signature,
+        shingles,
+        rare,
+        urls,
+        title_rare,
     )
 
 
@@ -696,16 +743,72 @@ def _finding_text(sub: FindingSubmission) -> str:
     return f"{sub.title}\n{sub.description}"
 
 
+_IDENTIFIER = re.compile(
+    r"`([^`\s]{3,100})`"  # written as code
+    r"|\b((?:[\w-]+/)*[\w-]+\.(?:py|pyx|c|cc|cpp|cxx|h|hpp|js|mjs|ts|tsx|rb|go|java|kt|php|rs|cs|swift|"
+    r"scala|pl|lua|sh|yaml|yml|json|xml|html|erb|jsp|vue))\b"  # a file name
+    r"|\b([A-Za-z_]\w*(?:(?:\.|::|->)[A-Za-z_]\w*)+)\b"  # a dotted or qualified name
+    # camelCase, snake_case, letters-digits-letters
+    r"|\b([A-Za-z][a-z0-9]*[a-z][A-Z]\w*|[A-Za-z0-9]*_\w*[A-Za-z0-9]|[A-Za-z]+\d+[A-Za-z]\w*)\b"
+)
+_QUALIFIER = re.compile(r"\.|::|->|/")
+MAX_RARE_CHARS = 8_000
+"""Characters of a write-up searched for identifiers (the start of a long one says which bug)."""
+_HEXISH = re.compile(r"^(?:0x)?[0-9a-f]{7,}$")
+
+
+def rare_tokens(text: str) -> frozenset[str]:
+    """The identifiers ``text`` names (see :attr:`FindingFeatures.rare`), at most 64."""
+    text = text[:MAX_RARE_CHARS]
+    t = _URL.sub(" ", text) if ("://" in text or "www." in text) else text
+    out: set[str] = set()
+    for m in _IDENTIFIER.finditer(t):
+        whole = (m.group(1) or m.group(2) or m.group(3) or m.group(4)).lower().strip(".:()[]{}'\",;")
+        if m.group(2):  # a file: its name with the extension
+            tail = whole.rsplit("/", 1)[-1]
+        else:
+            tail = _QUALIFIER.split(whole.removesuffix("()"))[-1].strip("_*&")
+        tail = tail.split("(")[0]
+        if len(tail) < 4 or _HEXISH.match(tail) or tail.isdigit() or tail in STOPWORDS:
+            continue
+        out.add(tail)
+        if len(out) >= 64:
+            break
+    return frozenset(out)
+
+
+_CITED = re.compile(r"https?://(?:www\.)?([^\s<>()\[\]`'\"]+)", re.I)
+
+
+def cited_urls(text: str) -> frozenset[str]:
+    """The addresses ``text`` cites, without scheme, ``www.`` and trailing punctuation (at most 32)."""
+    if "://" not in text:
+        return frozenset()
+    out = {m.group(1).rstrip(".,;:!?").lower() for m in _CITED.finditer(text[:MAX_RARE_CHARS])}
+    return frozenset(sorted(out)[:32])
+
+
 def extract_features(sub: FindingSubmission) -> FindingFeatures:
     """Fingerprint and text signature of one finding."""
-    s = _structural(sub)
-    tokens, hashes = analyze_text(_finding_text(sub))
-    return _assemble(s, tokens, minhash_signature(shingle_hashes(hashes)))
+    return extract_features_many([sub])[0]
 
 
 def extract_features_many(subs: Sequence[FindingSubmission]) -> list[FindingFeatures]:
     """Like :func:`extract_features` for many findings, with the MinHashes computed in bulk."""
     structs = [_structural(s) for s in subs]
-    analyzed = [analyze_text(_finding_text(s)) for s in subs]
-    signatures = minhash_signatures([shingle_hashes(h) for _, h in analyzed])
-    return [_assemble(s, a[0], signatures[i]) for i, (s, a) in enumerate(zip(structs, analyzed, strict=True))]
+    texts = [_finding_text(s) for s in subs]
+    analyzed = [analyze_text(t) for t in texts]
+    shingles = [shingle_hashes(h) for _, h in analyzed]
+    signatures = minhash_signatures(shingles)
+    return [
+        _assemble(
+            s,
+            a[0],
+            shingles[i],
+            signatures[i],
+            rare_tokens(texts[i]),
+            rare_tokens(subs[i].title),
+            cited_urls(texts[i]),
+        )
+        for i, (s, a) in enumerate(zip(structs, analyzed, strict=True))
+    ]

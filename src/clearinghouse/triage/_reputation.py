@@ -83,9 +83,14 @@ def reputation_for(session: Session, generator_key: str) -> PipelineReputation:
     return rep
 
 
-def admit(session: Session, generator_key: str) -> str:
-    """Count one new finding from a pipeline and say which queue it joins."""
-    rep = reputation_for(session, generator_key)
+def admit(session: Session, generator_key: str, cache: dict[str, PipelineReputation] | None = None) -> str:
+    """Count one new finding from a pipeline and say which queue it joins. ``cache`` keeps each
+    pipeline's row (read once, locked) across the findings of one transaction."""
+    rep = cache.get(generator_key) if cache is not None else None
+    if rep is None:
+        rep = reputation_for(session, generator_key)
+        if cache is not None:
+            cache[generator_key] = rep
     today = utcnow().date()
     if rep.day != today:
         rep.day, rep.received_today, rep.cold_today = today, 0, 0

@@ -28,7 +28,7 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
 from clearinghouse.matching._stored import CASE_JOB
 from clearinghouse.priority.tasks import SCORES_JOB
-from clearinghouse.storage import UnitOfWork
+from clearinghouse.storage import UnitOfWork, UnitOfWorkFactory
 from clearinghouse.triage._cases import new_case, place_now
 from clearinghouse.triage._reputation import Standing, record_decision, standing
 from clearinghouse.triage.models import Case, FindingRelation, PipelineReputation, RelationStatus
@@ -315,3 +315,101 @@ def split_finding(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding
     uow.flush()
     _rematch(uow, finding, *([case.id] if case is not None else []), finding.id)
     return finding
+
+
+# -- analysts' bulk decisions -------------------------------------------------------
+
+MAX_BULK_DECISIONS = 1000
+
+
+@dataclass(frozen=True)
+class BulkOutcome:
+    """One item of a bulk confirm/split: what happened, and why the match was proposed."""
+
+    index: int
+    finding_id: str
+    decision: str
+    ok: bool
+    case_id: str | None = None
+    relation: str | None = None
+    confidence: float | None = None
+    reasons: tuple[str, ...] = ()
+    pointer: str | None = None
+    detail: str | None = None
+
+
+def list_proposals(session: Session, subject: Subject, *, limit: int = 100) -> list[FindingRelation]:
+    """Proposed matches an analyst has not decided, the most confident first, with their reasons;
+    only those whose finding the subject may read."""
+    query = (
+        select(FindingRelation)
+        .where(FindingRelation.status == RelationStatus.PROPOSED)
+        .order_by(FindingRelation.confidence.desc(), FindingRelation.created_at, FindingRelation.id)
+    )
+    out: list[FindingRelation] = []
+    for relation in session.scalars(query.execution_options(yield_per=500)):
+        finding = session.get(Finding, relation.finding_id)
+        if finding is not None and can(subject, Action.TRIAGE, finding_resource(finding)):
+            out.append(relation)
+            if len(out) >= limit:
+                break
+    return out
+
+
+def decide_many(
+    uow_factory: UnitOfWorkFactory,
+    subject: Subject,
+    items: list[tuple[str, str]],
+) -> list[BulkOutcome]:
+    """Confirm or split many findings, each in its own unit of work (so one refused item costs
+    no other, and nothing is half-done); every item is answered by its index, with the reasons
+    deduplication gave for the match or the problem that refused it."""
+    from clearinghouse.access import AccessDenied
+    from clearinghouse.storage import Actor
+    from clearinghouse.triage._cases import forget_index
+
+    outcomes: list[BulkOutcome] = []
+    changed = False
+    for index, (finding_id, decision) in enumerate(items):
+        try:
+            with uow_factory(
+                Actor.user(subject.user_id) if subject.user_id else Actor.system("triage")
+            ) as uow:
+                finding = get_finding(uow.session, subject, finding_id)
+                relation_before = _relation_for(uow.session, finding)
+                if decision == "confirm":
+                    finding = confirm_relation(uow, subject, finding_id)
+                else:
+                    finding = split_finding(uow, subject, finding_id)
+                uow.commit()
+            changed = True
+            outcomes.append(
+                BulkOutcome(
+                    index,
+                    finding_id,
+                    decision,
+                    True,
+                    case_id=finding.case_id,
+                    relation=relation_before.relation if relation_before else None,
+                    confidence=relation_before.confidence if relation_before else None,
+                    reasons=tuple(relation_before.reasons) if relation_before else (),
+                )
+            )
+        except AccessDenied:
+            outcomes.append(
+                BulkOutcome(
+                    index,
+                    finding_id,
+                    decision,
+                    False,
+                    pointer=f"/items/{index}/finding_id",
+                    detail=f"no finding {finding_id!r}",
+                )
+            )
+        except (Conflict, InvalidInput) as exc:
+            outcomes.append(
+                BulkOutcome(index, finding_id, decision, False, pointer=f"/items/{index}", detail=exc.detail)
+            )
+    if changed:
+        forget_index()  # the cases changed under this process's index: rebuild on next use
+    return outcomes

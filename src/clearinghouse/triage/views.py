@@ -4,6 +4,7 @@ analyst's confirm and split."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
@@ -135,3 +136,60 @@ def split(finding_id: str, context: SignedIn) -> FindingOut:
         finding = services.split_finding(uow, context.subject, finding_id)
         uow.commit()
     return FindingOut.of(finding)
+
+
+class ProposalOut(RelationOut):
+    case_id: str
+
+
+@router.get(
+    "/proposals", summary="Proposed matches waiting for an analyst, most confident first, with reasons"
+)
+def list_proposals(context: SignedIn, limit: int = Query(100, ge=1, le=1000)) -> list[ProposalOut]:
+    with context.reading() as uow:
+        return [
+            ProposalOut(**RelationOut.of(r).model_dump(), case_id=r.case_id)
+            for r in services.list_proposals(uow.session, context.subject, limit=limit)
+        ]
+
+
+class BulkItemIn(BaseModel):
+    finding_id: str = Field(max_length=36)
+    decision: Literal["confirm", "split"]
+
+
+class BulkIn(BaseModel):
+    items: list[BulkItemIn] = Field(min_length=1, max_length=services.MAX_BULK_DECISIONS)
+
+
+class BulkItemOut(BaseModel):
+    index: int
+    finding_id: str
+    decision: str
+    ok: bool
+    case_id: str | None
+    relation: str | None
+    confidence: float | None
+    reasons: list[str]
+    pointer: str | None
+    detail: str | None
+
+
+class BulkOut(BaseModel):
+    decided: int
+    refused: int
+    items: list[BulkItemOut]
+
+
+@router.post(
+    "/proposals:decide",
+    summary="Confirm or split many findings at once (analysts); each item is answered by its index",
+)
+def decide_proposals(body: BulkIn, context: SignedIn) -> BulkOut:
+    outcomes = services.decide_many(
+        context.runtime.uow,
+        context.subject,
+        [(i.finding_id, i.decision) for i in body.items],
+    )
+    items = [BulkItemOut(**{**vars(o), "reasons": list(o.reasons)}) for o in outcomes]
+    return BulkOut(decided=sum(o.ok for o in outcomes), refused=sum(not o.ok for o in outcomes), items=items)

@@ -9,6 +9,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from clearinghouse.intake._format import Generator, SourceFormat
+from clearinghouse.intake._ids import registry_kind
 from clearinghouse.intake.importers._items import (
     MAX_ALIASES,
     MAX_CWE,
@@ -138,7 +139,10 @@ def parse(doc: dict[str, Any], *, default_generator: Generator | None) -> Iterat
     if withdrawn:
         yield Failure("/withdrawn", f"{osv_id} was withdrawn on {withdrawn}; there is nothing to import")
         return
-    aliases = [(osv_id, "/id"), *str_list(doc, "aliases", "")]
+    # The document's own id is provenance (origin.document_id); it is an alias only when it is
+    # the id of a public registry (a PYSEC or GHSA record re-imported), never a finder's report id.
+    own = [(osv_id, "/id")] if registry_kind(osv_id) is not None else []
+    aliases = [*own, *str_list(doc, "aliases", "")]
     summary = opt_str(doc, "summary", "")
     details = opt_str(doc, "details", "") or ""
     references: list[tuple[str, str]] = []
