@@ -8,6 +8,7 @@ from clearinghouse.ledger import tasks as ledger_tasks
 from clearinghouse.matching import tasks as matching_tasks
 from clearinghouse.notifications import tasks as notifications_tasks
 from clearinghouse.priority import tasks as priority_tasks
+from clearinghouse.repro import tasks as repro_tasks
 from clearinghouse.triage import tasks as triage_tasks
 
 __all__ = [
@@ -17,5 +18,6 @@ __all__ = [
     "matching_tasks",
     "notifications_tasks",
     "priority_tasks",
+    "repro_tasks",
     "triage_tasks",
 ]
