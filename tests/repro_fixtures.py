@@ -20,7 +20,11 @@ NPM_AFFECTED = {"0.9.0", "1.0.0"}
 
 
 def _released(i: int) -> str:
-    return (dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=30 * i)).isoformat().replace("+00:00", "Z")
+    return (
+        (dt.datetime(2024, 1, 1, tzinfo=dt.UTC) + dt.timedelta(days=30 * i))
+        .isoformat()
+        .replace("+00:00", "Z")
+    )
 
 
 def _wheel(name: str, version: str, source: str) -> bytes:
@@ -46,7 +50,9 @@ def _tarball(name: str, version: str, source: str) -> bytes:
     buf = io.BytesIO()
     with tarfile.open(fileobj=buf, mode="w:gz") as tf:
         for path, data in {
-            "package/package.json": json.dumps({"name": name, "version": version, "main": "index.js"}).encode(),
+            "package/package.json": json.dumps(
+                {"name": name, "version": version, "main": "index.js"}
+            ).encode(),
             "package/index.js": source.encode(),
         }.items():
             info = tarfile.TarInfo(path)
@@ -78,8 +84,13 @@ def build_index(root: Path) -> LocalIndex:
     releases: dict[str, list[dict[str, object]]] = {}
     for i, version in enumerate(VERSIONS):
         bug = version in AFFECTED
-        source = f"VERSION = {version!r}\n\ndef check(value):\n    return {'value' if bug else 'value.replace(chr(0), str())'}\n"
-        source += "\ndef render(value):\n    return 'PWNED' if " + ("'\\x00' in value" if bug else "False") + " else 'safe'\n"
+        body = "value" if bug else "value.replace(chr(0), str())"
+        source = f"VERSION = {version!r}\n\ndef check(value):\n    return {body}\n"
+        source += (
+            "\ndef render(value):\n    return 'PWNED' if "
+            + ("'\\x00' in value" if bug else "False")
+            + " else 'safe'\n"
+        )
         data = _wheel("tinyvuln", version, source)
         filename = f"tinyvuln-{version}-py3-none-any.whl"
         (root / "wheels" / filename).write_bytes(data)
@@ -93,7 +104,9 @@ def build_index(root: Path) -> LocalIndex:
                 "packagetype": "bdist_wheel",
             }
         ]
-    (root / "pypi" / "tinyvuln" / "json").write_text(json.dumps({"info": {"name": "tinyvuln"}, "releases": releases}))
+    (root / "pypi" / "tinyvuln" / "json").write_text(
+        json.dumps({"info": {"name": "tinyvuln"}, "releases": releases})
+    )
     versions: dict[str, object] = {}
     times: dict[str, str] = {}
     for i, version in enumerate(NPM_VERSIONS):
@@ -113,12 +126,14 @@ def build_index(root: Path) -> LocalIndex:
             "version": version,
             "dist": {
                 "tarball": f"file://{root}/npm/-/{filename}",
-                "shasum": hashlib.sha1(data).hexdigest(),  # noqa: S324
+                "shasum": hashlib.sha1(data).hexdigest(),
                 "integrity": "sha512-" + base64.b64encode(hashlib.sha512(data).digest()).decode(),
             },
         }
         times[version] = _released(i)
-    (root / "npm" / "tinyvuln-js").write_text(json.dumps({"name": "tinyvuln-js", "versions": versions, "time": times}))
+    (root / "npm" / "tinyvuln-js").write_text(
+        json.dumps({"name": "tinyvuln-js", "versions": versions, "time": times})
+    )
     for path in [root, *root.rglob("*")]:
         path.chmod(0o755 if path.is_dir() else 0o644)
     return LocalIndex(root)
@@ -127,6 +142,6 @@ def build_index(root: Path) -> LocalIndex:
 PY_POC = b"import tinyvuln\nprint(tinyvuln.render('a\\x00b'))\n"
 JS_POC = (
     b"const m = require('tinyvuln-js');\n"
-    b"m.merge({}, JSON.parse('{\"__proto__\": {\"polluted\": \"yes\"}}'));\n"
+    b'm.merge({}, JSON.parse(\'{"__proto__": {"polluted": "yes"}}\'));\n'
     b"console.log({}.polluted === 'yes' ? 'POLLUTED' : 'clean');\n"
 )

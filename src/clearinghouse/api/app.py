@@ -19,6 +19,7 @@ from clearinghouse.directives.views import router as directives_router
 from clearinghouse.enforcement.views import router as enforcement_router
 from clearinghouse.frontier.evaluation.views import router as frontier_evaluation_router
 from clearinghouse.frontier.views import router as frontier_router
+from clearinghouse.repro.views import router as repro_router
 from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
@@ -106,6 +107,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         programs_router,
         frontier_evaluation_router,
         frontier_router,
+        repro_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -189,14 +189,18 @@ class Reproducer(BaseModel):
     steps: list[str] = Field(default_factory=list, max_length=200)
     poc: Attachment | None = None
     oracle: Oracle | None = None
-    run: RunSpec | None = Field(None, description="Makes the proof of concept executable by the reproduction lab")
+    run: RunSpec | None = Field(
+        None, description="Makes the proof of concept executable by the reproduction lab"
+    )
     fixed_version: str | None = Field(
         None, max_length=200, description="The first version the finder believes fixed"
     )
 
     @model_validator(mode="after")
     def _entrypoint_is_the_poc(self) -> Reproducer:
-        if self.run is not None and (self.poc is None or self.poc.filename != self.run.entrypoint):
+        # The stored document keeps the run but not the proof of concept (encrypted elsewhere), so
+        # only a present proof of concept is compared; a run without one is "unsupported" in the lab.
+        if self.run is not None and self.poc is not None and self.poc.filename != self.run.entrypoint:
             raise ValueError("reproducer.run.entrypoint must be the filename of reproducer.poc")
         return self
 

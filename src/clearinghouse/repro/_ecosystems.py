@@ -9,6 +9,7 @@ touching the runner, the jobs or the storage.
 
 from __future__ import annotations
 
+import abc
 import base64
 import contextlib
 import datetime as dt
@@ -120,7 +121,7 @@ def _open_tree(path: Path) -> None:
                 os.chmod(full, 0o755)
 
 
-class _Base:
+class _Base(abc.ABC):
     purl_type = ""
     osv_name = ""
     runtimes: frozenset[str] = frozenset()
@@ -143,7 +144,7 @@ class _Base:
             raise EnvironmentError_(f"{filename}: SHA-256 {digest} is not the index's {known}")
         if "sha512" in expected and hashlib.sha512(data).digest() != base64.b64decode(expected["sha512"]):
             raise EnvironmentError_(f"{filename}: the integrity hash does not match the registry's")
-        if "sha1" in expected and hashlib.sha1(data).hexdigest() != expected["sha1"]:  # noqa: S324  (npm's shasum)
+        if "sha1" in expected and hashlib.sha1(data).hexdigest() != expected["sha1"]:
             raise EnvironmentError_(f"{filename}: the shasum does not match the registry's")
         folder = self.settings.cache_dir / "blobs" / "sha256" / digest
         folder.mkdir(parents=True, exist_ok=True)
@@ -181,8 +182,13 @@ class _Base:
                     shutil.rmtree(work, ignore_errors=True)
             return Environment(self.purl_type, name, version, folder, sha)
 
+    @abc.abstractmethod
+    def releases(self, name: str) -> list[Release]:
+        """Every release, oldest first."""
+
+    @abc.abstractmethod
     def _install(self, name: str, release: Release, target: Path) -> str:
-        raise NotImplementedError  # each adapter installs its own way
+        """Fetch the release's artifact into the cache and install it into ``target``; its SHA-256."""
 
     def _before(self, release: Release) -> str | None:
         """The resolution date: dependencies as they were when the release came out (plus a day)."""
@@ -192,7 +198,7 @@ class _Base:
 
     def _run_installer(self, argv: Sequence[str], env: dict[str, str]) -> None:
         try:
-            done = subprocess.run(  # noqa: S603
+            done = subprocess.run(
                 list(argv),
                 capture_output=True,
                 timeout=self.settings.install_timeout_s,
@@ -234,7 +240,9 @@ class PyPI(_Base):
                 Version(version)
             except InvalidVersion:
                 continue
-            times = [t for f in files if (t := _parse_time(f.get("upload_time_iso_8601") or f.get("upload_time")))]
+            times = [
+                t for f in files if (t := _parse_time(f.get("upload_time_iso_8601") or f.get("upload_time")))
+            ]
             yanked = all(bool(f.get("yanked")) for f in files)
             out.append(Release(version, min(times) if times else None, yanked))
         return sorted(out, key=lambda r: Version(r.version))
@@ -259,7 +267,11 @@ class PyPI(_Base):
         if len(parts) < 5:
             return 99
         py, abi, plat = parts[-3], parts[-2], parts[-1]
-        if plat == "any" and abi == "none" and any(p.startswith(("py3", "cp3")) or p == "py2.py3" for p in py.split(".")):
+        if (
+            plat == "any"
+            and abi == "none"
+            and any(p.startswith(("py3", "cp3")) or p == "py2.py3" for p in py.split("."))
+        ):
             return 0
         linux = "manylinux" in plat and "x86_64" in plat
         if linux and ("cp311" in py.split(".") and abi in ("cp311", "abi3", "none")):
@@ -342,11 +354,7 @@ class Npm(_Base):
     def releases(self, name: str) -> list[Release]:
         doc = self._packument(name)
         times = doc.get("time") or {}
-        out = [
-            Release(v, _parse_time(times.get(v)))
-            for v in doc["versions"]
-            if _SEMVER.match(v)
-        ]
+        out = [Release(v, _parse_time(times.get(v))) for v in doc["versions"] if _SEMVER.match(v)]
         return sorted(out, key=lambda r: semver_key(r.version))
 
     def version_key(self, version: str) -> Any:

@@ -75,7 +75,12 @@ class VersionRun:
                     "stderr_tail": r.stderr[-OUTPUT_TAIL:].decode(errors="replace"),
                 }
             )
-        doc = {"version": self.version, "verdict": self.verdict.value, "reason": self.reason, "attempts": entries}
+        doc = {
+            "version": self.version,
+            "verdict": self.verdict.value,
+            "reason": self.reason,
+            "attempts": entries,
+        }
         return json.dumps(doc, indent=1).encode()
 
     def log_sha256(self) -> str:
@@ -160,7 +165,9 @@ class Lab:
         sandbox = Sandbox.__new__(Sandbox)
         sandbox.__dict__.update(self.sandbox.__dict__)
         sandbox.limits = self.limits_for(spec)
-        run = VersionRun(version, Verdict.NOT_REPRODUCED, environment_s=env_s, artifact_sha256=env.artifact_sha256)
+        run = VersionRun(
+            version, Verdict.NOT_REPRODUCED, environment_s=env_s, artifact_sha256=env.artifact_sha256
+        )
         for _ in range(attempts):
             with _slot(self.workers):
                 result = sandbox.run(argv, files={spec.entrypoint: poc}, mounts=mounts, env=env_vars)
@@ -232,7 +239,9 @@ def bisect(
 
     c = versions.index(claimed)
     if look(c) is not True:
-        return Bisection(None, None, None, False, probes, len(versions), "the claimed version does not reproduce")
+        return Bisection(
+            None, None, None, False, probes, len(versions), "the claimed version does not reproduce"
+        )
 
     def search(lo: int, hi: int, affected_low: bool) -> tuple[int, int]:
         """Narrow ``lo``..``hi`` to neighbours; ``affected_low``: ``lo`` reproduces and ``hi`` does

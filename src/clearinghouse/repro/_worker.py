@@ -40,7 +40,9 @@ def wiring(settings: Settings) -> tuple[UnitOfWorkFactory, Envelope]:
         return _wiring[key]
 
 
-def make_lab(settings: Settings, repro: ReproSettings, on_attempt: Callable[[str, AttemptResult], None] | None = None) -> Lab:
+def make_lab(
+    settings: Settings, repro: ReproSettings, on_attempt: Callable[[str, AttemptResult], None] | None = None
+) -> Lab:
     repro.ensure_cache()
     sandbox = Sandbox(
         SandboxLimits(memory_bytes=4 << 30, processes=128, wall_seconds=600.0, cpu_seconds=600),

@@ -44,7 +44,9 @@ class ReproRun(Base):
 
     __tablename__ = "repro_runs"
     __audit_type__ = "reproduction_run"
-    __table_args__ = (Index("ix_repro_runs_dedup", "case_key", "package_type", "package_name", "version", "spec_sha256"),)
+    __table_args__ = (
+        Index("ix_repro_runs_dedup", "case_key", "package_type", "package_name", "version", "spec_sha256"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     job_id: Mapped[str] = mapped_column(ForeignKey("repro_jobs.id", ondelete="CASCADE"), index=True)

@@ -19,16 +19,15 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access import Action, Resource, Subject, authorize
+from clearinghouse.access import Action, NotFound, Resource, Subject, authorize
 from clearinghouse.envelope import Envelope, Sealed
 from clearinghouse.intake._format import RunSpec
 from clearinghouse.intake.advisories.models import AdvisoryAffected, AdvisoryAlias
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.jobs import JobQueue
-from clearinghouse.repro._ecosystems import Ecosystem, adapter_for
+from clearinghouse.repro._ecosystems import Ecosystem, EnvironmentError_, adapter_for
 from clearinghouse.repro._lab import Bisection, Lab, Verdict, VersionRun, bisect
 from clearinghouse.repro._outbound import FetchError
-from clearinghouse.repro._ecosystems import EnvironmentError_
 from clearinghouse.repro._settings import ReproSettings
 from clearinghouse.repro.models import ReproBisection, ReproJob, ReproRun, ReproWatch
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, utcnow
@@ -40,7 +39,9 @@ REPRO_JOB = "repro.run"
 RECHECK_JOB = "repro.recheck"
 LAB_ACTOR = Actor.system("repro")
 
-REPRO_RUNS = Counter("clearinghouse_repro_runs", "Versions tried by the reproduction lab, by verdict.", ["verdict"])
+REPRO_RUNS = Counter(
+    "clearinghouse_repro_runs", "Versions tried by the reproduction lab, by verdict.", ["verdict"]
+)
 REPRO_JOBS = Counter("clearinghouse_repro_jobs", "Reproduction jobs by outcome.", ["outcome"])
 REPRO_RUNNING = Gauge("clearinghouse_repro_running", "Reproduction jobs running in this process.")
 REPRO_SECONDS = Histogram(
@@ -60,7 +61,9 @@ def run_spec_of(finding: Finding) -> RunSpec | None:
 
 
 def spec_digest(spec: RunSpec | None, poc_sha256: str | None) -> str:
-    body = json.dumps({"spec": spec.model_dump(mode="json") if spec else None, "poc": poc_sha256}, sort_keys=True)
+    body = json.dumps(
+        {"spec": spec.model_dump(mode="json") if spec else None, "poc": poc_sha256}, sort_keys=True
+    )
     return hashlib.sha256(body.encode()).hexdigest()
 
 
@@ -161,7 +164,13 @@ def claim_next(factory: UnitOfWorkFactory, envelope: Envelope, *, job_id: str | 
             poc = envelope.open(
                 Sealed(attachment.ciphertext, attachment.wrapped_key), f"finding:{finding.id}".encode()
             )
-            uow.record("attachment.read", "attachment", attachment.id, sha256=attachment.sha256, purpose="reproduction")
+            uow.record(
+                "attachment.read",
+                "attachment",
+                attachment.id,
+                sha256=attachment.sha256,
+                purpose="reproduction",
+            )
         case_key = finding.case_id or finding.id
         earlier = {
             r.version: {
@@ -206,7 +215,9 @@ def claim_next(factory: UnitOfWorkFactory, envelope: Envelope, *, job_id: str | 
     return work
 
 
-def advisory_ranges(session: Session, aliases: list[str], package_type: str, name: str) -> list[dict[str, Any]]:
+def advisory_ranges(
+    session: Session, aliases: list[str], package_type: str, name: str
+) -> list[dict[str, Any]]:
     """The public advisories' ranges for this package, through the finding's aliases."""
     if not aliases:
         return []
@@ -257,14 +268,20 @@ def perform(work: Work, lab: Lab, settings: ReproSettings, *, do_bisect: bool = 
     outcome = Outcome()
     ecosystem = adapter_for(work.package_type, settings)
     if work.spec is None or work.poc is None:
-        outcome.verdict, outcome.reason = Verdict.UNSUPPORTED, "the finding has no executable reproducer (reproducer.run)"
+        outcome.verdict, outcome.reason = (
+            Verdict.UNSUPPORTED,
+            "the finding has no executable reproducer (reproducer.run)",
+        )
         return outcome
     if ecosystem is None:
         outcome.verdict = Verdict.UNSUPPORTED
         outcome.reason = f"the lab has no adapter for {work.package_type} packages yet"
         return outcome
     if not work.claimed_version:
-        outcome.verdict, outcome.reason = Verdict.UNSUPPORTED, "the finding names a range, not a version to run"
+        outcome.verdict, outcome.reason = (
+            Verdict.UNSUPPORTED,
+            "the finding names a range, not a version to run",
+        )
         return outcome
     spec, poc = work.spec, work.poc
     cache: dict[str, VersionRun] = {}
@@ -367,7 +384,9 @@ def compare(
 # -- recording ------------------------------------------------------------------------------------
 
 
-def record(factory: UnitOfWorkFactory, envelope: Envelope, work: Work, outcome: Outcome, settings: ReproSettings) -> None:
+def record(
+    factory: UnitOfWorkFactory, envelope: Envelope, work: Work, outcome: Outcome, settings: ReproSettings
+) -> None:
     try:
         with factory(LAB_ACTOR) as uow:
             job = uow.session.get(ReproJob, work.job_id)
@@ -464,8 +483,15 @@ def fail(factory: UnitOfWorkFactory, work: Work, reason: str) -> None:
         with factory(LAB_ACTOR) as uow:
             job = uow.session.get(ReproJob, work.job_id)
             if job is not None:
-                job.status, job.verdict, job.error, job.finished_at = "done", Verdict.ERROR.value, reason, utcnow()
-                uow.audit_as(job, "reproduction.done", finding_id=work.finding_id, verdict="error", reason=reason)
+                job.status, job.verdict, job.error, job.finished_at = (
+                    "done",
+                    Verdict.ERROR.value,
+                    reason,
+                    utcnow(),
+                )
+                uow.audit_as(
+                    job, "reproduction.done", finding_id=work.finding_id, verdict="error", reason=reason
+                )
                 uow.commit()
         REPRO_JOBS.labels(outcome="error").inc()
     finally:
@@ -496,7 +522,11 @@ def _apply_to_triage(uow: UnitOfWork, finding: Finding, outcome: Outcome, settin
         reason += f" ({outcome.reason[:300]})"
     if outcome.fix_version is not None:
         reason += f"; fix {outcome.fix_version} " + (
-            "verified" if outcome.fix_verified else "not verified" if outcome.fix_verified is False else "not tried"
+            "verified"
+            if outcome.fix_verified
+            else "not verified"
+            if outcome.fix_verified is False
+            else "not tried"
         )
     checks = [c for c in finding.checks if c.get("name") != "reproduced"]
     checks.append({"name": "reproduced", "result": result, "reason": reason})
@@ -539,11 +569,16 @@ def status_of(session: Session, subject: Subject, finding_id: str) -> dict[str, 
     finding = get_finding(session, subject, finding_id)
     authorize(subject, Action.READ_REPRODUCTIONS, reproduction_resource(finding))
     job = session.scalars(
-        select(ReproJob).where(ReproJob.finding_id == finding.id).order_by(ReproJob.created_at.desc()).limit(1)
+        select(ReproJob)
+        .where(ReproJob.finding_id == finding.id)
+        .order_by(ReproJob.created_at.desc())
+        .limit(1)
     ).first()
     if job is None:
         return {"status": None, "job": None, "runs": [], "bisection": None}
-    runs = session.scalars(select(ReproRun).where(ReproRun.job_id == job.id).order_by(ReproRun.created_at)).all()
+    runs = session.scalars(
+        select(ReproRun).where(ReproRun.job_id == job.id).order_by(ReproRun.created_at)
+    ).all()
     bis = session.scalars(select(ReproBisection).where(ReproBisection.job_id == job.id)).first()
     return {
         "status": job.status,
@@ -592,12 +627,15 @@ def status_of(session: Session, subject: Subject, finding_id: str) -> dict[str, 
 
 def read_log(uow: UnitOfWork, envelope: Envelope, subject: Subject, finding_id: str, run_id: str) -> bytes:
     """A run's decrypted log (every read in the ledger)."""
-    from clearinghouse.errors import NotFound
-
     finding = get_finding(uow.session, subject, finding_id)
     authorize(subject, Action.READ_REPRODUCTIONS, reproduction_resource(finding))
     row = uow.session.get(ReproRun, run_id)
-    if row is None or row.finding_id != finding.id or row.log_ciphertext is None or row.log_wrapped_key is None:
+    if (
+        row is None
+        or row.finding_id != finding.id
+        or row.log_ciphertext is None
+        or row.log_wrapped_key is None
+    ):
         raise NotFound("reproduction run", run_id)
     uow.record("reproduction.log_read", "reproduction_run", row.id, sha256=row.log_sha256)
     return envelope.open(Sealed(row.log_ciphertext, row.log_wrapped_key), f"repro_run:{row.id}".encode())
@@ -610,7 +648,9 @@ def due_for_recheck(session: Session) -> list[tuple[str, str, str, str | None]]:
     """(finding id, package type, package name, newest version seen) of reproduced findings whose fix
     is not verified yet."""
     latest: dict[str, ReproJob] = {}
-    for job in session.scalars(select(ReproJob).where(ReproJob.status == "done").order_by(ReproJob.created_at)):
+    for job in session.scalars(
+        select(ReproJob).where(ReproJob.status == "done").order_by(ReproJob.created_at)
+    ):
         latest[job.finding_id] = job
     out = []
     for job in latest.values():
@@ -621,10 +661,13 @@ def due_for_recheck(session: Session) -> list[tuple[str, str, str, str | None]]:
             continue
         watch = session.scalars(
             select(ReproWatch).where(
-                ReproWatch.package_type == finding.package_type, ReproWatch.package_name == finding.package_name
+                ReproWatch.package_type == finding.package_type,
+                ReproWatch.package_name == finding.package_name,
             )
         ).first()
-        out.append((finding.id, finding.package_type, finding.package_name, watch.newest_version if watch else None))
+        out.append(
+            (finding.id, finding.package_type, finding.package_name, watch.newest_version if watch else None)
+        )
     return out
 
 
@@ -641,7 +684,9 @@ def recheck(factory: UnitOfWorkFactory, settings: ReproSettings, jobs: JobQueue 
         if adapter is None:
             continue
         try:
-            stable = [r for r in adapter.releases(name) if not r.yanked and not adapter.is_prerelease(r.version)]
+            stable = [
+                r for r in adapter.releases(name) if not r.yanked and not adapter.is_prerelease(r.version)
+            ]
         except (EnvironmentError_, FetchError) as exc:
             log.warning("recheck cannot list releases", extra={"package": name, "error": str(exc)})
             continue
@@ -660,3 +705,19 @@ def recheck(factory: UnitOfWorkFactory, settings: ReproSettings, jobs: JobQueue 
             _watch(uow.session, ptype, name, now)
         uow.commit()
     return queued
+
+
+def job_summaries(factory: UnitOfWorkFactory, job_ids: list[str]) -> list[dict[str, Any]]:
+    with factory(LAB_ACTOR, write=False) as uow:
+        rows = [uow.session.get(ReproJob, j) for j in job_ids]
+        return [
+            {
+                "finding_id": r.finding_id,
+                "status": r.status,
+                "verdict": r.verdict,
+                "fix_version": r.fix_version,
+                "fix_verified": r.fix_verified,
+            }
+            for r in rows
+            if r is not None
+        ]

@@ -36,7 +36,10 @@ def upgrade() -> None:
         sa.Column("started_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("finished_at", sa.DateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(
-            ["finding_id"], ["findings.id"], name=op.f("fk_repro_jobs_finding_id_findings"), ondelete="CASCADE"
+            ["finding_id"],
+            ["findings.id"],
+            name=op.f("fk_repro_jobs_finding_id_findings"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repro_jobs")),
     )
@@ -77,7 +80,9 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_repro_runs_job_id"), ["job_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_repro_runs_finding_id"), ["finding_id"], unique=False)
         batch_op.create_index(
-            "ix_repro_runs_dedup", ["case_key", "package_type", "package_name", "version", "spec_sha256"], unique=False
+            "ix_repro_runs_dedup",
+            ["case_key", "package_type", "package_name", "version", "spec_sha256"],
+            unique=False,
         )
     op.create_table(
         "repro_bisections",
@@ -94,7 +99,10 @@ def upgrade() -> None:
         sa.Column("note", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
-            ["job_id"], ["repro_jobs.id"], name=op.f("fk_repro_bisections_job_id_repro_jobs"), ondelete="CASCADE"
+            ["job_id"],
+            ["repro_jobs.id"],
+            name=op.f("fk_repro_bisections_job_id_repro_jobs"),
+            ondelete="CASCADE",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_repro_bisections")),
     )
