@@ -196,6 +196,26 @@ class _Base(abc.ABC):
             return None
         return (release.published + dt.timedelta(days=1)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
+    def _install_dated(
+        self, argv: list[str], flag: list[str], release: Release, artifact: str, env: dict[str, str], out: Path
+    ) -> None:
+        """Dependencies as of the release date first; if that cannot install (an old dependency with
+        no wheel for today's Python, say), today's dependencies; else the installer's messages."""
+        before = self._before(release)
+        if before is None:
+            self._run_installer([*argv, artifact], env)
+            return
+        try:
+            self._run_installer([*argv, *flag, before, artifact], env)
+        except EnvironmentError_ as dated:
+            shutil.rmtree(out, ignore_errors=True)
+            try:
+                self._run_installer([*argv, artifact], env)
+            except EnvironmentError_ as current:
+                raise EnvironmentError_(
+                    f"as of {before}: {dated}\nwith current dependencies: {current}"
+                ) from current
+
     def _run_installer(self, argv: Sequence[str], env: dict[str, str]) -> None:
         try:
             done = subprocess.run(
@@ -303,12 +323,8 @@ class PyPI(_Base):
             argv += ["--no-index", "--find-links", self.settings.pypi_index[len("file://") :]]
         else:
             argv += ["--index-url", self.settings.pypi_index]
-        before = self._before(release)
-        if before:
-            argv += ["--exclude-newer", before]
-        argv.append(str(path))
         env = _base_env() | {"UV_CACHE_DIR": str(self.settings.cache_dir / "uv-cache"), "UV_NO_PROGRESS": "1"}
-        self._run_installer(argv, env)
+        self._install_dated(argv, ["--exclude-newer"], release, str(path), env, target / "site")
         return sha
 
     def sandbox_view(self, env: Environment) -> tuple[list[Mount], dict[str, str]]:
@@ -388,12 +404,8 @@ class Npm(_Base):
             argv += ["--registry", self.settings.npm_registry]
         else:
             argv += ["--offline"]
-        before = self._before(release)
-        if before:
-            argv += ["--before", before]
-        argv.append(str(path))
         env = _base_env() | {"npm_config_cache": str(self.settings.cache_dir / "npm-cache")}
-        self._run_installer(argv, env)
+        self._install_dated(argv, ["--before"], release, str(path), env, target / "node_modules")
         return sha
 
     def sandbox_view(self, env: Environment) -> tuple[list[Mount], dict[str, str]]:
