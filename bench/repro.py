@@ -17,6 +17,7 @@ a private address, e.g. behind a mirror); the cache is CLEARINGHOUSE_REPRO_CACHE
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import os
 import re
@@ -48,10 +49,17 @@ def advisory_fixed(path: Path) -> list[str]:
     return [v for v in re.findall(r"- fixed: '?([^'\s]+)'?", text) if not re.fullmatch(r"[0-9a-f]{40}", v)]
 
 
-def own_time(sandbox: Sandbox, argv: list[str], files: dict[str, bytes], view: tuple[Any, Any]) -> float | None:
+def own_time(
+    sandbox: Sandbox, argv: list[str], files: dict[str, bytes], view: tuple[Any, Any]
+) -> float | None:
     """The PoC's own run time, timed by a shell inside the same sandbox (interpreter start included)."""
     mounts, env = view
-    wrapped = ["/bin/sh", "-c", 't0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $((t1-t0))', "sh"]
+    wrapped = [
+        "/bin/sh",
+        "-c",
+        't0=$(date +%s%N); "$@" >/dev/null 2>&1; t1=$(date +%s%N); echo $((t1-t0))',
+        "sh",
+    ]
     result = sandbox.run([*wrapped, *argv], files=files, mounts=mounts, env=env)
     try:
         return int(result.stdout.strip()) / 1e9
@@ -59,10 +67,18 @@ def own_time(sandbox: Sandbox, argv: list[str], files: dict[str, bytes], view: t
         return None
 
 
+def probe(
+    lab: Lab, ecosystem: Any, package: str, spec: RunSpec, poc: bytes, attempts: int, version: str
+) -> bool | None:
+    return lab.run_version(ecosystem, package, version, spec, poc, attempts).reproduced
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--attempts", type=int, default=5)
-    parser.add_argument("--reruns", type=int, default=3, help="reruns in the cached environment for the overhead")
+    parser.add_argument(
+        "--reruns", type=int, default=3, help="reruns in the cached environment for the overhead"
+    )
     parser.add_argument("--no-bisect", action="store_true")
     parser.add_argument("--cases", nargs="*", default=[])
     args = parser.parse_args()
@@ -84,14 +100,20 @@ def main() -> int:
         ecosystem = adapter_for(case["ecosystem"], settings)
         assert ecosystem is not None
         spec = RunSpec.model_validate(
-            {"runtime": case["runtime"], "entrypoint": case["poc"], "expect": case["expect"], "timeout_s": case["timeout_s"]}
+            {
+                "runtime": case["runtime"],
+                "entrypoint": case["poc"],
+                "expect": case["expect"],
+                "timeout_s": case["timeout_s"],
+            }
         )
         poc = (CASES / case["poc"]).read_bytes()
         affected = lab.run_version(ecosystem, case["package"], case["affected"], spec, poc, args.attempts)
         fixed = lab.run_version(ecosystem, case["package"], case["fixed"], spec, poc, args.attempts)
         row: dict[str, Any] = {
             "id": case["id"],
-            "affected": f"{case['affected']}: {affected.verdict.value} {affected.successes}/{affected.attempts}",
+            "affected": f"{case['affected']}: {affected.verdict.value} "
+            f"{affected.successes}/{affected.attempts}",
             "fixed": f"{case['fixed']}: {fixed.successes}/{fixed.attempts} reproduced",
             "verdict": affected.verdict.value,
             "fixed_reproductions": fixed.successes,
@@ -105,13 +127,19 @@ def main() -> int:
             found = bisect(
                 releases,
                 case["affected"],
-                lambda v: lab.run_version(ecosystem, case["package"], v, spec, poc, settings.bisect_attempts).reproduced,
+                functools.partial(
+                    probe, lab, ecosystem, case["package"], spec, poc, settings.bisect_attempts
+                ),
                 version_key=ecosystem.version_key,
                 is_prerelease=ecosystem.is_prerelease,
                 known=known,
             )
-            comparisons, agrees = compare(
-                found, None, None, [{"advisory": case["advisory"], "introduced": [], "fixed": advisory}], ecosystem
+            _comparisons, agrees = compare(
+                found,
+                None,
+                None,
+                [{"advisory": case["advisory"], "introduced": [], "fixed": advisory}],
+                ecosystem,
             )
             row["bisected_first_fixed"] = found.first_fixed
             row["first_affected"] = found.first_affected
@@ -155,7 +183,10 @@ def main() -> int:
     print(f"reliable on affected: {reliable}/{n} = {reliable / max(n, 1):.0%} (target >= 90%)")
     print(f"reproductions on fixed releases: {fixed_repro} (target 0)")
     if bisected:
-        print(f"bisected first-fixed equal to the advisory's: {agree}/{len(bisected)} (the others are shown above)")
+        print(
+            f"bisected first-fixed equal to the advisory's: {agree}/{len(bisected)} "
+            "(the others are shown above)"
+        )
     if overheads:
         median = statistics.median(overheads)
         print(
@@ -163,7 +194,10 @@ def main() -> int:
             f"max {max(overheads):.3f} s; ratio to the 2 s target: {median / OVERHEAD_TARGET_S:.2f}"
         )
     if rerun_walls:
-        print(f"reproductions per minute (cached reruns, one at a time): {60 / statistics.mean(rerun_walls):.1f}")
+        print(
+            "reproductions per minute (cached reruns, one at a time): "
+            f"{60 / statistics.mean(rerun_walls):.1f}"
+        )
     print(f"whole run: {total:.0f} s")
     return 0 if reliable >= 0.9 * n and fixed_repro == 0 else 1
 

@@ -21,6 +21,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +80,11 @@ class Ecosystem(Protocol):
     def sandbox_view(self, env: Environment) -> tuple[list[Mount], dict[str, str]]: ...
 
     def command(self, runtime: str, entrypoint: str) -> list[str]: ...
+
+    def smoke(self, env: Environment) -> list[str]:
+        """A command that loads the installed package: an environment that cannot is an ``error``,
+        never a silent ``not_reproduced``."""
+        ...
 
 
 def _parse_time(value: object) -> dt.datetime | None:
@@ -197,7 +203,13 @@ class _Base(abc.ABC):
         return (release.published + dt.timedelta(days=1)).astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
     def _install_dated(
-        self, argv: list[str], flag: list[str], release: Release, artifact: str, env: dict[str, str], out: Path
+        self,
+        argv: list[str],
+        flag: list[str],
+        release: Release,
+        artifact: str,
+        env: dict[str, str],
+        out: Path,
     ) -> None:
         """Dependencies as of the release date first; if that cannot install (an old dependency with
         no wheel for today's Python, say), today's dependencies; else the installer's messages."""
@@ -234,9 +246,24 @@ class _Base(abc.ABC):
             raise EnvironmentError_(message[-4000:] or f"the installer exited with {done.returncode}")
 
 
+_KEEP = ("PATH", "HOME", "LANG", "SSL_CERT_FILE", "SSL_CERT_DIR", "NODE_EXTRA_CA_CERTS", "REQUESTS_CA_BUNDLE")
+_KEEP_PREFIXES = (
+    "HTTPS_PROXY",
+    "HTTP_PROXY",
+    "NO_PROXY",
+    "https_proxy",
+    "http_proxy",
+    "no_proxy",
+    "npm_config_",
+    "UV_",
+    "PIP_",
+)
+
+
 def _base_env() -> dict[str, str]:
-    keep = ("PATH", "HOME", "LANG", "SSL_CERT_FILE", "SSL_CERT_DIR", "HTTPS_PROXY", "HTTP_PROXY", "NO_PROXY")
-    return {k: v for k, v in os.environ.items() if k in keep}
+    """The installers' environment: the operator's certificates, proxies and installer settings,
+    nothing else of ours (never the data folder's variables)."""
+    return {k: v for k, v in os.environ.items() if k in _KEEP or k.startswith(_KEEP_PREFIXES)}
 
 
 class PyPI(_Base):
@@ -244,8 +271,11 @@ class PyPI(_Base):
     osv_name = "PyPI"
     runtimes = frozenset({"python3", "sh"})
 
+    def _project_url(self, name: str) -> str:
+        return f"{self.settings.pypi_json.rstrip('/')}/{canonicalize_name(name)}/json"
+
     def _project(self, name: str) -> dict[str, Any]:
-        url = f"{self.settings.pypi_json.rstrip('/')}/{canonicalize_name(name)}/json"
+        url = self._project_url(name)
         data = fetch_json(url, self.settings)
         if not isinstance(data, dict) or not isinstance(data.get("releases"), dict):
             raise EnvironmentError_(f"the index has no project {name}")
@@ -313,7 +343,10 @@ class PyPI(_Base):
                 "distribution would run its code outside the sandbox, so the lab does not"
             )
         chosen = usable[0]
-        path, sha = self._blob(str(chosen["url"]), dict(chosen.get("digests") or {}), str(chosen["filename"]))
+        url = urllib.parse.urljoin(
+            self._project_url(name), str(chosen["url"])
+        )  # mirrors answer relative URLs
+        path, sha = self._blob(url, dict(chosen.get("digests") or {}), str(chosen["filename"]))
         uv = shutil.which("uv")
         if uv is None:
             raise EnvironmentError_("uv is not installed (the lab installs Python packages with uv)")
@@ -339,6 +372,30 @@ class PyPI(_Base):
 
     def command(self, runtime: str, entrypoint: str) -> list[str]:
         return [SYSTEM_PYTHON, entrypoint] if runtime == "python3" else ["/bin/sh", entrypoint]
+
+    def smoke(self, env: Environment) -> list[str]:
+        site = env.path / "site"
+        wanted = str(canonicalize_name(env.name))
+        modules: set[str] = set()
+        for info in site.glob("*.dist-info"):
+            if str(canonicalize_name(info.name.rsplit("-", 1)[0])) != wanted:
+                continue
+            top = info / "top_level.txt"
+            if top.exists():
+                modules |= {line.strip() for line in top.read_text().splitlines() if line.strip()}
+            elif (info / "RECORD").exists():
+                for line in (info / "RECORD").read_text().splitlines():
+                    first = line.split(",", 1)[0].split("/", 1)
+                    if (
+                        len(first) == 2
+                        and not first[0].endswith((".dist-info", ".data"))
+                        and first[0] != "bin"
+                    ):
+                        modules.add(first[0])
+                    elif len(first) == 1 and first[0].endswith(".py"):
+                        modules.add(first[0][:-3])
+        names = sorted(m for m in modules if m.isidentifier() and not m.startswith("_"))
+        return [SYSTEM_PYTHON, "-c", "".join(f"import {m}\n" for m in names) or "pass"]
 
 
 _SEMVER = re.compile(r"^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
@@ -389,7 +446,10 @@ class Npm(_Base):
             expected["sha512"] = integrity[len("sha512-") :]
         if dist.get("shasum"):
             expected["sha1"] = str(dist["shasum"])
-        tarball = str(dist.get("tarball") or "")
+        registry = f"{self.settings.npm_registry.rstrip('/')}/"
+        tarball = (
+            urllib.parse.urljoin(registry, str(dist.get("tarball") or "")) if dist.get("tarball") else ""
+        )
         if not tarball:
             raise EnvironmentError_(f"{name} {release.version} has no tarball in the registry")
         path, sha = self._blob(tarball, expected, f"{_safe(name)}-{release.version}.tgz")
@@ -400,6 +460,7 @@ class Npm(_Base):
         (target / "package.json").write_text('{"name": "clearinghouse-repro-env", "private": true}\n')
         argv = [npm, "install", "--prefix", str(target), "--no-audit", "--no-fund", "--ignore-scripts"]
         argv += ["--no-package-lock", "--omit=dev", "--loglevel=error", "--no-update-notifier"]
+        argv += ["--fetch-timeout=60000", "--fetch-retries=1"]
         if not self.settings.npm_registry.startswith("file://"):
             argv += ["--registry", self.settings.npm_registry]
         else:
@@ -417,6 +478,9 @@ class Npm(_Base):
 
     def command(self, runtime: str, entrypoint: str) -> list[str]:
         return [SYSTEM_NODE, entrypoint] if runtime == "node" else ["/bin/sh", entrypoint]
+
+    def smoke(self, env: Environment) -> list[str]:
+        return [SYSTEM_NODE, "-e", f"require({json.dumps(env.name)})"]
 
 
 ADAPTERS: dict[str, type[_Base]] = {"pypi": PyPI, "npm": Npm}

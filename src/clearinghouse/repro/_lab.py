@@ -168,6 +168,14 @@ class Lab:
         run = VersionRun(
             version, Verdict.NOT_REPRODUCED, environment_s=env_s, artifact_sha256=env.artifact_sha256
         )
+        with _slot(self.workers):
+            smoke = sandbox.run(ecosystem.smoke(env), mounts=mounts, env=env_vars)
+        if smoke.exit_code != 0:
+            run.verdict = Verdict.ERROR
+            tail = (smoke.stderr or smoke.stdout)[-1500:].decode(errors="replace").strip()
+            run.reason = f"the installed {package} {version} cannot be loaded: {tail or smoke.exit_code}"
+            run.duration_s = time.monotonic() - started
+            return run
         for _ in range(attempts):
             with _slot(self.workers):
                 result = sandbox.run(argv, files={spec.entrypoint: poc}, mounts=mounts, env=env_vars)
