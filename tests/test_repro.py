@@ -329,3 +329,64 @@ def test_recheck_verifies_the_fix_when_a_release_appears(env: dict[str, Any]) ->
     assert status["job"]["trigger"] == "recheck" and status["job"]["fix_verified"] is True
     # Nothing new since: nothing queued.
     assert services.recheck(runtime.uow, repro, runtime.jobs) == []
+
+
+def test_console_panel_on_finding_and_case_pages(
+    runtime: Runtime, index: LocalIndex, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.test_web_support import csrf_of, seed_people, sign_in
+
+    for key, value in index.env.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("CLEARINGHOUSE_REPRO_ATTEMPTS", "2")
+    seed_people(runtime)
+    with TestClient(create_app(runtime), raise_server_exceptions=False) as api:
+        token = make_token(runtime, "finder")
+        r = api.post("/api/v1/findings", json=py_finding(), headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 201, r.text
+        fid = r.json()["id"]
+    ana = TestClient(create_app(runtime), raise_server_exceptions=False)
+    assert sign_in(ana, "ana").status_code == 303
+    page = ana.get(f"/findings/{fid}")
+    assert "Not reproduced yet." in page.text and "Reproduce in the sandbox" in page.text
+    assert ana.post(f"/findings/{fid}/reproduce", data={"csrf": "forged"}).status_code == 403
+    queued = ana.post(f"/findings/{fid}/reproduce", data={"csrf": csrf_of(page.text)}, follow_redirects=False)
+    assert queued.status_code == 303
+    run_queued(runtime)
+    page = ana.get(f"/findings/{fid}")
+    assert (
+        "verdict <strong>reliable</strong>" in page.text and "first fixed <strong>1.1</strong>" in page.text
+    )
+    case_id = ana.get(
+        f"/api/v1/findings/{fid}", headers={"Authorization": f"Bearer {make_token(runtime, 'ana')}"}
+    ).json()["case_id"]
+    if case_id:
+        assert "verdict <strong>reliable</strong>" in ana.get(f"/cases/{case_id}").text
+    finder = TestClient(create_app(runtime), raise_server_exceptions=False)
+    assert sign_in(finder, "finder").status_code == 303
+    own = finder.get(f"/findings/{fid}").text
+    assert "verdict <strong>reliable</strong>" in own and "Reproduce in the sandbox" not in own
+
+
+def test_cli_run_and_status(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from clearinghouse.cli import app as cli_app
+
+    runtime = env["runtime"]
+    monkeypatch.setenv("CLEARINGHOUSE_HOME", str(runtime.settings.home))
+    monkeypatch.setenv("CLEARINGHOUSE_DATABASE_URL", runtime.settings.database_url)
+    monkeypatch.setenv("CLEARINGHOUSE_JOB_BACKEND", "inprocess")
+    fid = submit(env, js_finding())
+    runner = CliRunner()
+    out = runner.invoke(cli_app, ["repro", "run", fid, "--as", "ana"])
+    assert out.exit_code == 0, out.output
+    assert "reliable" in out.output and "first fixed 1.1.0" in out.output
+    as_json = runner.invoke(cli_app, ["repro", "status", fid, "--format", "json"])
+    assert json.loads(as_json.output)["job"]["verdict"] == "reliable"
+    as_csv = runner.invoke(cli_app, ["repro", "status", fid, "--format", "csv"])
+    assert as_csv.output.splitlines()[0].startswith("version,role,verdict")
+    assert runner.invoke(cli_app, ["repro", "status", fid, "--format", "xml"]).exit_code == 2
+    assert runner.invoke(cli_app, ["repro", "status", "missing"]).exit_code == 2
+    recheck = runner.invoke(cli_app, ["repro", "recheck", "--format", "json"])
+    assert recheck.exit_code == 0 and json.loads(recheck.output) == []
