@@ -390,3 +390,39 @@ def test_cli_run_and_status(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(cli_app, ["repro", "status", "missing"]).exit_code == 2
     recheck = runner.invoke(cli_app, ["repro", "recheck", "--format", "json"])
     assert recheck.exit_code == 0 and json.loads(recheck.output) == []
+
+
+def test_published_advisory_gets_the_bisected_range(env: dict[str, Any]) -> None:
+    from clearinghouse.access import TLP
+    from clearinghouse.access import services as access
+    from clearinghouse.coordination._workflow import publish
+    from clearinghouse.coordination.models import AdvisoryRevision
+
+    runtime, client = env["runtime"], env["client"]
+    fid = submit(env, py_finding())
+    decided = client.post(f"/api/v1/findings/{fid}:validate", json={}, headers=env["ana"])
+    assert decided.status_code == 200, decided.text
+    case_id = decided.json()["case_id"]
+    with runtime.uow(Actor.system("test")) as uow:
+        publish(uow, access.OPERATOR, case_id, "first publication", tlp=TLP.CLEAR)
+        uow.commit()
+    client.post(f"/api/v1/findings/{fid}:reproduce", headers=env["ana"])
+    run_queued(runtime)
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        revisions = uow.session.scalars(
+            select(AdvisoryRevision)
+            .where(AdvisoryRevision.case_id == case_id)
+            .order_by(AdvisoryRevision.number)
+        ).all()
+        events = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "advisory.revised_by_reproduction")
+        ).all()
+    assert [r.number for r in revisions] == [1, 2]
+    latest = revisions[-1]
+    assert "verified by reproduction" in latest.summary
+    affected = [a for a in latest.record["affected"] if a["name"] == "tinyvuln"]
+    assert affected[0]["ranges"][0]["events"] == [
+        {"kind": "introduced", "value": "0.9"},
+        {"kind": "fixed", "value": "1.1"},
+    ]
+    assert latest.tlp == revisions[0].tlp and len(events) == 1

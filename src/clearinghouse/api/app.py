@@ -19,7 +19,6 @@ from clearinghouse.directives.views import router as directives_router
 from clearinghouse.enforcement.views import router as enforcement_router
 from clearinghouse.frontier.evaluation.views import router as frontier_evaluation_router
 from clearinghouse.frontier.views import router as frontier_router
-from clearinghouse.repro.views import router as repro_router
 from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router
@@ -28,6 +27,7 @@ from clearinghouse.matching.views import router as matching_router
 from clearinghouse.notifications.views import router as notifications_router
 from clearinghouse.priority.views import router as priority_router
 from clearinghouse.programs.views import router as programs_router
+from clearinghouse.repro.views import router as repro_router
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.feed_views import csaf_router, export_router, osv_router
 from clearinghouse.sharing.taxii.views import nul_error as taxii_nul_error

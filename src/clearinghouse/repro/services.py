@@ -469,6 +469,8 @@ def record(
                 fix_verified=outcome.fix_verified,
             )
             _apply_to_triage(uow, finding, outcome, settings)
+            if outcome.bisection is not None and outcome.bisection.first_fixed and finding.case_id:
+                _revise_published_advisory(uow, finding, outcome.bisection)
             if outcome.newest is not None:
                 _watch(uow.session, work.package_type, work.package_name, outcome.newest)
             uow.commit()
@@ -496,6 +498,69 @@ def fail(factory: UnitOfWorkFactory, work: Work, reason: str) -> None:
         REPRO_JOBS.labels(outcome="error").inc()
     finally:
         REPRO_RUNNING.dec()
+
+
+def _revise_published_advisory(uow: UnitOfWork, finding: Finding, bisection: Bisection) -> None:
+    """A published advisory of the finding's case gets a new revision whose ranges for this package
+    are the bisected ones, its summary saying they were verified by reproduction."""
+    from clearinghouse.coordination.models import AdvisoryRevision
+
+    latest = uow.session.scalars(
+        select(AdvisoryRevision)
+        .where(AdvisoryRevision.case_id == finding.case_id)
+        .order_by(AdvisoryRevision.number.desc())
+        .limit(1)
+    ).first()
+    if latest is None:
+        return
+    ecosystem = {"pypi": "PyPI", "npm": "npm"}.get(finding.package_type, finding.package_type)
+    introduced = (
+        bisection.first_affected if bisection.first_affected_exact and bisection.first_affected else "0"
+    )
+    events = [{"kind": "introduced", "value": introduced}, {"kind": "fixed", "value": bisection.first_fixed}]
+    new_range = {"type": "ECOSYSTEM" if ecosystem == "PyPI" else "SEMVER", "events": events, "repo": None}
+    record = json.loads(json.dumps(latest.record))
+    changed = False
+    for affected in record.get("affected", []):
+        same = affected.get("ecosystem") == ecosystem and _normal(
+            finding.package_type, str(affected.get("name"))
+        ) == (_normal(finding.package_type, finding.package_name))
+        if same and affected.get("ranges") != [new_range]:
+            affected["ranges"] = [new_range]
+            changed = True
+    if not changed:
+        return
+    number = latest.number + 1
+    summary = (
+        f"Affected range verified by reproduction: introduced {introduced}, fixed {bisection.first_fixed}"
+    )
+    now = utcnow()
+    record["modified"] = now.isoformat()
+    record["revisions"] = [
+        *record.get("revisions", []),
+        {"number": number, "date": now.isoformat(), "summary": summary},
+    ]
+    revision = AdvisoryRevision(
+        case_id=latest.case_id,
+        number=number,
+        summary=summary,
+        record=record,
+        published_by=None,
+        tlp=latest.tlp,
+        classification=latest.classification,
+        compartments=list(latest.compartments),
+        owner_org_id=latest.owner_org_id,
+        sharing_group_ids=list(latest.sharing_group_ids),
+    )
+    uow.session.add(revision)
+    uow.audit_as(
+        revision,
+        "advisory.revised_by_reproduction",
+        case_id=latest.case_id,
+        number=number,
+        first_affected=introduced,
+        first_fixed=bisection.first_fixed,
+    )
 
 
 def _watch(session: Session, package_type: str, name: str, newest: str) -> None:
