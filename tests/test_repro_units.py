@@ -192,3 +192,36 @@ def test_settings_from_env(tmp_path: Path) -> None:
     assert repro.cache_dir == (tmp_path / "home" / "repro").resolve()
     assert repro.attempts == 7 and repro.auto_validate and repro.workers == 3 and not repro.allow_internal
     assert repro.pypi_json == "https://pypi.org/pypi" and repro.npm_registry == "https://registry.npmjs.org"
+
+
+def test_fetch_over_http_checks_redirects(tmp_path: Path) -> None:
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/ok":
+                self.send_response(200)
+                self.end_headers()
+                self.wfile.write(b"content")
+            else:
+                self.send_response(302)
+                self.send_header("Location", "file:///etc/passwd")
+                self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        settings = ReproSettings(cache_dir=tmp_path, allow_internal=True, fetch_timeout_s=5)
+        assert fetch_bytes(f"{base}/ok", settings) == b"content"
+        with pytest.raises(FetchError, match=r"refused|HTTP 302"):  # never followed to file://
+            fetch_bytes(f"{base}/redirect", settings)
+        with pytest.raises(FetchError, match="internal"):
+            fetch_bytes(f"{base}/ok", ReproSettings(cache_dir=tmp_path))
+    finally:
+        server.shutdown()

@@ -40,6 +40,21 @@ def check_url(url: str, *, allow_internal: bool) -> None:
             raise FetchError(f"{parts.hostname} resolves to the internal address {address}; refused")
 
 
+class _CheckedRedirects(urllib.request.HTTPRedirectHandler):
+    """Every redirect target passes the same check as the first URL (never file://)."""
+
+    def __init__(self, allow_internal: bool) -> None:
+        self.allow_internal = allow_internal
+
+    def redirect_request(
+        self, req: urllib.request.Request, fp: Any, code: int, msg: str, headers: Any, newurl: str
+    ) -> urllib.request.Request | None:
+        if urllib.parse.urlsplit(newurl).scheme not in ("http", "https"):
+            raise FetchError(f"redirect to {newurl!r} refused")
+        check_url(newurl, allow_internal=self.allow_internal)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
 def fetch_bytes(url: str, settings: ReproSettings) -> bytes:
     check_url(url, allow_internal=settings.allow_internal)
     if url.startswith("file://"):
@@ -52,7 +67,8 @@ def fetch_bytes(url: str, settings: ReproSettings) -> bytes:
             raise FetchError(f"cannot read {url}: {exc.strerror}") from exc
     request = urllib.request.Request(url, headers={"User-Agent": "clearinghouse-repro/1", "Accept": "*/*"})
     try:
-        with urllib.request.urlopen(request, timeout=settings.fetch_timeout_s) as response:
+        opener = urllib.request.build_opener(_CheckedRedirects(settings.allow_internal))
+        with opener.open(request, timeout=settings.fetch_timeout_s) as response:
             data: bytes = response.read(settings.max_fetch_bytes + 1)
     except urllib.error.HTTPError as exc:
         raise FetchError(f"{url}: HTTP {exc.code}") from exc

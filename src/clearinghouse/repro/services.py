@@ -9,6 +9,7 @@ consequences."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import json
 import logging
@@ -38,6 +39,7 @@ log = logging.getLogger("clearinghouse.repro")
 REPRO_JOB = "repro.run"
 RECHECK_JOB = "repro.recheck"
 LAB_ACTOR = Actor.system("repro")
+STALE_AFTER = dt.timedelta(hours=2)
 
 REPRO_RUNS = Counter(
     "clearinghouse_repro_runs", "Versions tried by the reproduction lab, by verdict.", ["verdict"]
@@ -144,6 +146,13 @@ class Work:
 def claim_next(factory: UnitOfWorkFactory, envelope: Envelope, *, job_id: str | None = None) -> Work | None:
     """Mark the highest-priority queued reproduction running and read what it needs."""
     with factory(LAB_ACTOR) as uow:
+        # A reproduction left running by a process that died is queued again.
+        stale = utcnow() - STALE_AFTER
+        for lost in uow.session.scalars(
+            select(ReproJob).where(ReproJob.status == "running", ReproJob.started_at < stale)
+        ):
+            lost.status, lost.started_at = "queued", None
+            uow.audit_as(lost, "reproduction.requeued", finding_id=lost.finding_id)
         query = select(ReproJob).where(ReproJob.status == "queued")
         if job_id is not None:
             query = query.where(ReproJob.id == job_id)
