@@ -154,6 +154,8 @@ def test_pypi_reproduction_through_the_api(env: dict[str, Any]) -> None:
         d for d in details if d["version"] == "1.0"
     ).items()
     assert any(d["log_sha256"] == runs["1.0"]["log_sha256"] for d in details)
+    metrics = client.get("/metrics").text
+    assert 'clearinghouse_repro_runs_total{verdict="reliable"}' in metrics
 
 
 def _run_id(runtime: Runtime, finding_id: str, version: str) -> str:
@@ -314,6 +316,12 @@ def test_recheck_verifies_the_fix_when_a_release_appears(env: dict[str, Any]) ->
     fid = submit(env, py_finding())
     env["client"].post(f"/api/v1/findings/{fid}:reproduce", headers=env["ana"])
     run_queued(runtime)
+    # The polling job is scheduled for a fix that is not verified yet.
+    from clearinghouse.jobs.models import Job
+
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        polls = uow.session.scalars(select(Job).where(Job.name == services.RECHECK_JOB)).all()
+    assert polls == []  # this one was verified (1.2 is clean)
     # Pretend that, at the first run, 1.0 was the newest release and the fix was unknown.
     with runtime.uow(Actor.system("test")) as uow:
         job = uow.session.scalars(select(ReproJob).where(ReproJob.finding_id == fid)).one()
@@ -426,3 +434,28 @@ def test_published_advisory_gets_the_bisected_range(env: dict[str, Any]) -> None
         {"kind": "fixed", "value": "1.1"},
     ]
     assert latest.tlp == revisions[0].tlp and len(events) == 1
+
+
+def test_a_wrong_fix_claim_is_not_verified_and_the_poll_is_scheduled(env: dict[str, Any]) -> None:
+    from clearinghouse.jobs.models import Job
+
+    runtime = env["runtime"]
+    body = finding(
+        "pkg:pypi/tinyvuln@0.9",
+        PY_POC,
+        "poc.py",
+        "python3",
+        {"stdout_contains": "PWNED"},
+        reproducer_extra={"fixed_version": "1.0"},
+    )
+    fid = submit(env, body)
+    env["client"].post(f"/api/v1/findings/{fid}:reproduce", headers=env["ana"])
+    run_queued(runtime)
+    status = env["client"].get(f"/api/v1/findings/{fid}/reproductions", headers=env["ana"]).json()
+    assert status["job"]["fix_version"] == "1.0" and status["job"]["fix_verified"] is False
+    bis = status["bisection"]
+    assert bis["first_fixed"] == "1.1" and bis["agrees"] is False
+    assert bis["comparisons"] == [{"source": "finding", "first_fixed": "1.0", "agrees": False}]
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        polls = uow.session.scalars(select(Job).where(Job.name == services.RECHECK_JOB)).all()
+    assert len(polls) == 1 and polls[0].run_after is not None

@@ -40,6 +40,7 @@ REPRO_JOB = "repro.run"
 RECHECK_JOB = "repro.recheck"
 LAB_ACTOR = Actor.system("repro")
 STALE_AFTER = dt.timedelta(hours=2)
+RECHECK_DELAY = dt.timedelta(hours=6)
 
 REPRO_RUNS = Counter(
     "clearinghouse_repro_runs", "Versions tried by the reproduction lab, by verdict.", ["verdict"]
@@ -482,6 +483,8 @@ def record(
                 _revise_published_advisory(uow, finding, outcome.bisection)
             if outcome.newest is not None:
                 _watch(uow.session, work.package_type, work.package_name, outcome.newest)
+            if outcome.verdict in (Verdict.RELIABLE, Verdict.FLAKY) and not outcome.fix_verified:
+                _schedule_recheck(uow)
             uow.commit()
         REPRO_JOBS.labels(outcome=outcome.verdict.value).inc()
     finally:
@@ -569,6 +572,16 @@ def _revise_published_advisory(uow: UnitOfWork, finding: Finding, bisection: Bis
         number=number,
         first_affected=introduced,
         first_fixed=bisection.first_fixed,
+    )
+
+
+def _schedule_recheck(uow: UnitOfWork) -> None:
+    """A fix not verified yet: make sure the polling job (which then queues itself) is on its way."""
+    from clearinghouse.jobs._store import JobStore
+
+    at = utcnow() + RECHECK_DELAY
+    JobStore(UnitOfWorkFactory(uow.engine, uow.ledger)).enqueue(
+        RECHECK_JOB, {}, idempotency_key=f"repro.recheck:{at:%Y-%m-%dT%H}", run_after=at, uow=uow
     )
 
 
