@@ -459,3 +459,39 @@ def test_a_wrong_fix_claim_is_not_verified_and_the_poll_is_scheduled(env: dict[s
     with runtime.uow(Actor.system("test"), write=False) as uow:
         polls = uow.session.scalars(select(Job).where(Job.name == services.RECHECK_JOB)).all()
     assert len(polls) == 1 and polls[0].run_after is not None
+
+
+def test_the_job_wakes_a_drainer_and_the_recheck_job_polls(env: dict[str, Any]) -> None:
+    import threading
+
+    from clearinghouse.jobs.models import Job
+
+    runtime, client = env["runtime"], env["client"]
+    fid = submit(env, py_finding())
+    client.post(f"/api/v1/findings/{fid}:reproduce", headers=env["ana"])
+    while runtime.jobs.run_pending():  # repro.run (and the finding's own jobs)
+        pass
+    for thread in [t for t in threading.enumerate() if t.name == "repro-drainer"]:
+        thread.join(120)
+    status = client.get(f"/api/v1/findings/{fid}/reproductions", headers=env["ana"]).json()
+    assert status["status"] == "done" and status["job"]["verdict"] == "reliable"
+    # The polling job looks for new releases after it commits and queues its next run.
+    runtime.jobs.enqueue(services.RECHECK_JOB, {})
+    while runtime.jobs.run_pending():
+        pass
+    for thread in [t for t in threading.enumerate() if t.name == "repro-drainer"]:
+        thread.join(120)
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        later = uow.session.scalars(
+            select(Job).where(Job.name == services.RECHECK_JOB, Job.status == "queued")
+        ).all()
+    assert len(later) == 1 and later[0].run_after is not None
+    # A run's log is not readable under another finding.
+    run_id = _run_id(runtime, fid, "1.0")
+    other = submit(env, py_finding(title="another"))
+    assert (
+        client.get(
+            f"/api/v1/findings/{other}/reproductions/runs/{run_id}/log", headers=env["ana"]
+        ).status_code
+        == 404
+    )
