@@ -21,7 +21,9 @@ def test_bulk_confirm_and_split_report_per_item(env: dict[str, Any]) -> None:  #
     second = client.post("/api/v1/findings", json=variant, headers=env["bob"]).json()
     merged = client.post(
         "/api/v1/findings",
-        json=overflow(title="Heap overflow in parse_header with long cookie values", generator={"tool": "t3"}),
+        json=overflow(
+            title="Heap overflow in parse_header with long cookie values", generator={"tool": "t3"}
+        ),
         headers=env["bob"],
     ).json()
     run_jobs(runtime)

@@ -38,6 +38,7 @@ from clearinghouse.ledger import AuditEvent
 from clearinghouse.ledger import services as ledger
 from clearinghouse.notifications import cli as notifications_cli
 from clearinghouse.programs import cli as programs_cli
+from clearinghouse.repro import cli as repro_cli
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing import cli as sharing_cli
 from clearinghouse.sharing.taxii import cli as taxii_cli
@@ -77,6 +78,7 @@ app.add_typer(notifications_cli.app, name="notifications")
 app.add_typer(frontier_evaluation_cli.suites_app, name="suites")
 app.add_typer(frontier_evaluation_cli.campaign_app, name="campaign")
 app.add_typer(frontier_cli.models_app, name="models")
+app.add_typer(repro_cli.app, name="repro")
 app.command("determine")(frontier_cli.determine)
 app.command("export")(sharing_cli.export_command)
 # Examples and panels are applied after every command is registered: see the end of this module.

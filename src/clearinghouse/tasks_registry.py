@@ -9,6 +9,7 @@ from clearinghouse.ledger import tasks as ledger_tasks
 from clearinghouse.matching import tasks as matching_tasks
 from clearinghouse.notifications import tasks as notifications_tasks
 from clearinghouse.priority import tasks as priority_tasks
+from clearinghouse.repro import tasks as repro_tasks
 from clearinghouse.sharing import tasks as sharing_tasks
 from clearinghouse.triage import tasks as triage_tasks
 
@@ -19,6 +20,7 @@ __all__ = [
     "matching_tasks",
     "notifications_tasks",
     "priority_tasks",
+    "repro_tasks",
     "sharing_tasks",
     "triage_tasks",
 ]

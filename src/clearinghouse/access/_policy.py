@@ -295,6 +295,10 @@ class Action(enum.StrEnum):
     REGISTER_SUITE = "eval.suite.register"
     RUN_EVALUATION = "eval.campaign.run"
     # -- end frontier evaluation --
+    # -- reproduction lab --
+    REPRODUCE = "repro.run"
+    READ_REPRODUCTIONS = "repro.read"
+    # -- end reproduction lab --
 
 
 @dataclass(frozen=True)
@@ -485,6 +489,14 @@ def can(subject: Subject, action: Action, resource: Resource = PLATFORM) -> bool
         submitter = resource.markings[0].owner_org_id if resource.markings else None
         own = submitter is not None and submitter == subject.org_id
         return not own and _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
+    # -- reproduction lab --
+    if action is Action.REPRODUCE:
+        # Triagers of any organization that can read the finding, the submitter's included: running
+        # a proof of concept in the sandbox judges nothing by itself.
+        return _can_read(subject, resource) and _needs(subject, TRIAGERS, Scope.WRITE)
+    if action is Action.READ_REPRODUCTIONS:
+        return subject.authenticated and Scope.READ in subject.scopes and _can_read(subject, resource)
+    # -- end reproduction lab --
     # -- taxii --
     if action is Action.TAXII_WRITE:
         if not subject.authenticated or Scope.WRITE not in subject.scopes or not _can_read(subject, resource):

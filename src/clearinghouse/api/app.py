@@ -30,6 +30,7 @@ from clearinghouse.matching.views import router as matching_router
 from clearinghouse.notifications.views import router as notifications_router
 from clearinghouse.priority.views import router as priority_router
 from clearinghouse.programs.views import router as programs_router
+from clearinghouse.repro.views import router as repro_router
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.feed_views import csaf_router, export_router, osv_router
 from clearinghouse.sharing.taxii.views import nul_error as taxii_nul_error
@@ -149,6 +150,7 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
         programs_router,
         frontier_evaluation_router,
         frontier_router,
+        repro_router,
     )
     for router in routers:
         app.include_router(router, prefix=API_PREFIX)

@@ -143,11 +143,66 @@ class Oracle(BaseModel):
     content: str = Field(max_length=200_000)
 
 
+class RunRuntime(enum.StrEnum):
+    PYTHON3 = "python3"
+    NODE = "node"
+    SH = "sh"
+
+
+class ExpectStdout(BaseModel):
+    model_config = _strict
+    stdout_contains: str = Field(min_length=1, max_length=10_000)
+
+
+class ExpectExitCode(BaseModel):
+    model_config = _strict
+    exit_code: int = Field(ge=0, le=255)
+
+
+class ExpectCrash(BaseModel):
+    model_config = _strict
+    crash: Literal[True]
+
+
+class ExpectTimeout(BaseModel):
+    model_config = _strict
+    timeout: Literal[True]
+
+
+Expectation = ExpectStdout | ExpectExitCode | ExpectCrash | ExpectTimeout
+
+
+class RunSpec(BaseModel):
+    """How the reproduction lab runs the proof of concept against the finding's package and version."""
+
+    model_config = _strict
+    runtime: RunRuntime
+    entrypoint: str = Field(min_length=1, max_length=255, description="The proof of concept's filename")
+    expect: Expectation = Field(
+        description="What shows the vulnerability: a string on stdout, an exit code, a crash, or a timeout"
+    )
+    timeout_s: int = Field(30, ge=1, le=600, description="Wall-clock limit of one run, in seconds")
+
+
 class Reproducer(BaseModel):
     model_config = _strict
     steps: list[str] = Field(default_factory=list, max_length=200)
     poc: Attachment | None = None
     oracle: Oracle | None = None
+    run: RunSpec | None = Field(
+        None, description="Makes the proof of concept executable by the reproduction lab"
+    )
+    fixed_version: str | None = Field(
+        None, max_length=200, description="The first version the finder believes fixed"
+    )
+
+    @model_validator(mode="after")
+    def _entrypoint_is_the_poc(self) -> Reproducer:
+        # The stored document keeps the run but not the proof of concept (encrypted elsewhere), so
+        # only a present proof of concept is compared; a run without one is "unsupported" in the lab.
+        if self.run is not None and self.poc is not None and self.poc.filename != self.run.entrypoint:
+            raise ValueError("reproducer.run.entrypoint must be the filename of reproducer.poc")
+        return self
 
 
 class Generator(BaseModel):

@@ -17,6 +17,7 @@ from clearinghouse.matching import models as matching_models
 from clearinghouse.notifications import models as notifications_models
 from clearinghouse.priority import models as priority_models
 from clearinghouse.programs import models as programs_models
+from clearinghouse.repro import models as repro_models
 from clearinghouse.sharing import models as sharing_models
 from clearinghouse.sharing.taxii import models as taxii_models
 from clearinghouse.storage._base import Base
@@ -41,6 +42,7 @@ __all__ = [
     "notifications_models",
     "priority_models",
     "programs_models",
+    "repro_models",
     "sharing_models",
     "taxii_models",
     "triage_models",

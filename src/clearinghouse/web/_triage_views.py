@@ -13,7 +13,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, File, Form, Query, Response, UploadFile
 from pydantic import ValidationError
 
-from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, can
+from clearinghouse.access import TLP, AccessDenied, Action, Marking, NotFound, Resource, can
 from clearinghouse.access.services import list_organizations
 from clearinghouse.coordination import coordination_of, revisions_of
 from clearinghouse.coordination import services as coordination
@@ -270,10 +270,13 @@ def finding_page(finding_id: str, page: Viewer) -> Response:
     with page.reading() as uow:
         finding = triage.get_finding(uow.session, page.subject, finding_id)
         attachments = finding_attachments(uow.session, finding)
+        repro = _reproduction(uow.session, page, finding_id)
     resource = triage.finding_resource(finding)
     can_decide = can(page.subject, Action.TRIAGE, resource) and finding.state in triage.DECIDABLE
     return page.render(
         "finding.html",
+        repro=repro,
+        can_reproduce=can(page.subject, Action.REPRODUCE, resource),
         finding=finding,
         attachments=attachments,
         doc=finding.document,
@@ -302,6 +305,27 @@ def decide(
             reason=reason or None,
             note=note,
         )
+        uow.commit()
+    return redirect(f"/findings/{finding_id}")
+
+
+def _reproduction(session: Any, page: Viewer, finding_id: str) -> dict[str, Any] | None:
+    """The reproduction lab's panel data, or None where the viewer may not read it."""
+    from clearinghouse.repro.services import status_of
+
+    try:
+        return status_of(session, page.subject, finding_id)
+    except AccessDenied:
+        return None
+
+
+@router.post("/findings/{finding_id}/reproduce")
+def reproduce(finding_id: str, page: Viewer, csrf: Annotated[str, Form(max_length=200)]) -> Response:
+    from clearinghouse.repro.services import request_reproduction
+
+    check_csrf(page, csrf)
+    with page.writing() as uow:
+        request_reproduction(uow, page.subject, finding_id)
         uow.commit()
     return redirect(f"/findings/{finding_id}")
 
@@ -409,6 +433,11 @@ def case_page(case_id: str, page: Viewer) -> Response:
                 assets[asset_id] = get_asset(uow.session, page.subject, asset_id)
         orgs = {o.id: o.name for o in list_organizations(uow.session, page.subject)}
         coordination = coordination_of(uow.session, page.subject, case.id)
+        reproductions = {
+            f.id: rep
+            for f in members
+            if (rep := _reproduction(uow.session, page, f.id)) and rep["status"] is not None
+        }
         products = {t.id: thread_products(uow.session, t) for t in coordination.threads}
         revisions = revisions_of(uow.session, page.subject, case.id)
         summary = _case_summary(uow.session, page, case)
@@ -422,6 +451,7 @@ def case_page(case_id: str, page: Viewer) -> Response:
     can_triage = {i: can(page.subject, Action.TRIAGE, triage.finding_resource(f)) for i, f in by_id.items()}
     return page.render(
         "case.html",
+        reproductions=reproductions,
         case=case,
         members=members,
         by_id=by_id,
