@@ -17,7 +17,9 @@ from clearinghouse.matching._advisories import (
     match_advisories,
     match_asset_advisories,
 )
-from clearinghouse.matching._stored import ASSET_JOB, CASE_JOB, match_asset, match_case
+from clearinghouse.matching._stored import ASSET_JOB as ASSET_JOB
+from clearinghouse.matching._stored import CASE_JOB as CASE_JOB
+from clearinghouse.matching._stored import match_asset, match_case
 from clearinghouse.matching.models import AdvisoryMatch, Asset, MatchStatus
 from clearinghouse.storage import UnitOfWork
 
