@@ -122,7 +122,10 @@ def test_recommend_applies_a_policy_to_a_campaign(
     other_model = register(world, "Kestrel", "1")
     _fake_campaigns(
         monkeypatch,
-        {"c1": SimpleNamespace(model_id=model_id), "queued": SimpleNamespace(model_id=None)},
+        {
+            "c1": SimpleNamespace(model_id=model_id, status="succeeded", error=None),
+            "queued": SimpleNamespace(model_id=None, status="queued", error=None),
+        },
         {"ctf.tier3.pass_at_10": 0.1, "vuln_id.f1": 0.93, "ctf.tier1.pass_at_1": 1.0},
     )
     eva = {"Authorization": f"Bearer {make_token(runtime, 'eva')}"}

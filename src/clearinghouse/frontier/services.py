@@ -821,7 +821,7 @@ def recommend(
     model = _load_model(uow.session, subject, campaign.model_id)
     metrics = campaign_metrics(uow.session, subject, campaign_id)
     rec = recommend_from_metrics(uow, subject, policy, model, campaign_id, metrics)
-    incomplete = incomplete_reason(uow.session, subject, campaign_id)
+    incomplete = incomplete_reason(campaign)
     if incomplete is not None:  # a failed or stopped campaign's metrics are no measurement
         rec.evaluations = [
             *rec.evaluations,

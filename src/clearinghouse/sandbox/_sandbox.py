@@ -420,9 +420,15 @@ class Sandbox:
                 fds.append(fd)
                 binds += ["--bind-fd" if mount.writable else "--ro-bind-fd", str(fd), mount.target]
             status_r, status_w = os.pipe()
-            fds += [status_r, status_w]
-            args = self._argv(argv, env=env, cwd=cwd, binds=binds, status_fd=status_w)
-            pass_fds = [fd for fd in fds if fd != status_r]
+            fds.append(status_r)
+            try:
+                args = self._argv(argv, env=env, cwd=cwd, binds=binds, status_fd=status_w)
+            except BaseException:
+                os.close(status_w)
+                raise
+            # status_w is closed exactly once, by _execute: closing it again here could close
+            # a descriptor another thread has opened under the same number meanwhile.
+            pass_fds = [fd for fd in fds if fd != status_r] + [status_w]
             if work_fd is not None:
                 pass_fds.append(work_fd)
             return self._execute(args, pass_fds, stdin, status_r, status_w, timeout_s)
@@ -443,21 +449,23 @@ class Sandbox:
         wall = min(timeout_s, self.limits.wall_seconds) if timeout_s else self.limits.wall_seconds
         drop = _drop_to_nobody()
         started = time.monotonic()
-        proc = subprocess.Popen(
-            args,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            env={},
-            close_fds=True,
-            pass_fds=pass_fds,
-            start_new_session=True,
-            preexec_fn=self._preexec,
-            user=SANDBOX_UID if drop else None,
-            group=SANDBOX_GID if drop else None,
-            extra_groups=[] if drop else None,
-        )
-        os.close(status_w)
+        try:
+            proc = subprocess.Popen(
+                args,
+                stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
+                stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE,
+                env={},
+                close_fds=True,
+                pass_fds=pass_fds,
+                start_new_session=True,
+                preexec_fn=self._preexec,
+                user=SANDBOX_UID if drop else None,
+                group=SANDBOX_GID if drop else None,
+                extra_groups=[] if drop else None,
+            )
+        finally:
+            os.close(status_w)  # the only close of the write end: the child holds its own copy
         if stdin is not None and proc.stdin is not None:
             try:
                 proc.stdin.write(stdin)

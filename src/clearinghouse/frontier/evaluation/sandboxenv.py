@@ -34,10 +34,7 @@ from inspect_ai.util import (
 
 T = TypeVar("T")
 SANDBOX_NAME = "clearinghouse"
-# One sandbox call at a time in this process: ``clearinghouse.sandbox`` closes a
-# pipe descriptor twice (in ``_execute`` and again in ``_run``'s ``finally``),
-# which under threads can close a descriptor another call has just opened.
-_LOCK = threading.Lock()
+_LOCK = threading.Lock()  # guards the cache of Sandbox objects
 WORK = "/work"
 DEFAULT_TIMEOUT_S = 60
 ENV = {
@@ -79,19 +76,13 @@ def get_sandbox(timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
 
 
 def run_isolated(fn: Callable[[], T]) -> T:
-    """Call ``fn`` (a blocking sandbox call) holding the process's sandbox lock."""
-    with _LOCK:
-        return fn()
+    """Call ``fn``, a blocking sandbox call (several may run at once: each is its own bwrap)."""
+    return fn()
 
 
 async def _serialized(fn: Callable[[], T]) -> T:
-    """Run a blocking sandbox call in a worker thread, one at a time."""
-
-    def call() -> T:
-        with _LOCK:
-            return fn()
-
-    return await anyio.to_thread.run_sync(call, abandon_on_cancel=False)
+    """Run a blocking sandbox call in a worker thread (never cancelled half-way)."""
+    return await anyio.to_thread.run_sync(fn, abandon_on_cancel=False)
 
 
 def _relative(file: str) -> str:

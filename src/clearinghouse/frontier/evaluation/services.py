@@ -512,10 +512,9 @@ def _grant_lapsed(uow: UnitOfWork, campaign: EvalCampaign) -> str | None:
     return f"the grant is {status.value}"
 
 
-def incomplete_reason(session: Session, subject: Subject, campaign_id: str) -> str | None:
+def incomplete_reason(campaign: EvalCampaign) -> str | None:
     """Why a campaign's metrics are not a complete measurement (it failed, was
     stopped, or never finished), or None for a campaign that succeeded."""
-    campaign = get_campaign(session, subject, campaign_id)
     if campaign.status == CampaignStatus.SUCCEEDED:
         return None
     reason = f"the campaign is {campaign.status}"
