@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import clearinghouse
+from clearinghouse.access._markings import TLP
 from clearinghouse.sharing._record import (
-    TLP,
     AdvisoryRecord,
     AffectedPackage,
     ProductStatement,
