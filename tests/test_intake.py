@@ -77,7 +77,7 @@ def test_one_finding_is_stored_checked_and_idempotent(env: dict[str, Any]) -> No
     assert checks["schema_valid"] == "pass"
     assert checks["cwe_exists"] == "pass"
     assert checks["reproducer_present"] == "pass"
-    assert checks["package_known"] in {"pass", "fail"}
+    assert checks["package_known"] in {"pass", "unknown"}  # unknown: no advisory names it yet
     again = client.post("/api/v1/findings", json=finding(), headers=env["scanner"])
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     keyed = finding(idempotency_key="scan-42")
