@@ -14,18 +14,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import func, select
 
 import clearinghouse
 from clearinghouse import cli_help
 from clearinghouse.access import AccessDenied, Classification, OrgKind, Role, Scope
 from clearinghouse.access import services as access
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.coordination import cli as coordination_cli
 from clearinghouse.directives import cli as directives_cli
 from clearinghouse.enforcement import cli as enforcement_cli
@@ -302,14 +302,15 @@ def org_add(
 
 
 @org_app.command("list")
-def org_list() -> None:
+def org_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List organizations."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         orgs = access.list_organizations(uow.session, access.OPERATOR)
-    table = Table("id", "name", "kind")
-    for org in orgs:
-        table.add_row(org.id, org.name, org.kind)
-    console.print(table)
+    emit(
+        ({"id": org.id, "name": org.name, "kind": org.kind} for org in orgs),
+        (Column("id", kind="id"), Column("name"), Column("kind", kind="id")),
+        fmt,
+    )
 
 
 # -- users ---------------------------------------------------------------------
@@ -351,14 +352,30 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List users."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         users = access.list_users(uow.session, access.OPERATOR)
-    table = Table("id", "username", "org", "roles", "clearance")
-    for user in users:
-        table.add_row(user.id, user.username, user.org_id, ",".join(user.roles), user.clearance)
-    console.print(table)
+    emit(
+        (
+            {
+                "id": user.id,
+                "username": user.username,
+                "org": user.org_id,
+                "roles": list(user.roles),
+                "clearance": user.clearance,
+            }
+            for user in users
+        ),
+        (
+            Column("id", kind="id"),
+            Column("username", kind="id"),
+            Column("org", kind="id"),
+            Column("roles"),
+            Column("clearance", kind="id"),
+        ),
+        fmt,
+    )
 
 
 # -- tokens --------------------------------------------------------------------
@@ -399,21 +416,36 @@ def token_revoke(token: Annotated[str, typer.Argument(help="Token id or its show
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None) -> None:
-    """List tokens (never their secrets)."""
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List tokens (never their secrets); a token without expiry shows "never" in the table, null in JSON."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         tokens = access.list_tokens(uow.session, access.OPERATOR, user)
-    table = Table("id", "prefix", "user", "scopes", "expires", "revoked")
-    for t in tokens:
-        table.add_row(
-            t.id,
-            t.prefix,
-            t.user_id,
-            ",".join(t.scopes),
-            str(t.expires_at or "never"),
-            str(t.revoked_at or ""),
-        )
-    console.print(table)
+    table = fmt is OutputFormat.TABLE
+    emit(
+        (
+            {
+                "id": t.id,
+                "prefix": t.prefix,
+                "user": t.user_id,
+                "scopes": list(t.scopes),
+                "expires": t.expires_at or ("never" if table else None),
+                "revoked": t.revoked_at,
+            }
+            for t in tokens
+        ),
+        (
+            Column("id", kind="id"),
+            Column("prefix", kind="id"),
+            Column("user", kind="id"),
+            Column("scopes"),
+            Column("expires", kind="date"),
+            Column("revoked", kind="date"),
+        ),
+        fmt,
+    )
 
 
 # -- audit ---------------------------------------------------------------------
@@ -683,24 +715,38 @@ def jobs_list(
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     name: Annotated[str | None, typer.Option(help="Only jobs of this name.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """List background jobs, newest first."""
+    """List background jobs, newest first (the table shows the last line of an error, JSON all of it)."""
     with _runtime() as runtime, _unit(runtime, write=False):
         jobs = job_services.list_jobs(
             runtime.jobs, access.OPERATOR, status=status.value if status else None, name=name, limit=limit
         )
-    table = Table("id", "name", "status", "attempts", "created", "last error")
+    table = fmt is OutputFormat.TABLE
+    rows: list[dict[str, Any]] = []
     for j in jobs:
         error = (j.last_error or "").strip().splitlines()
-        table.add_row(
-            j.id,
-            j.name,
-            j.status,
-            f"{j.attempts}/{j.max_attempts}",
-            str(j.created_at),
-            error[-1] if error else "",
+        rows.append(
+            {
+                "id": j.id,
+                "name": j.name,
+                "status": j.status,
+                "attempts": f"{j.attempts}/{j.max_attempts}" if table else j.attempts,
+                "max_attempts": j.max_attempts,
+                "created": j.created_at,
+                "last_error": (error[-1] if error else "") if table else j.last_error,
+            }
         )
-    console.print(table)
+    columns = [
+        Column("id", kind="id"),
+        Column("name", kind="id"),
+        Column("status", kind="id"),
+        Column("attempts", kind="number"),
+    ]
+    if not table:
+        columns.append(Column("max_attempts", kind="number"))
+    columns += [Column("created", kind="date"), Column("last_error", "last error")]
+    emit(rows, columns, fmt)
 
 
 @jobs_app.command("show")

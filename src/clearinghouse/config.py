@@ -82,6 +82,7 @@ class Settings:
     def identity(self) -> OperatingIdentity:
         """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
         return OperatingIdentity(self.operator_office, self.operator_section)
+
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
     config_path: Path | None = None
 
