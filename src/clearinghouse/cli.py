@@ -191,6 +191,23 @@ def _ask_publisher(
             os.environ[f"CLEARINGHOUSE_PUBLISHER_{key}"] = value
 
 
+def _ask_operator(office: str | None, section: str | None, *, ask: bool) -> None:
+    """Put the operating office and its section (given, asked on a terminal, else the defaults of
+    :mod:`clearinghouse.domain`) where Settings reads them, so ``init`` writes them."""
+    import os
+
+    from clearinghouse.config import find_config
+    from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION
+
+    if ask and sys.stdin.isatty() and find_config() is None:
+        console.print("Who operates this clearinghouse, under which section of the order? (Enter keeps the default.)")
+        office = office or typer.prompt("Operating office", default=DEFAULT_OFFICE)
+        section = section or typer.prompt("Section", default=DEFAULT_SECTION)
+    for key, value in (("OFFICE", office), ("SECTION", section)):
+        if value and value.strip():
+            os.environ[f"CLEARINGHOUSE_OPERATOR_{key}"] = value.strip()
+
+
 @app.command()
 def init(
     publisher_name: Annotated[
@@ -208,18 +225,38 @@ def init(
     publisher_contact: Annotated[
         str | None, typer.Option(help="How to reach the publisher (CSAF contact_details).")
     ] = None,
-    ask: Annotated[bool, typer.Option(help="Ask for the publisher on a terminal.")] = True,
+    office: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARINGHOUSE_OPERATOR_OFFICE",
+            help="The office that operates this clearinghouse (default: Department of the Treasury).",
+        ),
+    ] = None,
+    section: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARINGHOUSE_OPERATOR_SECTION",
+            help="The section of the order it operates under (default: EO 14409 §2(d)).",
+        ),
+    ] = None,
+    ask: Annotated[
+        bool, typer.Option(help="Ask for the operating office and the publisher on a terminal.")
+    ] = True,
 ) -> None:
     """Create the data folder, the database schema, the ledger key and the admin account.
 
     Without CLEARINGHOUSE_HOME the data folder is ./var, named by a new ./clearinghouse.toml
-    (with the CSAF publisher); later commands find it from this folder or any folder below.
+    (with the operating office and the CSAF publisher); later commands find it from this folder
+    or any folder below. Not on a terminal (or with --no-ask) the office defaults to the
+    Department of the Treasury under EO 14409 §2(d), the clearinghouse's lead under the order.
 
     Example: clearinghouse init --publisher-name "Example CERT" --publisher-namespace https://cert.example.org
     """
+    _ask_operator(office, section, ask=ask)
     _ask_publisher(publisher_name, publisher_namespace, publisher_category, publisher_contact, ask=ask)
     with _runtime(create=True) as runtime:
         issued = _initialize(runtime)
+        console.print(runtime.settings.identity.sentence, highlight=False)
         console.print(f"Data folder: {runtime.settings.home}")
         if runtime.settings.config_path is None:
             from clearinghouse.config import find_config

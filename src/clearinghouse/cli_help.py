@@ -53,7 +53,7 @@ TOP_LEVEL: dict[str, tuple[str, str]] = {
 
 # Command path → an example of it.
 EXAMPLES: dict[str, str] = {
-    "init": "clearinghouse init --publisher-name 'Example CERT' --publisher-namespace https://cert.example.org",
+    "init": "clearinghouse init --office 'Department of the Treasury' --section 'EO 14409 §2(d)' --publisher-name 'Example CERT' --publisher-namespace https://cert.example.org",
     "serve": "clearinghouse serve --init --port 8000",
     "version": "clearinghouse version",
     "worker": "clearinghouse worker --concurrency 4",
