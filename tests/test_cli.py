@@ -166,12 +166,13 @@ def test_init_names_the_operating_office(tmp_path, monkeypatch: pytest.MonkeyPat
     out = run("init", "--no-ask")
     assert "Operated by the Department of the Treasury under EO 14409 §2(d)." in out
     config = (tmp_path / "default" / "clearinghouse.toml").read_text(encoding="utf-8")
-    assert '[operator]' in config
+    assert "[operator]" in config
     assert 'office = "Department of the Treasury"' in config and 'section = "EO 14409 §2(d)"' in config
 
     (tmp_path / "named").mkdir()
     monkeypatch.chdir(tmp_path / "named")
-    out = run("init", "--no-ask", "--office", "Office of Cybersecurity and Critical Infrastructure Protection")
+    office = "Office of Cybersecurity and Critical Infrastructure Protection"
+    out = run("init", "--no-ask", "--office", office)
     assert "Operated by the Office of Cybersecurity and Critical Infrastructure Protection under" in out
     for key in ("OFFICE", "SECTION"):
         monkeypatch.delenv(f"CLEARINGHOUSE_OPERATOR_{key}", raising=False)

@@ -200,7 +200,9 @@ def _ask_operator(office: str | None, section: str | None, *, ask: bool) -> None
     from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION
 
     if ask and sys.stdin.isatty() and find_config() is None:
-        console.print("Who operates this clearinghouse, under which section of the order? (Enter keeps the default.)")
+        console.print(
+            "Who operates this clearinghouse, under which section of the order? (Enter keeps the default.)"
+        )
         office = office or typer.prompt("Operating office", default=DEFAULT_OFFICE)
         section = section or typer.prompt("Section", default=DEFAULT_SECTION)
     for key, value in (("OFFICE", office), ("SECTION", section)):

@@ -83,7 +83,7 @@ class Settings:
 
     @property
     def identity(self) -> OperatingIdentity:
-        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE`` / ``_SECTION``, else ``[operator]``)."""
+        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_*``, else ``[operator]``)."""
         return OperatingIdentity(self.operator_office, self.operator_section)
 
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
