@@ -3,6 +3,7 @@ under chain of custody and signed evidence bundles."""
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import io
 import json
@@ -461,6 +462,13 @@ def test_cli_reports_adds_exports_and_verifies(runtime: Runtime, settings: Setti
     assert nobody.exit_code == 2
     listed = cli.invoke(cli_app, ["incident", "list", "--user", "agent"], env=env)
     assert listed.exit_code == 0 and "Voice-clone" in listed.output and "from a file" in listed.output
+    assert incident_id in listed.output and "…" not in listed.output  # a pipe: ids and dates whole
+    as_json = cli.invoke(cli_app, ["incident", "list", "--user", "agent", "--format", "json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    incidents = {i["id"]: i for i in json.loads(as_json.output)}
+    reported = dt.datetime.fromisoformat(incidents[incident_id]["reported"])
+    assert reported.date().isoformat() in listed.output
+    assert isinstance(incidents[incident_id]["statutes"], list)
 
     log = tmp_path / "agent.log"
     log.write_bytes(EVIDENCE)

@@ -354,6 +354,16 @@ def test_models_and_determine_from_the_command_line(
     assert "registered model Falcon 2" in result.output
     listed = runner.invoke(cli_app, ["models", "list", "--user", "eva"])
     assert listed.exit_code == 0 and "Falcon" in listed.output
+    # Not a terminal (a pipe): the id and the release date whole; JSON with the full release time.
+    assert model_id in listed.output and "…" not in listed.output
+    as_json = runner.invoke(cli_app, ["models", "list", "--user", "eva", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    (falcon,) = [m for m in json.loads(as_json.output) if m["id"] == model_id]
+    partner = dt.datetime.fromisoformat(falcon["partner_release"])
+    assert partner.tzinfo is not None and partner.date().isoformat() in listed.output
+    assert falcon["name"] == "Falcon" and falcon["public_release"] is None
+    as_csv = runner.invoke(cli_app, ["models", "list", "--user", "eva", "--format", "csv"])
+    assert as_csv.output.splitlines()[0] == "id,name,version,partner_release,public_release,marking"
     terms = tmp_path / "terms.json"
     terms.write_text(json.dumps(TERMS))
     common = [

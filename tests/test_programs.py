@@ -5,6 +5,7 @@ rule through frontier review's functions."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from pathlib import Path
 from typing import Any
 
@@ -440,6 +441,12 @@ def test_programs_cli(runtime: Runtime, settings: Settings, tmp_path: Path) -> N
     program_id = made.output.split("id=")[1].strip()
     listed = cli.invoke(cli_app, ["programs", "list"], env=env)
     assert listed.exit_code == 0 and "FraudShield" in listed.output and "0/3" in listed.output
+    assert program_id in listed.output  # a pipe: the id whole
+    as_json = cli.invoke(cli_app, ["programs", "list", "--format", "json"], env=env)
+    assert as_json.exit_code == 0, as_json.output
+    (program,) = [p for p in json.loads(as_json.output) if p["id"] == program_id]
+    assert program["tool"] == "FraudShield" and program["places_used"] == 0 and program["capacity"] == 3
+    assert program["eligible_sectors"] == ["financial_services"] and program["open"] is True
     applied = cli.invoke(
         cli_app,
         [

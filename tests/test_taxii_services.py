@@ -322,6 +322,11 @@ def test_cli_adds_lists_and_publishes(
     listed = runner.invoke(cli_app, ["taxii", "collection", "list"])
     assert listed.exit_code == 0 and "advisories" in listed.output and "TLP:GREEN" in listed.output
     assert " 3 " in listed.output  # three objects stored
+    as_json = runner.invoke(cli_app, ["taxii", "collection", "list", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    (advisories,) = [c for c in json.loads(as_json.output) if c["alias"] == "advisories"]
+    assert advisories["objects"] == 3 and "TLP:GREEN" in advisories["marking"]
+    assert advisories["id"] in listed.output  # a pipe: the id whole
 
     (tmp_path / "junk.json").write_text("{nope")
     (tmp_path / "scalar.json").write_text("3")

@@ -14,18 +14,18 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 from sqlalchemy import func, select
 
 import clearinghouse
 from clearinghouse import cli_help
 from clearinghouse.access import AccessDenied, Classification, OrgKind, Role, Scope
 from clearinghouse.access import services as access
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.coordination import cli as coordination_cli
 from clearinghouse.directives import cli as directives_cli
 from clearinghouse.enforcement import cli as enforcement_cli
@@ -193,6 +193,25 @@ def _ask_publisher(
             os.environ[f"CLEARINGHOUSE_PUBLISHER_{key}"] = value
 
 
+def _ask_operator(office: str | None, section: str | None, *, ask: bool) -> None:
+    """Put the operating office and its section (given, asked on a terminal, else the defaults of
+    :mod:`clearinghouse.domain`) where Settings reads them, so ``init`` writes them."""
+    import os
+
+    from clearinghouse.config import find_config
+    from clearinghouse.domain import DEFAULT_OFFICE, DEFAULT_SECTION
+
+    if ask and sys.stdin.isatty() and find_config() is None:
+        console.print(
+            "Who operates this clearinghouse, under which section of the order? (Enter keeps the default.)"
+        )
+        office = office or typer.prompt("Operating office", default=DEFAULT_OFFICE)
+        section = section or typer.prompt("Section", default=DEFAULT_SECTION)
+    for key, value in (("OFFICE", office), ("SECTION", section)):
+        if value and value.strip():
+            os.environ[f"CLEARINGHOUSE_OPERATOR_{key}"] = value.strip()
+
+
 @app.command()
 def init(
     publisher_name: Annotated[
@@ -210,18 +229,38 @@ def init(
     publisher_contact: Annotated[
         str | None, typer.Option(help="How to reach the publisher (CSAF contact_details).")
     ] = None,
-    ask: Annotated[bool, typer.Option(help="Ask for the publisher on a terminal.")] = True,
+    office: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARINGHOUSE_OPERATOR_OFFICE",
+            help="The office that operates this clearinghouse (default: Department of the Treasury).",
+        ),
+    ] = None,
+    section: Annotated[
+        str | None,
+        typer.Option(
+            envvar="CLEARINGHOUSE_OPERATOR_SECTION",
+            help="The section of the order it operates under (default: EO 14409 §2(d)).",
+        ),
+    ] = None,
+    ask: Annotated[
+        bool, typer.Option(help="Ask for the operating office and the publisher on a terminal.")
+    ] = True,
 ) -> None:
     """Create the data folder, the database schema, the ledger key and the admin account.
 
     Without CLEARINGHOUSE_HOME the data folder is ./var, named by a new ./clearinghouse.toml
-    (with the CSAF publisher); later commands find it from this folder or any folder below.
+    (with the operating office and the CSAF publisher); later commands find it from this folder
+    or any folder below. Not on a terminal (or with --no-ask) the office defaults to the
+    Department of the Treasury under EO 14409 §2(d), the clearinghouse's lead under the order.
 
     Example: clearinghouse init --publisher-name "Example CERT" --publisher-namespace https://cert.example.org
     """
+    _ask_operator(office, section, ask=ask)
     _ask_publisher(publisher_name, publisher_namespace, publisher_category, publisher_contact, ask=ask)
     with _runtime(create=True) as runtime:
         issued = _initialize(runtime)
+        console.print(runtime.settings.identity.sentence, highlight=False)
         console.print(f"Data folder: {runtime.settings.home}")
         if runtime.settings.config_path is None:
             from clearinghouse.config import find_config
@@ -306,14 +345,15 @@ def org_add(
 
 
 @org_app.command("list")
-def org_list() -> None:
+def org_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List organizations."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         orgs = access.list_organizations(uow.session, access.OPERATOR)
-    table = Table("id", "name", "kind")
-    for org in orgs:
-        table.add_row(org.id, org.name, org.kind)
-    console.print(table)
+    emit(
+        ({"id": org.id, "name": org.name, "kind": org.kind} for org in orgs),
+        (Column("id", kind="id"), Column("name"), Column("kind", kind="id")),
+        fmt,
+    )
 
 
 # -- users ---------------------------------------------------------------------
@@ -355,14 +395,30 @@ def user_add(
 
 
 @user_app.command("list")
-def user_list() -> None:
+def user_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """List users."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         users = access.list_users(uow.session, access.OPERATOR)
-    table = Table("id", "username", "org", "roles", "clearance")
-    for user in users:
-        table.add_row(user.id, user.username, user.org_id, ",".join(user.roles), user.clearance)
-    console.print(table)
+    emit(
+        (
+            {
+                "id": user.id,
+                "username": user.username,
+                "org": user.org_id,
+                "roles": list(user.roles),
+                "clearance": user.clearance,
+            }
+            for user in users
+        ),
+        (
+            Column("id", kind="id"),
+            Column("username", kind="id"),
+            Column("org", kind="id"),
+            Column("roles"),
+            Column("clearance", kind="id"),
+        ),
+        fmt,
+    )
 
 
 # -- tokens --------------------------------------------------------------------
@@ -403,21 +459,36 @@ def token_revoke(token: Annotated[str, typer.Argument(help="Token id or its show
 
 
 @token_app.command("list")
-def token_list(user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None) -> None:
-    """List tokens (never their secrets)."""
+def token_list(
+    user: Annotated[str | None, typer.Option(help="Only this user's tokens.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """List tokens (never their secrets); a token without expiry shows "never" in the table, null in JSON."""
     with _runtime() as runtime, _unit(runtime, write=False) as uow:
         tokens = access.list_tokens(uow.session, access.OPERATOR, user)
-    table = Table("id", "prefix", "user", "scopes", "expires", "revoked")
-    for t in tokens:
-        table.add_row(
-            t.id,
-            t.prefix,
-            t.user_id,
-            ",".join(t.scopes),
-            str(t.expires_at or "never"),
-            str(t.revoked_at or ""),
-        )
-    console.print(table)
+    table = fmt is OutputFormat.TABLE
+    emit(
+        (
+            {
+                "id": t.id,
+                "prefix": t.prefix,
+                "user": t.user_id,
+                "scopes": list(t.scopes),
+                "expires": t.expires_at or ("never" if table else None),
+                "revoked": t.revoked_at,
+            }
+            for t in tokens
+        ),
+        (
+            Column("id", kind="id"),
+            Column("prefix", kind="id"),
+            Column("user", kind="id"),
+            Column("scopes"),
+            Column("expires", kind="date"),
+            Column("revoked", kind="date"),
+        ),
+        fmt,
+    )
 
 
 # -- audit ---------------------------------------------------------------------
@@ -741,24 +812,38 @@ def jobs_list(
     status: Annotated[JobStatus | None, typer.Option(help="Only jobs in this state.")] = None,
     name: Annotated[str | None, typer.Option(help="Only jobs of this name.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000, help="How many, newest first.")] = 50,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """List background jobs, newest first."""
+    """List background jobs, newest first (the table shows the last line of an error, JSON all of it)."""
     with _runtime() as runtime, _unit(runtime, write=False):
         jobs = job_services.list_jobs(
             runtime.jobs, access.OPERATOR, status=status.value if status else None, name=name, limit=limit
         )
-    table = Table("id", "name", "status", "attempts", "created", "last error")
+    table = fmt is OutputFormat.TABLE
+    rows: list[dict[str, Any]] = []
     for j in jobs:
         error = (j.last_error or "").strip().splitlines()
-        table.add_row(
-            j.id,
-            j.name,
-            j.status,
-            f"{j.attempts}/{j.max_attempts}",
-            str(j.created_at),
-            error[-1] if error else "",
+        rows.append(
+            {
+                "id": j.id,
+                "name": j.name,
+                "status": j.status,
+                "attempts": f"{j.attempts}/{j.max_attempts}" if table else j.attempts,
+                "max_attempts": j.max_attempts,
+                "created": j.created_at,
+                "last_error": (error[-1] if error else "") if table else j.last_error,
+            }
         )
-    console.print(table)
+    columns = [
+        Column("id", kind="id"),
+        Column("name", kind="id"),
+        Column("status", kind="id"),
+        Column("attempts", kind="number"),
+    ]
+    if not table:
+        columns.append(Column("max_attempts", kind="number"))
+    columns += [Column("created", kind="date"), Column("last_error", "last error")]
+    emit(rows, columns, fmt)
 
 
 @jobs_app.command("show")

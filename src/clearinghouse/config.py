@@ -12,7 +12,10 @@ and ``clearinghouse serve --init`` create a data folder and its
 scale); by default it is SQLite at ``<home>/clearinghouse.db``. The CSAF
 publisher (name, namespace, category, contact) comes from
 ``CLEARINGHOUSE_PUBLISHER_NAME`` / ``_NAMESPACE`` / ``_CATEGORY`` / ``_CONTACT``,
-else the ``[publisher]`` table of ``clearinghouse.toml``, else the defaults.
+else the ``[publisher]`` table of ``clearinghouse.toml``, else the defaults. The operating
+office and the section of the order it acts under come from
+``CLEARINGHOUSE_OPERATOR_OFFICE`` / ``_SECTION``, else the ``[operator]`` table (``office``,
+``section``) that ``init`` writes, else the Department of the Treasury under EO 14409 §2(d).
 """
 
 from __future__ import annotations
@@ -80,7 +83,7 @@ class Settings:
 
     @property
     def identity(self) -> OperatingIdentity:
-        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_OFFICE``, ``..._SECTION``)."""
+        """Who runs this clearinghouse (``CLEARINGHOUSE_OPERATOR_*``, else ``[operator]``)."""
         return OperatingIdentity(self.operator_office, self.operator_section)
 
     publisher: PublisherSettings = field(default_factory=PublisherSettings)
@@ -156,8 +159,8 @@ class Settings:
             outbound_connect_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_CONNECT_TIMEOUT", 5.0)),
             outbound_read_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_READ_TIMEOUT", 10.0)),
             outbound_total_timeout=float(env.get("CLEARINGHOUSE_OUTBOUND_TOTAL_TIMEOUT", 30.0)),
-            operator_office=env.get("CLEARINGHOUSE_OPERATOR_OFFICE", "").strip() or DEFAULT_OFFICE,
-            operator_section=env.get("CLEARINGHOUSE_OPERATOR_SECTION", "").strip() or DEFAULT_SECTION,
+            operator_office=_operator(env, config, "office", DEFAULT_OFFICE),
+            operator_section=_operator(env, config, "section", DEFAULT_SECTION),
             publisher=_publisher(env, config),
             config_path=config_path,
             trusted_proxies=tuple(
@@ -171,7 +174,7 @@ class Settings:
         return (self.keys_dir / "ledger-ed25519.pem").is_file()
 
     def write_config(self, folder: Path) -> Path:
-        """Write ``clearinghouse.toml`` in ``folder``: the data folder and the publisher."""
+        """Write ``clearinghouse.toml`` in ``folder``: the data folder, the operator and the publisher."""
         path = folder / CONFIG_FILE
         try:
             home = self.home.relative_to(folder.resolve()).as_posix()
@@ -182,6 +185,10 @@ class Settings:
             "# Clearinghouse settings (written by `clearinghouse init`). Commands run in this folder or",
             "# below it use this data folder; CLEARINGHOUSE_HOME overrides it.",
             f"home = {_toml_str(home)}",
+            "",
+            "[operator]  # who runs this clearinghouse, under which section of the order",
+            f"office = {_toml_str(self.operator_office)}",
+            f"section = {_toml_str(self.operator_section)}",
             "",
             "[publisher]  # who publishes this clearinghouse's CSAF documents",
             f"name = {_toml_str(p.name)}",
@@ -200,6 +207,15 @@ class Settings:
 
 def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _operator(env: dict[str, str], config: dict[str, Any], key: str, default: str) -> str:
+    """``CLEARINGHOUSE_OPERATOR_<KEY>``, else ``[operator].<key>`` of the config file, else ``default``."""
+    table = config.get("operator")
+    value = env.get(f"CLEARINGHOUSE_OPERATOR_{key.upper()}", "").strip()
+    if not value and isinstance(table, dict):
+        value = str(table.get(key) or "").strip()
+    return value or default
 
 
 def _publisher(env: dict[str, str], config: dict[str, Any]) -> PublisherSettings:

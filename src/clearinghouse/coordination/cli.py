@@ -12,10 +12,10 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from clearinghouse.access import TLP, AccessDenied
 from clearinghouse.access.services import OPERATOR
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.coordination import _clock, _workflow
 from clearinghouse.coordination._vex import VexFormat
 from clearinghouse.errors import ClearinghouseError
@@ -186,6 +186,7 @@ def publish(
 def deadlines(
     tz: Annotated[str, typer.Option(help="IANA time zone for local times.")] = "UTC",
     as_json: Annotated[bool, typer.Option("--json", help="JSON lines instead of a table.")] = False,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
     """Disclosure deadlines, embargo ends and vendor response SLAs, soonest first."""
     try:
@@ -206,13 +207,24 @@ def deadlines(
             }
             console.print(json.dumps(line), highlight=False)
         return
-    table = Table("case", "kind", "state", "due (UTC)", f"due ({tz})")
-    for i in items:
-        table.add_row(
-            i.case_id,
-            i.kind.value,
-            i.state.value,
-            i.due_at.isoformat(timespec="minutes"),
-            i.due_at.astimezone(zone).isoformat(timespec="minutes"),
-        )
-    console.print(table)
+    table = fmt is OutputFormat.TABLE
+    emit(
+        (
+            {
+                "case_id": i.case_id,
+                "kind": i.kind,
+                "state": i.state,
+                "due_utc": i.due_at.isoformat(timespec="minutes" if table else "auto"),
+                "due_local": i.due_at.astimezone(zone).isoformat(timespec="minutes" if table else "auto"),
+            }
+            for i in items
+        ),
+        (
+            Column("case_id", "case", kind="id"),
+            Column("kind", kind="id"),
+            Column("state", kind="id"),
+            Column("due_utc", "due (UTC)", kind="date"),
+            Column("due_local", f"due ({tz})", kind="date"),
+        ),
+        fmt,
+    )

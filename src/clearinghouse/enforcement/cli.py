@@ -14,8 +14,8 @@ from typing import Annotated, Any
 import typer
 from pydantic import ValidationError
 from rich.console import Console
-from rich.table import Table
 
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.cli_support import acting_as as _acting
 from clearinghouse.cli_support import fail as _fail
 from clearinghouse.config import Settings
@@ -114,14 +114,32 @@ def incident_list(
     user: UserOption,
     state: Annotated[str | None, typer.Option(help="Only incidents in this state.")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Incidents the user may see, newest first."""
+    """Incidents the user may see, newest first (JSON: the full report time)."""
     with _acting(user, write=False) as (_runtime, uow, subject):
         rows = services.list_incidents(uow.session, subject, state=state, limit=limit)
-    table = Table("id", "state", "reported", "title", "statutes")
-    for i in rows:
-        table.add_row(i.id, i.state, i.created_at.date().isoformat(), i.title, ", ".join(i.statutes))
-    console.print(table)
+    table = fmt is OutputFormat.TABLE
+    emit(
+        (
+            {
+                "id": i.id,
+                "state": i.state,
+                "reported": i.created_at.date() if table else i.created_at,
+                "title": i.title,
+                "statutes": list(i.statutes),
+            }
+            for i in rows
+        ),
+        (
+            Column("id", kind="id"),
+            Column("state", kind="id"),
+            Column("reported", kind="date"),
+            Column("title"),
+            Column("statutes"),
+        ),
+        fmt,
+    )
 
 
 @incident_app.command("move")

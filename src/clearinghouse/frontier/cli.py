@@ -12,8 +12,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.cli_support import acting_as as _session
 from clearinghouse.cli_support import fail as _fail
 from clearinghouse.frontier import services
@@ -66,21 +66,39 @@ def models_register(
 
 
 @models_app.command("list")
-def models_list(user: UserOption) -> None:
-    """Models this user may see."""
+def models_list(user: UserOption, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Models this user may see (the table shows release dates, JSON the full times)."""
+    table = fmt is OutputFormat.TABLE
     with _session(user, write=False) as (_rt, uow, subject):
-        table = Table("id", "name", "version", "partner release", "public release", "marking")
-        for m in services.list_models(uow.session, subject):
-            public = m.planned_public_release_at.date().isoformat() if m.planned_public_release_at else "-"
-            table.add_row(
-                m.id,
-                m.name,
-                m.version,
-                m.planned_partner_release_at.date().isoformat(),
-                public,
-                m.marking.summary(),
-            )
-    console.print(table)
+        rows = [
+            {
+                "id": m.id,
+                "name": m.name,
+                "version": m.version,
+                "partner_release": (
+                    m.planned_partner_release_at.date() if table else m.planned_partner_release_at
+                ),
+                "public_release": (
+                    (m.planned_public_release_at.date() if table else m.planned_public_release_at)
+                    if m.planned_public_release_at
+                    else None
+                ),
+                "marking": m.marking.summary(),
+            }
+            for m in services.list_models(uow.session, subject)
+        ]
+    emit(
+        rows,
+        (
+            Column("id", kind="id"),
+            Column("name"),
+            Column("version", kind="id"),
+            Column("partner_release", "partner release", kind="date"),
+            Column("public_release", "public release", kind="date"),
+            Column("marking"),
+        ),
+        fmt,
+    )
 
 
 @models_app.command("grant")
@@ -201,17 +219,36 @@ def models_releasability(
 def models_clocks(
     user: UserOption,
     within_days: Annotated[int | None, typer.Option(help="Only what is due within this many days.")] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """Running access windows and open inquiries, soonest due first."""
+    """Running access windows and open inquiries, soonest due first; overdue ones in red."""
     with _session(user, write=False) as (_rt, uow, subject):
         items = services.clocks(uow.session, subject, within_days=within_days)
-    table = Table("kind", "model", "id", "status", "due", "days left")
-    for c in items:
-        left = f"[red]{c.days_left}[/]" if c.overdue else str(c.days_left)
-        table.add_row(
-            c.kind, f"{c.model_name} {c.model_version}", c.object_id, c.status, c.due_at.isoformat(), left
-        )
-    console.print(table)
+    emit(
+        (
+            {
+                "kind": c.kind,
+                "model": f"{c.model_name} {c.model_version}",
+                "id": c.object_id,
+                "status": c.status,
+                "due": c.due_at,
+                "days_left": c.days_left,
+                "overdue": c.overdue,
+            }
+            for c in items
+        ),
+        (
+            Column("kind", kind="id"),
+            Column("model"),
+            Column("id", kind="id"),
+            Column("status", kind="id"),
+            Column("due", kind="date"),
+            Column("days_left", "days left", kind="number"),
+            *(() if fmt is OutputFormat.TABLE else (Column("overdue"),)),
+        ),
+        fmt,
+        row_style=lambda row: "red" if row["overdue"] else None,
+    )
 
 
 def determine(

@@ -9,8 +9,8 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
+from clearinghouse.cli_output import Column, OutputFormat, emit
 from clearinghouse.cli_support import acting_as, fail
 
 console = Console()
@@ -40,18 +40,30 @@ def inventory_matches(
             uow.record("matches.exported", "asset", found.id, format=fmt, count=len(items))
             uow.commit()
     if fmt == "table":
-        table = Table("due", "vulnerability", "severity", "KEV", "component", "fixed in", "status")
-        for i in items:
-            table.add_row(
-                i.due.strftime("%Y-%m-%d") if i.due else "",
-                ", ".join(i.vulnerability_ids[:2]),
-                i.severity or "",
-                "KEV" if i.kev else "",
-                f"{i.component_name} {i.component_version or ''}",
-                i.fixed_version or "",
-                i.status,
-            )
-        console.print(table)
+        emit(
+            (
+                {
+                    "due": i.due.strftime("%Y-%m-%d") if i.due else "",
+                    "vulnerability": ", ".join(i.vulnerability_ids[:2]),
+                    "severity": i.severity or "",
+                    "kev": "KEV" if i.kev else "",
+                    "component": f"{i.component_name} {i.component_version or ''}",
+                    "fixed_in": i.fixed_version or "",
+                    "status": i.status,
+                }
+                for i in items
+            ),
+            (
+                Column("due", kind="date"),
+                Column("vulnerability", kind="id"),
+                Column("severity", kind="id"),
+                Column("kev", "KEV", kind="id"),
+                Column("component"),
+                Column("fixed_in", "fixed in", kind="id"),
+                Column("status", kind="id"),
+            ),
+            OutputFormat.TABLE,
+        )
         return
     if fmt == "csv":
         text = _worklist.to_csv(items)

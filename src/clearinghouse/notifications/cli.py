@@ -8,6 +8,7 @@ import typer
 from rich.console import Console
 
 from clearinghouse.access.services import OPERATOR
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.config import Settings
 from clearinghouse.coordination.cli import err, unit
 from clearinghouse.envelope import Envelope
@@ -46,13 +47,30 @@ def webhook_add(
 
 
 @webhook_app.command("list")
-def webhook_list() -> None:
-    """Every subscription."""
+def webhook_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """Every subscription (events: "*" for every event)."""
     with unit(write=False) as uow:
         subs = services.list_webhooks(uow.session, OPERATOR)
-    for sub in subs:
-        state = "active" if sub.active else "inactive"
-        console.print(f"{sub.id} {state} user={sub.owner_user_id} {sub.url} {','.join(sub.events) or '*'}")
+    emit(
+        (
+            {
+                "id": sub.id,
+                "active": sub.active,
+                "user": sub.owner_user_id,
+                "url": sub.url,
+                "events": list(sub.events) or ["*"],
+            }
+            for sub in subs
+        ),
+        (
+            Column("id", kind="id"),
+            Column("active"),
+            Column("user", kind="id"),
+            Column("url", kind="id"),
+            Column("events"),
+        ),
+        fmt,
+    )
 
 
 @app.command("smtp")

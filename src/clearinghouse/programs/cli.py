@@ -13,9 +13,9 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from clearinghouse.access import Subject
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.cli_support import acting_as
 from clearinghouse.programs import services
 from clearinghouse.storage import UnitOfWork
@@ -32,22 +32,74 @@ def _acting(user_ref: str | None, *, write: bool = True) -> Iterator[tuple[UnitO
 
 
 @programs_app.command("list")
-def programs_list() -> None:
+def programs_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Every program: what it offers, who is eligible, places used."""
     with _acting(None, write=False) as (uow, subject):
         rows = [
             (p, services.active_grant_count(uow.session, p.id))
             for p in services.list_programs(uow.session, subject)
         ]
-    table = Table("id", "name", "offers", "eligible", "places", "open")
+    if fmt is not OutputFormat.TABLE:
+        emit(
+            (
+                {
+                    "id": p.id,
+                    "name": p.name,
+                    "tool": p.tool_name,
+                    "model_id": p.model_id,
+                    "eligible_org_kinds": list(p.eligible_org_kinds),
+                    "eligible_sectors": list(p.eligible_sectors),
+                    "eligible_sizes": list(p.eligible_sizes),
+                    "places_used": used,
+                    "capacity": p.capacity,
+                    "open": p.accepting,
+                }
+                for p, used in rows
+            ),
+            (
+                Column("id", kind="id"),
+                Column("name"),
+                Column("tool"),
+                Column("model_id", kind="id"),
+                Column("eligible_org_kinds"),
+                Column("eligible_sectors"),
+                Column("eligible_sizes"),
+                Column("places_used", kind="number"),
+                Column("capacity", kind="number"),
+                Column("open"),
+            ),
+            fmt,
+        )
+        return
+    table_rows: list[dict[str, object]] = []
     for p, used in rows:
         offers = f"tool: {p.tool_name}" if p.tool_name else f"model: {p.model_id}"
         eligible = " / ".join(
             ", ".join(values) or "any"
             for values in (p.eligible_org_kinds, p.eligible_sectors, p.eligible_sizes)
         )
-        table.add_row(p.id, p.name, offers, eligible, f"{used}/{p.capacity}", "yes" if p.accepting else "no")
-    console.print(table)
+        table_rows.append(
+            {
+                "id": p.id,
+                "name": p.name,
+                "offers": offers,
+                "eligible": eligible,
+                "places": f"{used}/{p.capacity}",
+                "open": p.accepting,
+            }
+        )
+    emit(
+        table_rows,
+        (
+            Column("id", kind="id"),
+            Column("name"),
+            Column("offers"),
+            Column("eligible"),
+            Column("places", kind="number"),
+            Column("open"),
+        ),
+        fmt,
+    )
 
 
 @programs_app.command("create")

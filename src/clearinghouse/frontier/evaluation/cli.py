@@ -4,6 +4,8 @@ and campaigns are for cleared evaluators, not for the local operator."""
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from pathlib import Path
 from typing import Annotated
@@ -11,9 +13,9 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
 from clearinghouse.access import Subject
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.cli_support import acting_as as _session
 from clearinghouse.cli_support import fail as _fail
 from clearinghouse.frontier.evaluation import services
@@ -32,42 +34,77 @@ FINISHED = (CampaignStatus.SUCCEEDED, CampaignStatus.FAILED, CampaignStatus.STOP
 
 
 @suites_app.command("list")
-def suites_list(user: UserOption) -> None:
-    """List the suites this user is cleared to see."""
+def suites_list(user: UserOption, fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """List the suites this user is cleared to see (the table shows the SHA-256's first 16 digits)."""
+    table = fmt is OutputFormat.TABLE
     with _session(user, write=False) as (_runtime, uow, subject):
-        table = Table("id", "name", "version", "marking", "tasks", "sha256")
-        for suite in services.list_suites(uow.session, subject):
-            tasks = services.suite_tasks(uow.session, subject, suite)
-            table.add_row(
-                suite.id,
-                suite.name,
-                suite.version,
-                suite.marking.summary(),
-                str(len(tasks)),
-                suite.content_sha256[:16],
-            )
-    console.print(table)
+        rows = [
+            {
+                "id": suite.id,
+                "name": suite.name,
+                "version": suite.version,
+                "marking": suite.marking.summary(),
+                "tasks": len(services.suite_tasks(uow.session, subject, suite)),
+                "sha256": suite.content_sha256[:16] if table else suite.content_sha256,
+            }
+            for suite in services.list_suites(uow.session, subject)
+        ]
+    emit(
+        rows,
+        (
+            Column("id", kind="id"),
+            Column("name"),
+            Column("version", kind="id"),
+            Column("marking"),
+            Column("tasks", kind="number"),
+            Column("sha256", kind="id"),
+        ),
+        fmt,
+    )
 
 
 @suites_app.command("show")
-def suites_show(suite_id: Annotated[str, typer.Argument(help="The suite's id.")], user: UserOption) -> None:
-    """Show a suite's tasks with their tiers, epochs, pass@k and limits."""
+def suites_show(
+    suite_id: Annotated[str, typer.Argument(help="The suite's id.")],
+    user: UserOption,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Show a suite's tasks with their tiers, epochs, pass@k and limits (JSON/CSV: the tasks only)."""
+    table = fmt is OutputFormat.TABLE
     with _session(user, write=False) as (_runtime, uow, subject):
         suite = services.get_suite(uow.session, subject, suite_id)
-        console.print(f"{suite.name} {suite.version} [{suite.marking.summary()}] {suite.description}")
-        table = Table("task", "group", "tier", "epochs", "pass@k", "metrics", "limits", "marking")
-        for t in services.suite_tasks(uow.session, subject, suite):
-            table.add_row(
-                t.name,
-                t.metric_group,
-                str(t.tier or ""),
-                str(t.epochs),
-                ",".join(map(str, t.pass_at)),
-                ",".join(t.metrics),
-                " ".join(f"{k}={v}" for k, v in t.limits.items() if v),
-                t.marking.summary(),
-            )
-    console.print(table)
+        heading = f"{suite.name} {suite.version} [{suite.marking.summary()}] {suite.description}"
+        rows = [
+            {
+                "task": t.name,
+                "group": t.metric_group,
+                "tier": t.tier,
+                "epochs": t.epochs,
+                "pass_at": ",".join(map(str, t.pass_at)) if table else list(t.pass_at),
+                "metrics": list(t.metrics),
+                "limits": (
+                    " ".join(f"{k}={v}" for k, v in t.limits.items() if v) if table else dict(t.limits)
+                ),
+                "marking": t.marking.summary(),
+            }
+            for t in services.suite_tasks(uow.session, subject, suite)
+        ]
+    if table:
+        console.print(heading, markup=False)
+    emit(
+        rows,
+        (
+            Column("task", kind="id"),
+            Column("group"),
+            Column("tier", kind="number"),
+            Column("epochs", kind="number"),
+            Column("pass_at", "pass@k", kind="id"),
+            Column("metrics"),
+            Column("limits"),
+            Column("marking"),
+        ),
+        fmt,
+    )
 
 
 @suites_app.command("register")
@@ -193,14 +230,20 @@ def campaign_status(
 
 @campaign_app.command("results")
 def campaign_results(
-    campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")], user: UserOption
+    campaign_id: Annotated[str, typer.Argument(help="The campaign's id.")],
+    user: UserOption,
+    fmt: FormatOption = OutputFormat.TABLE,
 ) -> None:
-    """The campaign's metrics (flat names, as designation policies use them) and each task's provenance."""
+    """The campaign's metrics (flat names, as designation policies use them) and each task's provenance.
+
+    JSON is one object {"metrics": [...], "provenance": [...]}; CSV holds the metrics only.
+    """
+    table = fmt is OutputFormat.TABLE
     with _session(user, write=False) as (_runtime, uow, subject):
         metrics = services.campaign_metrics(uow.session, subject, campaign_id)
         campaign = services.get_campaign(uow.session, subject, campaign_id)
         results = services.list_results(uow.session, subject, campaign)
-        table = Table("metric", "value", "stderr", "95% interval")
+        metric_rows: list[dict[str, object]] = []
         suffixes = ("_stderr", "_ci_low", "_ci_high", ".stderr", ".ci_low", ".ci_high")
         for name, value in sorted(metrics.items()):
             if name.endswith(suffixes):
@@ -209,14 +252,52 @@ def campaign_results(
             sep = "." if name.endswith(".value") else "_"
             low, high = metrics.get(f"{base}{sep}ci_low"), metrics.get(f"{base}{sep}ci_high")
             se = metrics.get(f"{base}{sep}stderr")
-            table.add_row(
-                name,
-                f"{value:.4f}",
-                "" if se is None else f"{se:.4f}",
-                "" if low is None or high is None else f"[{low:.4f}, {high:.4f}]",
-            )
-        provenance = Table("eval id", "task version", "samples", "epochs", "log sha256")
-        for r in results:
-            provenance.add_row(r.eval_id, r.task_version, str(r.samples), str(r.epochs), r.log_sha256)
-    console.print(table)
-    console.print(provenance)
+            if table:
+                interval = "" if low is None or high is None else f"[{low:.4f}, {high:.4f}]"
+                metric_rows.append(
+                    {
+                        "metric": name,
+                        "value": f"{value:.4f}",
+                        "stderr": "" if se is None else f"{se:.4f}",
+                        "interval": interval,
+                    }
+                )
+            else:
+                metric_rows.append(
+                    {"metric": name, "value": value, "stderr": se, "ci_low": low, "ci_high": high}
+                )
+        provenance = [
+            {
+                "eval_id": r.eval_id,
+                "task_version": r.task_version,
+                "samples": r.samples,
+                "epochs": r.epochs,
+                "log_sha256": r.log_sha256,
+            }
+            for r in results
+        ]
+    metric_columns = [
+        Column("metric", kind="id"),
+        Column("value", kind="number"),
+        Column("stderr", kind="number"),
+    ]
+    if table:
+        metric_columns.append(Column("interval", "95% interval", kind="number"))
+    else:
+        metric_columns += [Column("ci_low", kind="number"), Column("ci_high", kind="number")]
+    if fmt is OutputFormat.JSON:
+        sys.stdout.write(json.dumps({"metrics": metric_rows, "provenance": provenance}, indent=2) + "\n")
+        return
+    emit(metric_rows, metric_columns, fmt)
+    if table:
+        emit(
+            provenance,
+            (
+                Column("eval_id", "eval id", kind="id"),
+                Column("task_version", "task version", kind="id"),
+                Column("samples", kind="number"),
+                Column("epochs", kind="number"),
+                Column("log_sha256", "log sha256", kind="id"),
+            ),
+            fmt,
+        )

@@ -10,10 +10,10 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 
 from clearinghouse.access import TLP, AccessDenied, Classification, Marking
 from clearinghouse.access import services as access
+from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii import services
@@ -101,22 +101,32 @@ def collection_add(
 
 
 @collection_app.command("list")
-def collection_list() -> None:
-    """List the TAXII collections."""
+def collection_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
+    """List the TAXII collections (writers: how many organizations and groups may write)."""
     with _unit(write=False) as uow:
-        rows = services.list_all_collections(uow.session, access.OPERATOR)
-        table = Table("id", "alias", "title", "marking", "writers", "objects")
-        for collection, count in rows:
-            writers = len(collection.writer_org_ids) + len(collection.writer_group_ids)
-            table.add_row(
-                collection.id,
-                collection.alias or "",
-                collection.title,
-                collection.marking.summary(),
-                str(writers),
-                str(count),
-            )
-    console.print(table)
+        rows = [
+            {
+                "id": collection.id,
+                "alias": collection.alias,
+                "title": collection.title,
+                "marking": collection.marking.summary(),
+                "writers": len(collection.writer_org_ids) + len(collection.writer_group_ids),
+                "objects": count,
+            }
+            for collection, count in services.list_all_collections(uow.session, access.OPERATOR)
+        ]
+    emit(
+        rows,
+        (
+            Column("id", kind="id"),
+            Column("alias", kind="id"),
+            Column("title"),
+            Column("marking"),
+            Column("writers", kind="number"),
+            Column("objects", kind="number"),
+        ),
+        fmt,
+    )
 
 
 @app.command("publish")
