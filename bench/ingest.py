@@ -201,7 +201,7 @@ def end_to_end(tmp: Path, inputs: list[Path], chunk: int) -> tuple[int, float]:
     )
     runtime.migrate()
     start = time.perf_counter()
-    report = import_paths(runtime, inputs, chunk_size=chunk)
+    report = import_paths(runtime.uow, inputs, chunk_size=chunk)
     elapsed = time.perf_counter() - start
     runtime.close()
     assert report.ok, report.errors[:5]

@@ -64,7 +64,7 @@ def _default_corpus() -> Path:
 
 def load(runtime: Runtime, corpus: Path) -> int:
     started = time.perf_counter()
-    report = import_paths(runtime, [corpus / name for name in DATABASES])
+    report = import_paths(runtime.uow, [corpus / name for name in DATABASES])
     took = time.perf_counter() - started
     print(
         f"imported {report.inserted:,} advisories ({report.records:,} records read, "

@@ -81,7 +81,7 @@ def test_an_agency_sbom_after_import_lists_pypa_advisories_and_a_kev_deadline(
     env: dict[str, Any], corpus: Path, tmp_path: Path
 ) -> None:
     runtime, client = env["runtime"], env["client"]
-    report = import_paths(runtime, _extract(corpus, tmp_path))
+    report = import_paths(runtime.uow, _extract(corpus, tmp_path))
     assert report.ok and report.inserted >= 5 and report.kev_entries > 1000
     run_jobs(runtime)  # the import's matching jobs: nothing registered yet
     asset = _register(env, "cio", "web", "pkg:pypi/jinja2@2.10", "pkg:pypi/pillow@10.0.0", exposed=True)
@@ -168,7 +168,7 @@ def test_new_advisories_match_registered_components_and_withdrawn_or_information
     run_jobs(runtime)
     assert _matches(env, "teller", asset) == []
     notice = _osv("RUSTSEC-LIKE-1", database_specific={"informational": "unmaintained"})
-    import_paths(runtime, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), notice)])
+    import_paths(runtime.uow, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), notice)])
     run_jobs(runtime)
     found = _matches(env, "teller", asset)
     assert [(m["advisory_id"], m["rule"], m["severity"], m["cvss_score"]) for m in found] == [
@@ -182,15 +182,15 @@ def test_new_advisories_match_registered_components_and_withdrawn_or_information
     assert len(events) == 1 and "CVE-2024-0001" in events[0].title and "'core'" in events[0].title
     # Revised so that 1.5 is fixed: the match goes. Withdrawn: gone too, and stays gone.
     import_paths(
-        runtime, [_write(tmp_path / "b", _osv("DEMO-1", fixed="1.5", modified="2024-02-01T00:00:00Z"))]
+        runtime.uow, [_write(tmp_path / "b", _osv("DEMO-1", fixed="1.5", modified="2024-02-01T00:00:00Z"))]
     )
     run_jobs(runtime)
     assert _matches(env, "teller", asset) == []
-    import_paths(runtime, [_write(tmp_path / "c", _osv("DEMO-2"))])
+    import_paths(runtime.uow, [_write(tmp_path / "c", _osv("DEMO-2"))])
     run_jobs(runtime)
     assert [m["advisory_id"] for m in _matches(env, "teller", asset)] == ["DEMO-2"]
     gone = _osv("DEMO-2", withdrawn="2024-03-01T00:00:00Z", modified="2024-03-01T00:00:00Z")
-    import_paths(runtime, [_write(tmp_path / "d", gone)])
+    import_paths(runtime.uow, [_write(tmp_path / "d", gone)])
     run_jobs(runtime)
     assert _matches(env, "teller", asset) == []
     assert _advisories.is_informational(notice)
@@ -200,7 +200,7 @@ def test_remediation_statuses_an_upgrade_closes_with_evidence_and_the_exports(
     env: dict[str, Any], tmp_path: Path
 ) -> None:
     runtime, client = env["runtime"], env["client"]
-    import_paths(runtime, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), _osv("DEMO-3"))])
+    import_paths(runtime.uow, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), _osv("DEMO-3"))])
     asset = _register(env, "teller", "core", "pkg:pypi/demo-lib@1.5", "pkg:pypi/other@1.0")
     run_jobs(runtime)
     first, second = _matches(env, "teller", asset)
@@ -280,7 +280,7 @@ def test_the_whole_pypa_database_and_kev_catalog_match_an_agency_sbom(
     """The issue's check on the real corpus: import PyPA's database and the KEV catalog, then
     register an agency SBOM; the jobs list jinja2 2.10's advisories and pillow's KEV deadline."""
     runtime, client = env["runtime"], env["client"]
-    report = import_paths(runtime, [corpus / "pypa-advisory-database", corpus / "cisa-kev"])
+    report = import_paths(runtime.uow, [corpus / "pypa-advisory-database", corpus / "cisa-kev"])
     assert report.ok and report.inserted > 2600
     run_jobs(runtime)
     asset = _register(env, "cio", "portal", "pkg:pypi/jinja2@2.10", "pkg:pypi/pillow@10.0.0", exposed=True)
@@ -301,7 +301,7 @@ def test_a_kev_match_on_an_agency_asset_queues_deadline_reminders(
     from clearinghouse.matching.tasks import DEADLINE_JOB, send_deadline_reminder
 
     runtime, client = env["runtime"], env["client"]
-    import_paths(runtime, _extract(corpus, tmp_path))
+    import_paths(runtime.uow, _extract(corpus, tmp_path))
     asset = _register(env, "cio", "web", "pkg:pypi/pillow@10.0.0", exposed=True)
     run_jobs(runtime)
     kev = [m for m in _matches(env, "cio", asset) if m["kev"]]

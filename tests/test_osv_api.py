@@ -235,7 +235,7 @@ def test_bodies_are_json_whatever_the_content_type(osv: dict[str, Any]) -> None:
 def test_vulns_keep_every_stored_field(osv: dict[str, Any], corpus: Path, tmp_path: Path) -> None:
     client, runtime = osv["client"], osv["runtime"]
     testdata = corpus / "osv-schema/tools/osv-linter/testdata"
-    import_paths(runtime, [testdata / "GO-2020-0001.json", testdata / "GO-2024-2963.json"])
+    import_paths(runtime.uow, [testdata / "GO-2020-0001.json", testdata / "GO-2024-2963.json"])
     for name in ("GO-2020-0001", "GO-2024-2963"):
         stored = json.loads((testdata / f"{name}.json").read_text())
         got = client.get(f"/v1/vulns/{name}").json()
@@ -264,7 +264,7 @@ def test_vulns_keep_every_stored_field(osv: dict[str, Any], corpus: Path, tmp_pa
     ]
     for record in records:
         (tmp_path / f"{record['id']}.json").write_text(json.dumps(record))
-    import_paths(runtime, [tmp_path])
+    import_paths(runtime.uow, [tmp_path])
     hits = client.post("/v1/query", json={"package": {"ecosystem": "crates.io", "name": "oldcrate"}}).json()
     assert _ids(hits) == ["RUSTSEC-2024-0002"]
     assert hits["vulns"][0]["related"] == ["CVE-2024-1"]
@@ -293,7 +293,7 @@ def test_a_query_matching_thousands_pages(osv: dict[str, Any], tmp_path: Path) -
         }
         lines.append(json.dumps(record))
     (folder / "many.jsonl").write_text("\n".join(lines) + "\n")
-    report = import_paths(runtime, [folder / "many.jsonl"])
+    report = import_paths(runtime.uow, [folder / "many.jsonl"])
     assert report.inserted == 2100
     query: dict[str, Any] = {"package": {"ecosystem": "npm", "name": "popular"}, "version": "1.0.0"}
     seen: list[str] = []

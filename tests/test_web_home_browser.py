@@ -19,7 +19,7 @@ __all__ = ["site"]  # the module's browser and server
 def test_the_operators_home_page_shows_the_due_item_and_the_new_match(
     site: dict[str, Any], corpus: Path, tmp_path: Path
 ) -> None:
-    import_paths(site["runtime"], advisory_extract(corpus, tmp_path))
+    import_paths(site["runtime"].uow, advisory_extract(corpus, tmp_path))
     with api(site, "operator") as operator:
         made = operator.post(
             "/api/v1/inventories?name=substation-scada&internet_exposed=true&criticality=critical",

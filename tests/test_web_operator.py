@@ -33,7 +33,7 @@ def advisory_extract(corpus: Path, into: Path) -> list[Path]:
 @pytest.fixture
 def env(runtime: Runtime, corpus: Path, tmp_path: Path) -> Iterator[dict[str, Any]]:
     ids = seed_people(runtime)
-    import_paths(runtime, advisory_extract(corpus, tmp_path))
+    import_paths(runtime.uow, advisory_extract(corpus, tmp_path))
     with TestClient(create_app(runtime), raise_server_exceptions=False) as client:
         asset = client.post(
             "/api/v1/inventories?name=scada-hmi&internet_exposed=true",
