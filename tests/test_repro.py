@@ -398,6 +398,15 @@ def test_cli_run_and_status(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     assert runner.invoke(cli_app, ["repro", "status", "missing"]).exit_code == 2
     recheck = runner.invoke(cli_app, ["repro", "recheck", "--format", "json"])
     assert recheck.exit_code == 0 and json.loads(recheck.output) == []
+    for fmt, expected in (("csv", "finding_id,status,verdict"), ("table", "Rechecked: 1")):
+        with runtime.uow(Actor.system("test")) as uow:
+            for job in uow.session.scalars(select(ReproJob).where(ReproJob.finding_id == fid)):
+                job.fix_verified = None
+            for watch in uow.session.scalars(select(ReproWatch)):
+                watch.newest_version = "1.0.0"
+            uow.commit()
+        again = runner.invoke(cli_app, ["repro", "recheck", "--format", fmt])
+        assert again.exit_code == 0 and expected in again.output, again.output
 
 
 def test_published_advisory_gets_the_bisected_range(env: dict[str, Any]) -> None:

@@ -225,3 +225,48 @@ def test_fetch_over_http_checks_redirects(tmp_path: Path) -> None:
             fetch_bytes(f"{base}/ok", ReproSettings(cache_dir=tmp_path))
     finally:
         server.shutdown()
+
+
+def test_fetch_verifies_digests_and_refuses_source_builds(tmp_path: Path) -> None:
+    import hashlib
+    import json
+
+    from clearinghouse.repro._ecosystems import EnvironmentError_
+
+    (tmp_path / "files").mkdir()
+    (tmp_path / "files" / "a.whl").write_bytes(b"wheel bytes")
+    settings = ReproSettings(cache_dir=tmp_path / "cache", pypi_json=f"file://{tmp_path}/pypi")
+    pypi = PyPI(settings)
+    url = f"file://{tmp_path}/files/a.whl"
+    with pytest.raises(EnvironmentError_, match="SHA-256"):
+        pypi._blob(url, {"sha256": "0" * 64}, "a.whl")
+    with pytest.raises(EnvironmentError_, match="integrity"):
+        pypi._blob(url, {"sha512": "AAAA"}, "a.whl")
+    with pytest.raises(EnvironmentError_, match="shasum"):
+        pypi._blob(url, {"sha1": "0" * 40}, "a.whl")
+    path, digest = pypi._blob(url, {}, "a.whl")
+    assert digest == hashlib.sha256(b"wheel bytes").hexdigest() and path.read_bytes() == b"wheel bytes"
+    assert pypi._blob(url, {"sha256": digest}, "a.whl") == (path, digest)  # from the cache
+    # A release with only a source distribution is an error that says why, never a build.
+    (tmp_path / "pypi" / "onlysdist").mkdir(parents=True)
+    release = {"filename": "onlysdist-1.0.tar.gz", "url": "x", "upload_time_iso_8601": "2024-01-01T00:00:00Z"}
+    (tmp_path / "pypi" / "onlysdist" / "json").write_text(
+        json.dumps({"releases": {"1.0": [release], "2.0": []}})
+    )
+    assert [r.version for r in pypi.releases("onlysdist")] == ["1.0"]
+    with pytest.raises(EnvironmentError_, match="no wheel"):
+        pypi.environment("onlysdist", "1.0")
+    with pytest.raises(EnvironmentError_, match=r"no release 3\.0"):
+        pypi.environment("onlysdist", "3.0")
+    (tmp_path / "pypi" / "bad").mkdir()
+    (tmp_path / "pypi" / "bad" / "json").write_text("[]")
+    with pytest.raises(EnvironmentError_, match="no project"):
+        pypi.releases("bad")
+    npm = Npm(ReproSettings(cache_dir=tmp_path / "cache", npm_registry=f"file://{tmp_path}/npm"))
+    (tmp_path / "npm").mkdir()
+    (tmp_path / "npm" / "nodist").write_text(json.dumps({"versions": {"1.0.0": {}}, "time": {}}))
+    with pytest.raises(EnvironmentError_, match="no tarball"):
+        npm.environment("nodist", "1.0.0")
+    (tmp_path / "npm" / "bad").write_text("{}")
+    with pytest.raises(EnvironmentError_, match="no package"):
+        npm.releases("bad")
