@@ -182,6 +182,10 @@ def test_cli_workflow(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_
     assert "deadline" in cli("coordinate", "disclosure", case_id, "--days", "30", "--exploited")
     listed = cli("coordinate", "deadlines", "--json", "--tz", "Europe/Paris")
     assert json.loads(listed.splitlines()[0])["case_id"] == case_id
+    deadlines = json.loads(cli("coordinate", "deadlines", "--format", "json"))
+    deadline = next(d for d in deadlines if d["case_id"] == case_id)
+    table = cli("coordinate", "deadlines", "--tz", "Europe/Paris")  # not a terminal: ids and times whole
+    assert case_id in table and deadline["due_utc"][:16] in table and "…" not in table
     assert "revision 1" in cli("coordinate", "publish", case_id, "--summary", "Fixed in 2.3.1")
     assert "no such file" in cli("coordinate", "vex", thread_id, str(tmp_path / "missing.json"), code=2)
     assert "alias looks like" in cli("coordinate", "alias", case_id, "not an alias", code=2)
@@ -198,4 +202,6 @@ def test_cli_workflow(env: dict[str, Any], monkeypatch: pytest.MonkeyPatch, tmp_
     added = cli("notifications", "webhook", "add", "--user", "vee", "--url", "https://hooks.example/x")
     assert "whsec_" in added
     assert "https://hooks.example/x" in cli("notifications", "webhook", "list")
+    (hook,) = json.loads(cli("notifications", "webhook", "list", "--format", "json"))
+    assert hook["url"] == "https://hooks.example/x" and hook["active"] is True
     assert "no software vendor" in cli("coordinate", "from-matching", case_id)

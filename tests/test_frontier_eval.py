@@ -815,8 +815,15 @@ def test_cli_registers_lists_and_reports(
     assert listed.exit_code == 0 and "reference" in listed.output
     with world.runtime.uow(world.actor(world.evaluator), write=False) as uow:
         suite_id = uow.session.scalars(select(EvalSuite.id)).one()
+    as_json = runner.invoke(cli_app, ["suites", "list", "--user", "eva", "--format", "json"])
+    assert as_json.exit_code == 0, as_json.output
+    (listed_suite,) = json.loads(as_json.output)
+    assert listed_suite["id"] == suite_id and len(listed_suite["sha256"]) == 64 and listed_suite["tasks"] > 0
+    assert suite_id in listed.output  # not a terminal: the id whole
     shown = runner.invoke(cli_app, ["suites", "show", suite_id, "--user", "eva"])
     assert shown.exit_code == 0 and "pin_vault" in shown.output
+    tasks = runner.invoke(cli_app, ["suites", "show", suite_id, "--user", "eva", "--format", "json"])
+    assert "pin_vault" in {t["task"] for t in json.loads(tasks.output)}
     hidden = runner.invoke(cli_app, ["suites", "show", suite_id, "--user", "dev"])
     assert hidden.exit_code == 2 and "not found" in hidden.output
     assert runner.invoke(cli_app, ["suites", "list", "--user", "nobody"]).exit_code == 2
@@ -872,3 +879,8 @@ def test_cli_registers_lists_and_reports(
     probe_campaign = ran.output.split("campaign ", 1)[1].split()[0]
     shown = runner.invoke(cli_app, ["campaign", "results", probe_campaign, "--user", "eva"])
     assert "recall_code.accuracy" in shown.output and "0.0000" in shown.output
+    raw = runner.invoke(cli_app, ["campaign", "results", probe_campaign, "--user", "eva", "--format", "json"])
+    assert raw.exit_code == 0, raw.output
+    report = json.loads(raw.output)
+    metric = {m["metric"]: m for m in report["metrics"]}["recall_code.accuracy"]
+    assert metric["value"] == 0.0 and report["provenance"][0]["log_sha256"] in shown.output

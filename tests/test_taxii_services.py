@@ -286,8 +286,9 @@ def test_filters_on_pages(parties: dict[str, Any]) -> None:
 
 
 def test_cli_adds_lists_and_publishes(
-    settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    runtime: Runtime, settings: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    # ``runtime`` initialises the data folder (its ledger key): commands refuse one init never made.
     monkeypatch.setenv("CLEARINGHOUSE_HOME", str(settings.home))
     monkeypatch.setenv("CLEARINGHOUSE_DATABASE_URL", settings.database_url)
     monkeypatch.setenv("CLEARINGHOUSE_JOB_BACKEND", "inprocess")

@@ -72,6 +72,7 @@ EXAMPLES: dict[str, str] = {
     "console password": "clearinghouse console password admin",
     "submit": "clearinghouse submit results.sarif --url http://127.0.0.1:8000 --package pkg:pypi/app@1.0.0",
     "inventory add": "clearinghouse inventory add sbom.cdx.json --org 'Acme Software'",
+    "inventory matches": "clearinghouse inventory matches ASSET-ID --as cio --format json",
     "import": "clearinghouse import advisories/ known_exploited_vulnerabilities.json",
     "enrich": "clearinghouse enrich --kev known_exploited_vulnerabilities.json --epss epss_scores.csv",
     "coordinate notify": "clearinghouse coordinate notify CASE-ID --vendor 'Acme Software'",
