@@ -31,6 +31,13 @@ from tests.support.databases import PG_URL, REQUIRE_PG
 
 __all__ = ["PG_URL", "REQUIRE_PG", "corpus_root"]  # kept importable from here for older imports
 
+# pytest-xdist workers start with COLUMNS=80 in their environment, and a Rich console
+# made at import (the CLI modules' ``console``) keeps the width it saw then, so a test's
+# ``monkeypatch.setenv("COLUMNS", ...)`` would not reach it. Without the variable the
+# consoles read the width when they print, as in a run without workers.
+os.environ.pop("COLUMNS", None)
+os.environ.pop("LINES", None)
+
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
