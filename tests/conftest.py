@@ -117,7 +117,14 @@ SLOW: dict[str, frozenset[str] | None] = {
     "test_dedup.py": frozenset(
         {"test_flood_is_deterministic_with_ground_truth", "test_small_flood_precision_and_recall"}
     ),
-    "test_exports.py": frozenset({"test_any_record_exports_valid_documents"}),
+    "test_exports.py": frozenset(  # the csaf CLI and every format's validator
+        {
+            "test_any_record_exports_valid_documents",
+            "test_generated_records_pass_the_csaf_validator",
+            "test_every_format_of_a_case_is_valid",
+        }
+    ),
+    "test_csaf_provider.py": frozenset({"test_amber_never_reaches_a_partner_outside_its_group"}),
 }
 # Tests that need the PostgreSQL server whatever their parameters.
 POSTGRES_FIXTURES = frozenset({"pg_home"})
