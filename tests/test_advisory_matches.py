@@ -200,7 +200,9 @@ def test_remediation_statuses_an_upgrade_closes_with_evidence_and_the_exports(
     env: dict[str, Any], tmp_path: Path
 ) -> None:
     runtime, client = env["runtime"], env["client"]
-    import_paths(runtime.uow, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), _osv("DEMO-3"))])
+    import_paths(
+        runtime.uow, [_write(tmp_path / "a", _osv("DEMO-1", aliases=["CVE-2024-0001"]), _osv("DEMO-3"))]
+    )
     asset = _register(env, "teller", "core", "pkg:pypi/demo-lib@1.5", "pkg:pypi/other@1.0")
     run_jobs(runtime)
     first, second = _matches(env, "teller", asset)
