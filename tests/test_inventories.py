@@ -78,7 +78,7 @@ def test_register_read_and_replace_assets(runtime: Runtime) -> None:
 
 
 def test_inventory_add_from_the_command_line(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+    settings: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     monkeypatch.setenv("CLEARINGHOUSE_HOME", str(settings.home))
     monkeypatch.setenv("CLEARINGHOUSE_DATABASE_URL", settings.database_url)
