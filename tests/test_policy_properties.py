@@ -310,6 +310,16 @@ def ref_evaluation(roles: set[Role], scope: Scope) -> Callable[[Subject, Action,
     return lambda s, a, r: frontier_government(s, r, roles, scope)
 
 
+def ref_reproduce(s: Subject, a: Action, r: Resource) -> bool:
+    # Running a finding's proof of concept in the sandbox judges nothing: any triager who can read
+    # the finding may, its submitter's organization included.
+    return ref_read_marked(s, r) and _holds(s, TRIAGE_ROLES, Scope.WRITE)
+
+
+def ref_read_reproductions(s: Subject, a: Action, r: Resource) -> bool:
+    return _signed_in(s) and Scope.READ in s.scopes and ref_read_marked(s, r)
+
+
 def ref_enforcement(
     check: Callable[[Subject, Resource], bool],
 ) -> Callable[[Subject, Action, Resource], bool]:
@@ -354,6 +364,8 @@ REFERENCE: dict[Action, Callable[[Subject, Action, Resource], bool]] = {
     ),
     Action.REGISTER_SUITE: ref_evaluation({Role.EVALUATOR, Role.ADMIN}, Scope.WRITE),
     Action.RUN_EVALUATION: ref_evaluation({Role.EVALUATOR}, Scope.WRITE),
+    Action.REPRODUCE: ref_reproduce,
+    Action.READ_REPRODUCTIONS: ref_read_reproductions,
     **{action: ref_enforcement(check) for action, check in ENFORCEMENT_REFERENCE.items()},
     **{action: frontier_reference for action in Action if action.value.startswith("frontier.")},
 }
