@@ -25,7 +25,7 @@ from clearinghouse.notifications.models import NotificationEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_matches import cyclonedx, run_jobs
 
 JINJA2 = ("PYSEC-2014-8", "PYSEC-2014-82", "PYSEC-2019-217", "PYSEC-2019-220", "PYSEC-2021-66")

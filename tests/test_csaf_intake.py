@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from clearinghouse.api.app import create_app
 from clearinghouse.intake.importers import InvalidDocument, check_document
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 # Where the pinned csaf library (its CSAF 2.1 stage is CSD04) and the OASIS test index of
 # the corpus disagree: documents the index lists as valid for a recommended/informative test

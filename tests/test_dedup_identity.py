@@ -19,7 +19,7 @@ from fastapi.testclient import TestClient
 from clearinghouse.api.app import create_app
 from clearinghouse.runtime import Runtime
 from clearinghouse.triage._cases import forget_index
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 
 OSV_RECORD: dict[str, Any] = {
     "schema_version": "1.6.0",

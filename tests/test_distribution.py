@@ -18,7 +18,7 @@ from clearinghouse.notifications.models import NotificationEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii import services as taxii
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_coordination_workflow import coordination_env, run_jobs, validated_case
 from tests.test_matches import cyclonedx
 

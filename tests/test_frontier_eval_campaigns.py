@@ -27,7 +27,7 @@ from clearinghouse.frontier._cel import Threshold
 from clearinghouse.frontier.evaluation import services
 from clearinghouse.frontier.evaluation.models import CampaignStatus, EvalCampaign
 from clearinghouse.runtime import Runtime
-from tests.frontier_fixtures import World, make_world
+from tests.support.frontier_fixtures import World, make_world
 from tests.test_frontier_eval import model_and_grant
 
 SLOW_TASK = """

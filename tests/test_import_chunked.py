@@ -14,7 +14,7 @@ from sqlalchemy.exc import OperationalError
 from clearinghouse.api.app import create_app
 from clearinghouse.intake import services
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_submit import SARIF
 
 RESULTS = 2_400

@@ -23,8 +23,8 @@ from clearinghouse.frontier import services
 from clearinghouse.frontier.models import Designation, GrantStatus
 from clearinghouse.frontier.services import open_endpoint, trusted_partner_agreed
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
-from tests.frontier_fixtures import PLANNED, World, grant, make_world, register
+from tests.support.factories import make_org, make_token, make_user
+from tests.support.frontier_fixtures import PLANNED, World, grant, make_world, register
 
 INSIDE = PLANNED - dt.timedelta(days=10)
 TEMPLATES = Path(__file__).resolve().parents[1] / "src/clearinghouse/web/templates"

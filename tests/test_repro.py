@@ -21,9 +21,9 @@ from clearinghouse.repro._settings import ReproSettings
 from clearinghouse.repro.models import ReproJob, ReproRun, ReproWatch
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user
 from tests.repro_fixtures import JS_POC, PY_POC, LocalIndex, build_index
 from tests.sandbox_support import make_sandbox, shared_dir
+from tests.support.factories import make_org, make_token, make_user
 
 
 @pytest.fixture(scope="module")
@@ -330,19 +330,19 @@ def test_recheck_verifies_the_fix_when_a_release_appears(env: dict[str, Any]) ->
             watch.newest_version = "1.0"
         uow.commit()
     repro = ReproSettings.from_env(runtime.settings)
-    queued = services.recheck(runtime.uow, repro, runtime.jobs)
+    queued = services.recheck(runtime.uow, repro)
     assert len(queued) == 1
     run_queued(runtime)
     status = env["client"].get(f"/api/v1/findings/{fid}/reproductions", headers=env["ana"]).json()
     assert status["job"]["trigger"] == "recheck" and status["job"]["fix_verified"] is True
     # Nothing new since: nothing queued.
-    assert services.recheck(runtime.uow, repro, runtime.jobs) == []
+    assert services.recheck(runtime.uow, repro) == []
 
 
 def test_console_panel_on_finding_and_case_pages(
     runtime: Runtime, index: LocalIndex, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from tests.test_web_support import csrf_of, seed_people, sign_in
+    from tests.support.web import csrf_of, seed_people, sign_in
 
     for key, value in index.env.items():
         monkeypatch.setenv(key, value)

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from clearinghouse.runtime import Runtime
-from tests.factories import make_token, make_user
+from tests.support.factories import make_token, make_user
 from tests.test_coordination_workflow import coordination_env, validated_case
 
 SECRET_SUMMARY = "Embargoed fix plan for the named recipients only"

@@ -12,8 +12,8 @@ from clearinghouse.frontier import services
 from clearinghouse.frontier.evaluation.models import EvalCampaign
 from clearinghouse.frontier.models import AccessGrant, Designation, GrantStatus
 from clearinghouse.runtime import Runtime
-from tests.factories import make_user, subject_of
-from tests.frontier_fixtures import PLANNED, World, grant, make_world, register
+from tests.support.factories import make_user, subject_of
+from tests.support.frontier_fixtures import PLANNED, World, grant, make_world, register
 
 INSIDE = PLANNED - dt.timedelta(days=10)
 

@@ -13,7 +13,7 @@ from clearinghouse.programs import services
 from clearinghouse.programs.models import Application
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.factories import make_org, make_token, make_user, subject_of
+from tests.support.factories import make_org, make_token, make_user, subject_of
 from tests.test_programs import World, _agree_partner, _register_model
 
 

@@ -9,8 +9,8 @@ from clearinghouse.access import Classification, NotFound
 from clearinghouse.frontier import services
 from clearinghouse.frontier.models import Designation
 from clearinghouse.runtime import Runtime
-from tests.factories import make_user, subject_of
-from tests.frontier_fixtures import World, make_world, register
+from tests.support.factories import make_user, subject_of
+from tests.support.frontier_fixtures import World, make_world, register
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from clearinghouse.web._sessions import SignInLimits, SignInRefused, client_address, sign_in
-from tests.factories import make_org, make_user
+from tests.support.factories import make_org, make_user
 
 PASSWORD = "correct horse battery staple"
 

@@ -8,7 +8,7 @@ from clearinghouse.access import TLP
 from clearinghouse.runtime import Runtime
 from clearinghouse.sharing.taxii import TLP_MARKING_IDS, Filters, delete_object, page
 from clearinghouse.storage import Actor
-from tests.factories import make_user, subject_of
+from tests.support.factories import make_user, subject_of
 from tests.test_taxii_services import parties, publish, sdo
 
 __all__ = ["parties"]

@@ -15,7 +15,7 @@ from clearinghouse.api.app import create_app
 from clearinghouse.enforcement import _bundle
 from clearinghouse.enforcement._bundle import BundleRefused, verify_bundle
 from clearinghouse.runtime import Runtime
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_enforcement_bundle import bundle
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 from typing import Any
 
 from clearinghouse.intake.advisories import import_paths
+from tests.support.web import finding_doc
 from tests.test_matches import cyclonedx
 from tests.test_web_browser import api, open_page, shot, site, wait_for
 from tests.test_web_operator import advisory_extract
-from tests.test_web_support import finding_doc
 
 __all__ = ["site"]  # the module's browser and server
 

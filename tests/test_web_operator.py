@@ -16,9 +16,9 @@ from fastapi.testclient import TestClient
 from clearinghouse.api.app import create_app
 from clearinghouse.intake.advisories import import_paths
 from clearinghouse.runtime import Runtime
+from tests.support.web import csrf_of, finding_doc, run_jobs, seed_people
 from tests.test_matches import cyclonedx
 from tests.test_web import bearer, client_for
-from tests.test_web_support import csrf_of, finding_doc, run_jobs, seed_people
 
 
 def advisory_extract(corpus: Path, into: Path) -> list[Path]:

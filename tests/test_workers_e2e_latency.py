@@ -33,7 +33,7 @@ from clearinghouse.jobs.models import Job, JobAttempt
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from tests.conftest import PG_URL, REQUIRE_PG, _create_pg_database, _drop_pg_database
-from tests.factories import make_org, make_token, make_user
+from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
 START_BOUND_SECONDS = 2.0  # the bound; LISTEN/NOTIFY or the in-process wake-up take milliseconds

@@ -27,16 +27,15 @@ _drainers = 0
 
 
 def wiring(settings: Settings) -> tuple[UnitOfWorkFactory, Envelope]:
-    """A unit-of-work factory and the envelope for this data folder (one per process)."""
-    from clearinghouse.ledger import Ledger, load_or_create_signing_key
-    from clearinghouse.storage import make_engine
+    """A unit-of-work factory (wired to the job queue, so recording a verdict can queue its
+    follow-ups through ``uow.enqueue``) and the envelope for this data folder, one per process."""
+    from clearinghouse.runtime import Runtime
 
     key = f"{settings.database_url}|{settings.home}"
     with _lock:
         if key not in _wiring:
-            engine = make_engine(settings.database_url)
-            ledger = Ledger(load_or_create_signing_key(settings.keys_dir))
-            _wiring[key] = (UnitOfWorkFactory(engine, ledger), Envelope.from_keys_dir(settings.keys_dir))
+            runtime = Runtime(settings)
+            _wiring[key] = (runtime.uow, runtime.envelope)
         return _wiring[key]
 
 
