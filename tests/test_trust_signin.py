@@ -4,6 +4,7 @@ headers believed only from configured proxies."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -70,21 +71,24 @@ def test_the_pair_and_client_limits_hold_across_a_restart(runtime: Runtime, alic
     assert _try(runtime, alice, PASSWORD, "192.0.2.9") == 429
 
 
-def test_forwarded_for_is_believed_only_from_configured_proxies() -> None:
+def test_forwarded_for_is_believed_only_from_configured_proxies(tmp_path: Path) -> None:
     assert client_address("127.0.0.1", "6.6.6.6", ()) == "127.0.0.1"
     assert client_address("10.0.0.2", "6.6.6.6", ("127.0.0.1",)) == "10.0.0.2"
     assert client_address("127.0.0.1", "6.6.6.6, 198.51.100.3", ("127.0.0.1",)) == "198.51.100.3"
     assert client_address("127.0.0.1", "6.6.6.6, 10.0.0.9", ("127.0.0.1", "10.0.0.9")) == "6.6.6.6"
     assert client_address(None, None, ()) == "unknown"
-    assert Settings.from_env({"CLEARINGHOUSE_TRUSTED_PROXIES": " 10.0.0.1, ::1 "}).trusted_proxies == (
+    home = {"CLEARINGHOUSE_HOME": str(tmp_path)}
+    assert Settings.from_env(
+        {**home, "CLEARINGHOUSE_TRUSTED_PROXIES": " 10.0.0.1, ::1 "}
+    ).trusted_proxies == (
         "10.0.0.1",
         "::1",
     )
-    assert Settings.from_env({}).trusted_proxies == ()
+    assert Settings.from_env(home).trusted_proxies == ()
 
 
 def test_serve_does_not_let_uvicorn_believe_forwarded_headers(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, runtime: Runtime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     import uvicorn
 
