@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,12 +12,7 @@ from clearinghouse.jobs._runner import JobRunner, Outcome, Refusal
 from clearinghouse.jobs.models import Job
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-
-TESTS_DIR = Path(__file__).resolve().parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-from jobs_fixtures import effects_metadata, job_effects  # noqa: E402
+from tests.support.jobs_fixtures import effects_metadata, job_effects
 
 ACTOR = Actor.system("test")
 SEEN: dict[str, Any] = {}

@@ -13,15 +13,9 @@ from clearinghouse.jobs import InProcessJobQueue, JobStatus, ProcrastinateJobQue
 from clearinghouse.jobs.models import Job, JobAttempt
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, NoJobQueueError, UnitOfWorkFactory
-
-TESTS_DIR = Path(__file__).resolve().parent
-if str(TESTS_DIR) not in sys.path:
-    sys.path.insert(0, str(TESTS_DIR))
-
-import jobs_fixtures  # noqa: E402,F401  (registers the test jobs)
-from jobs_fixtures import effects_metadata  # noqa: E402
-
-from test_jobs import wait_for  # noqa: E402
+from tests.support import jobs_fixtures  # noqa: F401  (registers the test jobs)
+from tests.support.jobs_fixtures import effects_metadata
+from tests.test_jobs import wait_for
 
 ACTOR = Actor.system("test")
 

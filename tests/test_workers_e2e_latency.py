@@ -32,7 +32,7 @@ from clearinghouse.jobs import JobStatus
 from clearinghouse.jobs.models import Job, JobAttempt
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
-from tests.conftest import PG_URL, REQUIRE_PG, _create_pg_database, _drop_pg_database
+from tests.support.databases import PG_URL, REQUIRE_PG, create_pg_database, drop_pg_database
 from tests.support.factories import make_org, make_token, make_user
 from tests.test_intake import finding
 
@@ -62,10 +62,10 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Deplo
         if REQUIRE_PG:
             pytest.fail("CLEARINGHOUSE_REQUIRE_POSTGRES=1 but CLEARINGHOUSE_TEST_POSTGRES_URL is not set")
         pytest.skip("needs PostgreSQL: set CLEARINGHOUSE_TEST_POSTGRES_URL (scripts/test does)")
-    url = _create_pg_database()
+    url = create_pg_database()
     env["CLEARINGHOUSE_DATABASE_URL"] = url
     yield Deployment(env, "procrastinate")
-    _drop_pg_database(url)
+    drop_pg_database(url)
 
 
 class Receiver:
