@@ -19,6 +19,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import OperationalError
 
 from clearinghouse.config import Settings
+from clearinghouse.domain import canonical_ecosystem, normalize_name, split_ecosystem
 from clearinghouse.intake.advisories import (
     Advisory,
     AdvisoryAffected,
@@ -43,7 +44,6 @@ from clearinghouse.intake.advisories._convert import (
     npm_range,
     rubysec_to_osv,
 )
-from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem, normalize_name, split_ecosystem
 from clearinghouse.intake.advisories._intervals import SEMVER_SCHEME, semver_key, semver_successor
 from clearinghouse.intake.advisories._loaders import load_yaml
 from clearinghouse.intake.advisories._match import affects, mentions

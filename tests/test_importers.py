@@ -19,6 +19,7 @@ import jsonschema
 import pytest
 import yaml
 
+from clearinghouse.domain import _vers
 from clearinghouse.intake import ClaimedImpact, FindingSubmission, Generator, PackageRef, SourceFormat
 from clearinghouse.intake.importers import (
     ItemError,
@@ -26,7 +27,6 @@ from clearinghouse.intake.importers import (
     UnsupportedDocument,
     _csaf,
     _detect,
-    _vers,
     detect_format,
     iter_files,
     parse_document,

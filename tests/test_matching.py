@@ -10,10 +10,9 @@ from typing import Any
 import pytest
 from univers import versions as uv
 
-from clearinghouse.intake.advisories._ecosystems import version_parser
+from clearinghouse.domain import Interval, render, version_parser
 from clearinghouse.intake.advisories._loaders import load_yaml
 from clearinghouse.intake.advisories._match import affects
-from clearinghouse.intake.importers._vers import Interval, render
 from clearinghouse.matching import (
     CONFIDENCE,
     CPE_FALLBACK,

@@ -5,7 +5,7 @@ private module.
 underscore) may be imported only from inside ``clearinghouse.X``. import-linter's
 own ``private_modules`` contract is stricter (a private module is private to its
 immediate parent, so ``intake.services`` could not import
-``intake.advisories._ecosystems``); the rule the house keeps is between packages.
+``intake.advisories._osv``); the rule the house keeps is between packages.
 """
 
 from __future__ import annotations

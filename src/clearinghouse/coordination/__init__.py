@@ -22,6 +22,7 @@ from clearinghouse.coordination._clock import (
     DeadlineKind,
     DeadlineState,
     disclosure_deadline,
+    vendor_response_due,
 )
 from clearinghouse.coordination._snapshot import record_from_json, record_to_json
 from clearinghouse.coordination._vex import VexFormat, VexStatement
@@ -35,6 +36,7 @@ from clearinghouse.coordination._workflow import (
     assign_alias,
     case_id_for_alias,
     coordination_of,
+    deadline_of,
     deadlines,
     notify_from_matching,
     notify_vendor,
@@ -45,6 +47,8 @@ from clearinghouse.coordination._workflow import (
     revisions_of,
     set_disclosure,
     set_statuses,
+    thread_products,
+    visible_threads,
 )
 
 __all__ = [
@@ -65,6 +69,7 @@ __all__ = [
     "assign_alias",
     "case_id_for_alias",
     "coordination_of",
+    "deadline_of",
     "deadlines",
     "disclosure_deadline",
     "notify_from_matching",
@@ -79,4 +84,7 @@ __all__ = [
     "revisions_of",
     "set_disclosure",
     "set_statuses",
+    "thread_products",
+    "vendor_response_due",
+    "visible_threads",
 ]

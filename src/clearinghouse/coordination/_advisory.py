@@ -124,7 +124,7 @@ def _in_version_order(purl: str, versions: Sequence[str]) -> list[str]:
     """``versions`` without repeats, earliest first by the ecosystem's order (as text when it has none)."""
     from packageurl import PackageURL
 
-    from clearinghouse.intake.importers._vers import version_key
+    from clearinghouse.domain import version_key
 
     unique = list(dict.fromkeys(versions))
     try:

@@ -355,9 +355,9 @@ def _yes(flag: bool) -> str:
 
 
 def _automatable(vector: str | None) -> str:
-    from clearinghouse.priority._casework import _automatable_from
+    from clearinghouse.priority import automatable_from
 
-    return "yes" if vector and _automatable_from([vector]) else "no"
+    return "yes" if vector and automatable_from([vector]) else "no"
 
 
 def _technical_impact(vector: str | None) -> str:
@@ -389,9 +389,9 @@ def _advisory_items(
     match_ids: set[str] | None,
 ) -> list[ComplianceItem]:
     """KEV-listed public advisories matched (affected, open) on agency assets."""
-    from clearinghouse.matching._worklist import advisory_match_resource
     from clearinghouse.matching.models import AdvisoryMatch, MatchStatus
-    from clearinghouse.priority._enrichment import cve_ids
+    from clearinghouse.matching.worklist import advisory_match_resource
+    from clearinghouse.priority import cve_ids
 
     query = (
         select(AdvisoryMatch)
@@ -547,7 +547,7 @@ def advisory_match_due(session: Session, match: Any) -> dt.datetime | None:
     """The earliest deadline of one advisory match, for the jobs (no subject: they act for the
     system): BOD 26-04's when the asset is an agency's, else the KEV catalog's due date (the
     earliest of its CVEs')."""
-    from clearinghouse.priority._enrichment import cve_ids
+    from clearinghouse.priority import cve_ids
 
     cves = cve_ids(match.vulnerability_ids)
     if not cves:

@@ -5,7 +5,20 @@ the database or the web. Features import these names from ``clearinghouse.domain
 its private modules.
 """
 
+from clearinghouse.domain._ecosystems import (
+    NODEJS,
+    OSV_ECOSYSTEMS,
+    RUBY,
+    UnorderedVersion,
+    canonical_ecosystem,
+    ecosystem_of_purl_type,
+    gem_key,
+    normalize_name,
+    split_ecosystem,
+    version_parser,
+)
 from clearinghouse.domain._identity import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
+from clearinghouse.domain._ids import public_ids, registry_kind
 from clearinghouse.domain._notice import (
     NOTICE_HEADING,
     PROMISE_WORDS,
@@ -14,15 +27,34 @@ from clearinghouse.domain._notice import (
     notice_footer,
     promise_words_in,
 )
+from clearinghouse.domain._vers import EVERYTHING, Interval, complement, render, sortable, version_key
 
 __all__ = [
     "DEFAULT_OFFICE",
     "DEFAULT_SECTION",
+    "EVERYTHING",
+    "NODEJS",
     "NOTICE_HEADING",
+    "OSV_ECOSYSTEMS",
     "PROMISE_WORDS",
+    "RUBY",
     "VOLUNTARY_NOTICE",
     "VOLUNTARY_NOTICE_SHORT",
+    "Interval",
     "OperatingIdentity",
+    "UnorderedVersion",
+    "canonical_ecosystem",
+    "complement",
+    "ecosystem_of_purl_type",
+    "gem_key",
+    "normalize_name",
     "notice_footer",
     "promise_words_in",
+    "public_ids",
+    "registry_kind",
+    "render",
+    "sortable",
+    "split_ecosystem",
+    "version_key",
+    "version_parser",
 ]

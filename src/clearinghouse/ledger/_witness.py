@@ -87,7 +87,7 @@ def check_witness(
 
 def unrecorded_rows(session: Session, limit: int = 100) -> list[tuple[str, str]]:
     """(audit type, id) of audited rows that no ledger event names, at most ``limit``."""
-    from clearinghouse.storage._base import Base
+    from clearinghouse.storage import Base
 
     found: list[tuple[str, str]] = []
     for mapper in sorted(Base.registry.mappers, key=lambda m: m.class_.__name__):

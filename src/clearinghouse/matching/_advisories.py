@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem, normalize_name
+from clearinghouse.domain import canonical_ecosystem, normalize_name
 from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected
 from clearinghouse.matching._index import Match, MatchIndex, Vulnerability, component_keys
 from clearinghouse.matching._ranges import UnorderedVersion, scheme_for_ecosystem

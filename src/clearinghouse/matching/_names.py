@@ -18,7 +18,7 @@ it by purl, by ecosystem and name, or only by CPE. All of them become a
   (the way CPE writes them).
 
 The ecosystem spellings and the base normalization come from
-:mod:`clearinghouse.intake.advisories._ecosystems`.
+:mod:`clearinghouse.domain`.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ from urllib.parse import unquote
 
 from packageurl import PackageURL
 
-from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem, normalize_name, split_ecosystem
+from clearinghouse.domain import canonical_ecosystem, normalize_name, split_ecosystem
 
 GENERIC = "generic"
 

@@ -48,14 +48,14 @@ from urllib.parse import unquote
 
 from univers import versions as uv
 
-from clearinghouse.intake.advisories._ecosystems import (
+from clearinghouse.domain import (
     NODEJS,
     RUBY,
     UnorderedVersion,
     canonical_ecosystem,
     split_ecosystem,
+    version_key,
 )
-from clearinghouse.intake.importers._vers import version_key
 
 __all__ = [
     "AffectedRange",

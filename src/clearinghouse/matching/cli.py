@@ -24,7 +24,7 @@ def inventory_matches(
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of the screen.")] = None,
 ) -> None:
     """List an asset's matches with ids, severity, KEV, due date and fixed version."""
-    from clearinghouse.matching import _worklist
+    from clearinghouse.matching import worklist
     from clearinghouse.matching.services import get_asset
     from clearinghouse.storage import utcnow
 
@@ -33,8 +33,8 @@ def inventory_matches(
     now = utcnow()
     with acting_as(user) as (_runtime, uow, subject):
         found = get_asset(uow.session, subject, asset)
-        items = _worklist.open_only(
-            _worklist.match_items(uow.session, subject, now, asset_ids=[found.id]), everything
+        items = worklist.open_only(
+            worklist.match_items(uow.session, subject, now, asset_ids=[found.id]), everything
         )
         if fmt in ("csv", "cyclonedx-vex", "json"):
             uow.record("matches.exported", "asset", found.id, format=fmt, count=len(items))
@@ -66,11 +66,11 @@ def inventory_matches(
         )
         return
     if fmt == "csv":
-        text = _worklist.to_csv(items)
+        text = worklist.to_csv(items)
     elif fmt == "json":
-        text = json.dumps([_worklist.item_json(i) for i in items], indent=2, default=str)
+        text = json.dumps([worklist.item_json(i) for i in items], indent=2, default=str)
     else:
-        text = _worklist.dumps(_worklist.to_cyclonedx_vex(found, items, now))
+        text = worklist.dumps(worklist.to_cyclonedx_vex(found, items, now))
     if output is not None:
         output.write_text(text, encoding="utf-8")
         console.print(f"wrote {len(items)} matches to {output}")

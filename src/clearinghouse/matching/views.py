@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import SignedIn
-from clearinghouse.matching import _worklist, services
+from clearinghouse.matching import services, worklist
 from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality, MatchStatus
 from clearinghouse.storage import utcnow
 
@@ -208,7 +208,7 @@ class MatchItemOut(BaseModel):
 
 
 def _filtered(
-    items: list[_worklist.MatchItem],
+    items: list[worklist.MatchItem],
     status: str | None,
     severity: str | None,
     kev: bool | None,
@@ -222,12 +222,12 @@ def _filtered(
         and (kev is None or i.kev == kev)
     ]
     if sort == "severity":
-        out.sort(key=lambda i: (-i.severity_rank, _worklist.sort_key(i)))
+        out.sort(key=lambda i: (-i.severity_rank, worklist.sort_key(i)))
     elif sort == "epss":
-        out.sort(key=lambda i: (-(i.epss or 0.0), _worklist.sort_key(i)))
+        out.sort(key=lambda i: (-(i.epss or 0.0), worklist.sort_key(i)))
     elif sort == "created":
         out.sort(key=lambda i: i.created_at, reverse=True)
-    return [MatchItemOut.model_validate(_worklist.item_json(i)) for i in out]
+    return [MatchItemOut.model_validate(worklist.item_json(i)) for i in out]
 
 
 _SORTS = "^(due|severity|epss|created)$"
@@ -247,7 +247,7 @@ def asset_matches(
 ) -> list[MatchItemOut]:
     with context.reading() as uow:
         asset = services.get_asset(uow.session, context.subject, asset_id)
-        items = _worklist.match_items(uow.session, context.subject, utcnow(), asset_ids=[asset.id])
+        items = worklist.match_items(uow.session, context.subject, utcnow(), asset_ids=[asset.id])
         return _filtered(items, status.value if status else None, severity, kev, sort)
 
 
@@ -265,20 +265,20 @@ def export_matches(
     now = utcnow()
     with context.writing() as uow:
         asset = services.get_asset(uow.session, context.subject, asset_id)
-        items = _worklist.open_only(
-            _worklist.match_items(uow.session, context.subject, now, asset_ids=[asset.id]), all
+        items = worklist.open_only(
+            worklist.match_items(uow.session, context.subject, now, asset_ids=[asset.id]), all
         )
         uow.record("matches.exported", "asset", asset.id, format=format, count=len(items))
         uow.commit()
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
     if format == "csv":
         return Response(
-            _worklist.to_csv(items),
+            worklist.to_csv(items),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{safe}-matches.csv"'},
         )
     return Response(
-        _worklist.dumps(_worklist.to_cyclonedx_vex(asset, items, now)),
+        worklist.dumps(worklist.to_cyclonedx_vex(asset, items, now)),
         media_type="application/vnd.cyclonedx+json",
         headers={"Content-Disposition": f'attachment; filename="{safe}-vex.cdx.json"'},
     )
@@ -297,15 +297,15 @@ def all_matches(
     limit: int = Query(1000, ge=1, le=100_000),
 ) -> list[MatchItemOut]:
     with context.reading() as uow:
-        items = _worklist.match_items(uow.session, context.subject, utcnow())
+        items = worklist.match_items(uow.session, context.subject, utcnow())
         return _filtered(items, status.value if status else None, severity, kev, sort)[:limit]
 
 
 @matches_router.get("/{match_id}", summary="One match with what to do about it")
 def one_match(match_id: str, context: SignedIn) -> MatchItemOut:
     with context.reading() as uow:
-        item = _worklist.get_match(uow.session, context.subject, match_id, utcnow())
-        return MatchItemOut.model_validate(_worklist.item_json(item))
+        item = worklist.get_match(uow.session, context.subject, match_id, utcnow())
+        return MatchItemOut.model_validate(worklist.item_json(item))
 
 
 class StatusIn(BaseModel):
@@ -320,7 +320,7 @@ class StatusIn(BaseModel):
 )
 def set_status(match_id: str, body: StatusIn, context: SignedIn) -> MatchItemOut:
     with context.writing() as uow:
-        _worklist.set_match_status(
+        worklist.set_match_status(
             uow,
             context.subject,
             match_id,

@@ -32,6 +32,7 @@ from clearinghouse.priority._casework import (
     priority_queue,
     reasons,
 )
+from clearinghouse.priority._casework import _automatable_from as automatable_from
 from clearinghouse.priority._cvss import (
     CvssVersion,
     InvalidVector,
@@ -40,6 +41,7 @@ from clearinghouse.priority._cvss import (
     Severity,
     parse_vector,
 )
+from clearinghouse.priority._enrichment import cve_ids, enrich_many
 from clearinghouse.priority._ssvc import (
     Bod2604Timeline,
     CisaLevel,
@@ -113,6 +115,7 @@ __all__ = [
     "TechnicalImpact",
     "Utility",
     "YesNo",
+    "automatable_from",
     "bod_26_04",
     "bod_26_04_deadline",
     "case_facts",
@@ -120,10 +123,12 @@ __all__ = [
     "cisa_coordinator",
     "coordinator_publish",
     "coordinator_triage",
+    "cve_ids",
     "deadline_for",
     "decide",
     "decision_table",
     "deployer_patch_priority",
+    "enrich_many",
     "facts_for_cases",
     "is_overdue",
     "parse_vector",

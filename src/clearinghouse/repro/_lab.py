@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from clearinghouse.intake._format import RunSpec
+from clearinghouse.intake import RunSpec
 from clearinghouse.repro._ecosystems import Ecosystem, EnvironmentError_, Release
 from clearinghouse.repro._outbound import FetchError
 from clearinghouse.sandbox import Sandbox, SandboxLimits, SandboxResult

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.access import Action, NotFound, Resource, Subject, authorize
 from clearinghouse.envelope import Envelope, Sealed
-from clearinghouse.intake._format import RunSpec
+from clearinghouse.intake import RunSpec
 from clearinghouse.intake.advisories.models import AdvisoryAffected, AdvisoryAlias
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.repro._ecosystems import Ecosystem, EnvironmentError_, adapter_for
@@ -623,8 +623,7 @@ def _apply_to_triage(uow: UnitOfWork, finding: Finding, outcome: Outcome, settin
     if auto:
         from clearinghouse.matching.tasks import CASE_JOB
         from clearinghouse.priority.tasks import SCORES_JOB
-        from clearinghouse.triage._cases import place_now
-        from clearinghouse.triage._reputation import record_decision
+        from clearinghouse.triage import place_now, record_decision
 
         if finding.case_id is None:
             place_now(uow, finding)

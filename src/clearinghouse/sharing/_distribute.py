@@ -50,7 +50,7 @@ def collections_for(session: Session, tlp: str) -> list[Any]:
 
 def distribute(uow: UnitOfWork, revision_id: str) -> dict[str, Any]:
     """Put one published revision into every feed configured for its TLP; returns what was done."""
-    from clearinghouse.coordination._snapshot import record_from_json
+    from clearinghouse.coordination import record_from_json
     from clearinghouse.coordination.models import AdvisoryRevision
     from clearinghouse.sharing.exports import filename, tlp_folder, to_stix
     from clearinghouse.sharing.taxii.services import add_objects

@@ -32,14 +32,14 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Subject
-from clearinghouse.errors import BadRequest
-from clearinghouse.intake.advisories import Advisory, AdvisoryAffected, not_informational
-from clearinghouse.intake.advisories._ecosystems import (
+from clearinghouse.domain import (
     canonical_ecosystem,
     ecosystem_of_purl_type,
     normalize_name,
     split_ecosystem,
 )
+from clearinghouse.errors import BadRequest
+from clearinghouse.intake.advisories import Advisory, AdvisoryAffected, not_informational
 from clearinghouse.ledger.models import AuditEvent
 from clearinghouse.matching import AffectedPackage as MatchedPackage
 from clearinghouse.matching import AffectedRange, package_name

@@ -8,6 +8,7 @@ automatic check on the finding; ``_reputation`` keeps each pipeline's Beta
 posterior and intake budget.
 """
 
+from clearinghouse.triage._cases import place_now
 from clearinghouse.triage._checks import CheckOutcome, CheckResult, run_intake_checks
 from clearinghouse.triage._dedup import DedupConfig, DedupDecision, DedupIndex, Relation
 from clearinghouse.triage._fingerprint import (
@@ -17,7 +18,7 @@ from clearinghouse.triage._fingerprint import (
     extract_features_many,
     normalize_package,
 )
-from clearinghouse.triage._reputation import Standing, standing
+from clearinghouse.triage._reputation import Standing, record_decision, standing
 
 __all__ = [
     "CheckOutcome",
@@ -32,6 +33,8 @@ __all__ = [
     "extract_features",
     "extract_features_many",
     "normalize_package",
+    "place_now",
+    "record_decision",
     "run_intake_checks",
     "standing",
 ]

@@ -11,8 +11,8 @@ from importlib import resources
 from packageurl import PackageURL
 from sqlalchemy.orm import Session
 
+from clearinghouse.domain import ecosystem_of_purl_type
 from clearinghouse.intake._format import FindingSubmission
-from clearinghouse.intake.advisories._ecosystems import ecosystem_of_purl_type
 
 PACKAGE_CHECKS = ("package_known", "version_known", "not_already_public")
 

@@ -55,7 +55,7 @@ import numpy as np
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
-from clearinghouse.intake._ids import registry_kind
+from clearinghouse.domain import registry_kind
 from clearinghouse.triage._fingerprint import (
     NUM_PERM,
     U32,

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.access import Action, Role, can
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.matching import _worklist
 from clearinghouse.matching import services as matching
+from clearinghouse.matching import worklist
 from clearinghouse.matching.models import MatchStatus
 from clearinghouse.storage import utcnow
 from clearinghouse.web._charts import bar_chart, stacked_columns
@@ -59,10 +59,10 @@ def last_visit(session: Session, page: Page, now: dt.datetime) -> dt.datetime:
 
 @dataclass
 class OperatorHome:
-    overdue: list[_worklist.MatchItem] = field(default_factory=list)
-    due_soon: list[_worklist.MatchItem] = field(default_factory=list)
-    new: list[_worklist.MatchItem] = field(default_factory=list)
-    fixes: list[_worklist.MatchItem] = field(default_factory=list)
+    overdue: list[worklist.MatchItem] = field(default_factory=list)
+    due_soon: list[worklist.MatchItem] = field(default_factory=list)
+    new: list[worklist.MatchItem] = field(default_factory=list)
+    fixes: list[worklist.MatchItem] = field(default_factory=list)
     open_count: int = 0
     since: dt.datetime | None = None
     charts: list[Any] = field(default_factory=list)
@@ -72,7 +72,7 @@ def _aware(value: dt.datetime) -> dt.datetime:
     return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
 
 
-def operator_home(items: list[_worklist.MatchItem], now: dt.datetime, since: dt.datetime) -> OperatorHome:
+def operator_home(items: list[worklist.MatchItem], now: dt.datetime, since: dt.datetime) -> OperatorHome:
     opened = [i for i in items if i.is_open and i.affected is not False]
     home = OperatorHome(open_count=len(opened), since=since)
     for item in opened:
@@ -94,7 +94,7 @@ def operator_home(items: list[_worklist.MatchItem], now: dt.datetime, since: dt.
     return home
 
 
-def charts(items: list[_worklist.MatchItem], now: dt.datetime) -> list[Any]:
+def charts(items: list[worklist.MatchItem], now: dt.datetime) -> list[Any]:
     """Matches by severity over the last eight weeks, time to remediate, open items by due date."""
     weeks: list[tuple[str, dict[str, float]]] = []
     start = (now - dt.timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -188,8 +188,8 @@ class VendorHome:
 
 
 def vendor_home(session: Session, page: Page, now: dt.datetime) -> VendorHome:
-    from clearinghouse.coordination import _clock
-    from clearinghouse.coordination._workflow import deadlines, thread_products, visible_threads
+    from clearinghouse import coordination
+    from clearinghouse.coordination import deadlines, thread_products, visible_threads
 
     home = VendorHome()
     threads = [t for t in visible_threads(session, page.subject) if t.vendor_org_id == page.subject.org_id]
@@ -197,7 +197,7 @@ def vendor_home(session: Session, page: Page, now: dt.datetime) -> VendorHome:
         products = thread_products(session, thread)
         waiting = [p for p in products if p.status in ("unknown", "under_investigation")]
         if thread.first_response_at is None or waiting:
-            due = _clock.vendor_response_due(_aware(thread.notified_at))
+            due = coordination.vendor_response_due(_aware(thread.notified_at))
             home.awaiting.append((thread, due, len(waiting)))
         for product in products:
             if product.status not in ("fixed", "not_affected"):
@@ -219,8 +219,8 @@ class AnalystHome:
 
 
 def analyst_home(session: Session, page: Page, now: dt.datetime) -> AnalystHome:
-    from clearinghouse.coordination import _clock
-    from clearinghouse.coordination._workflow import deadlines
+    from clearinghouse import coordination
+    from clearinghouse.coordination import deadlines
     from clearinghouse.intake.models import Finding
     from clearinghouse.priority import priority_queue
 
@@ -231,8 +231,8 @@ def analyst_home(session: Session, page: Page, now: dt.datetime) -> AnalystHome:
         home.queue_total = priority_queue(session, page.subject, limit=1)[0]
     with contextlib.suppress(ClearinghouseError):
         items = deadlines(session, page.subject, now=now)
-        home.breaches = [d for d in items if d.state == _clock.DeadlineState.BREACHED][:20]
-        home.soon = [d for d in items if d.state == _clock.DeadlineState.REMINDER][:20]
+        home.breaches = [d for d in items if d.state == coordination.DeadlineState.BREACHED][:20]
+        home.soon = [d for d in items if d.state == coordination.DeadlineState.REMINDER][:20]
     from clearinghouse.triage.models import Case
 
     wanted = sorted({d.case_id for d in [*home.breaches, *home.soon]})
@@ -278,7 +278,7 @@ def home(page: Viewer) -> Response:
         assets = matching.list_assets(session, page.subject)
         own_assets = [a for a in assets if a.owner_org_id == page.subject.org_id]
         if own_assets:
-            items = _worklist.match_items(session, page.subject, now, asset_ids=[a.id for a in own_assets])
+            items = worklist.match_items(session, page.subject, now, asset_ids=[a.id for a in own_assets])
             context["operator"] = operator_home(items, now, last_visit(session, page, now))
         if Role.VENDOR_CONTACT in roles:
             context["vendor"] = vendor_home(session, page, now)
@@ -294,10 +294,10 @@ def home(page: Viewer) -> Response:
 # -- matches ------------------------------------------------------------------------------------
 
 SORTS = {
-    "due": lambda i: _worklist.sort_key(i),
-    "severity": lambda i: (-i.severity_rank, _worklist.sort_key(i)),
-    "epss": lambda i: (-(i.epss or 0.0), _worklist.sort_key(i)),
-    "asset": lambda i: (i.asset_name, i.component_name, _worklist.sort_key(i)),
+    "due": lambda i: worklist.sort_key(i),
+    "severity": lambda i: (-i.severity_rank, worklist.sort_key(i)),
+    "epss": lambda i: (-(i.epss or 0.0), worklist.sort_key(i)),
+    "asset": lambda i: (i.asset_name, i.component_name, worklist.sort_key(i)),
     "created": lambda i: (-_aware(i.created_at).timestamp(),),
 }
 
@@ -312,7 +312,7 @@ def matches_page(
 ) -> Response:
     now = utcnow()
     with page.reading() as uow:
-        items = _worklist.match_items(uow.session, page.subject, now)
+        items = worklist.match_items(uow.session, page.subject, now)
     shown = [
         i
         for i in items
@@ -338,7 +338,7 @@ def match_page(match_id: str, page: Viewer, error: str = "") -> Response:
 
     now = utcnow()
     with page.reading() as uow:
-        item = _worklist.get_match(uow.session, page.subject, match_id, now)
+        item = worklist.get_match(uow.session, page.subject, match_id, now)
         case_title = None
         if item.case_id:
             with contextlib.suppress(ClearinghouseError):
@@ -349,7 +349,7 @@ def match_page(match_id: str, page: Viewer, error: str = "") -> Response:
         case_title=case_title,
         error=error[:300],
         statuses=[s.value for s in MatchStatus],
-        justifications=_worklist.JUSTIFICATIONS,
+        justifications=worklist.JUSTIFICATIONS,
     )
 
 
@@ -372,7 +372,7 @@ def match_status(
             return match_page(match_id, page, error="/expires_at: not a date (YYYY-MM-DD)")
     try:
         with page.writing() as uow:
-            _worklist.set_match_status(
+            worklist.set_match_status(
                 uow,
                 page.subject,
                 match_id,
@@ -404,20 +404,20 @@ def _export(asset_id: str, page: Page, fmt: str, everything: bool) -> Response:
     now = utcnow()
     with page.writing() as uow:
         asset = matching.get_asset(uow.session, page.subject, asset_id)
-        items = _worklist.open_only(
-            _worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id]), everything
+        items = worklist.open_only(
+            worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id]), everything
         )
         uow.record("matches.exported", "asset", asset.id, format=fmt, count=len(items))
         uow.commit()
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
     if fmt == "csv":
         return Response(
-            _worklist.to_csv(items),
+            worklist.to_csv(items),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{safe}-matches.csv"'},
         )
     return Response(
-        _worklist.dumps(_worklist.to_cyclonedx_vex(asset, items, now)),
+        worklist.dumps(worklist.to_cyclonedx_vex(asset, items, now)),
         media_type="application/vnd.cyclonedx+json",
         headers={"Content-Disposition": f'attachment; filename="{safe}-vex.cdx.json"'},
     )

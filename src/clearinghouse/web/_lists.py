@@ -36,11 +36,11 @@ class CaseRow:
 
 
 def case_rows(session: Session, subject: Subject, cases: Sequence[Any], now: dt.datetime) -> list[CaseRow]:
-    from clearinghouse.coordination._workflow import deadline_of
+    from clearinghouse.coordination import deadline_of
     from clearinghouse.coordination.models import CaseAlias, CaseCoordination
     from clearinghouse.intake.models import Finding, FindingState
     from clearinghouse.matching.models import CaseMatch
-    from clearinghouse.priority._enrichment import enrich_many
+    from clearinghouse.priority import enrich_many
     from clearinghouse.priority.models import CaseScore
 
     ids = [c.id for c in cases]

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, File, Form, Response, UploadFile
 
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.matching import _worklist
 from clearinghouse.matching import services as matching
+from clearinghouse.matching import worklist
 from clearinghouse.matching.models import Criticality
 from clearinghouse.storage import utcnow
 from clearinghouse.web._deps import Viewer, check_csrf
@@ -72,7 +72,7 @@ def asset_page(asset_id: str, page: Viewer) -> Response:
     with page.reading() as uow:
         asset = matching.get_asset(uow.session, page.subject, asset_id)
         components = matching.asset_components(uow.session, page.subject, asset_id, COMPONENTS_SHOWN)
-        items = _worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id])
+        items = worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id])
     return page.render(
         "asset.html",
         asset=asset,

@@ -15,17 +15,15 @@ from pydantic import ValidationError
 
 from clearinghouse.access import TLP, AccessDenied, Action, Marking, NotFound, Resource, can
 from clearinghouse.access.services import list_organizations
-from clearinghouse.coordination import coordination_of, revisions_of
+from clearinghouse.coordination import coordination_of, revisions_of, thread_products
 from clearinghouse.coordination import services as coordination
-from clearinghouse.coordination._workflow import thread_products
 from clearinghouse.envelope import Sealed
 from clearinghouse.errors import ClearinghouseError, first_error
 from clearinghouse.intake import services as intake
 from clearinghouse.intake._format import ClaimedImpact, FindingSubmission, OracleKind
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.matching.services import get_asset, matches_for_case
-from clearinghouse.priority import InvalidVector, Score, case_facts, parse_vector
-from clearinghouse.priority._enrichment import enrich_many
+from clearinghouse.priority import InvalidVector, Score, case_facts, enrich_many, parse_vector
 from clearinghouse.priority.services import enrichment_for
 from clearinghouse.storage import utcnow
 from clearinghouse.triage import services as triage

@@ -19,7 +19,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from clearinghouse.intake.advisories._ecosystems import NODEJS, RUBY, UnorderedVersion, gem_key
+from clearinghouse.domain import NODEJS, RUBY, UnorderedVersion, gem_key
 from clearinghouse.intake.advisories._intervals import (
     EVERYTHING,
     SEMVER_SCHEME,

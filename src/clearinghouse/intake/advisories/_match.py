@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from clearinghouse.intake.advisories._ecosystems import UnorderedVersion, version_parser
+from clearinghouse.domain import UnorderedVersion, version_parser
 
 
 def _in_events(version: Any, events: list[tuple[str, Any]]) -> bool:

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from clearinghouse.intake.advisories._ecosystems import normalize_name, split_ecosystem
+from clearinghouse.domain import normalize_name, split_ecosystem
 
 RANGE_TYPES = frozenset({"ECOSYSTEM", "SEMVER", "GIT"})
 EVENT_KINDS = frozenset({"introduced", "fixed", "last_affected", "limit"})

@@ -28,7 +28,7 @@ from sqlalchemy.exc import DBAPIError, StatementError
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
-from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem, normalize_name
+from clearinghouse.domain import canonical_ecosystem, normalize_name
 from clearinghouse.intake.advisories._loaders import ErrorItem, Issue, KevItem, OsvItem, Reader, SkipItem
 from clearinghouse.intake.advisories._match import affects, mentions
 from clearinghouse.intake.advisories._osv import Prepared, RecordError, canonical_json, prepare

@@ -25,6 +25,7 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from clearinghouse.domain import Interval, render
 from clearinghouse.intake._format import Generator, SourceFormat
 from clearinghouse.intake.importers._items import (
     MAX_ALIASES,
@@ -49,7 +50,6 @@ from clearinghouse.intake.importers._items import (
     req_str,
     str_list,
 )
-from clearinghouse.intake.importers._vers import Interval, render
 
 SUPPORTED_VERSIONS = ("2.0", "2.1")
 AFFECTED_STATUSES = ("known_affected", "first_affected", "last_affected")

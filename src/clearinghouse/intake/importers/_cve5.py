@@ -9,6 +9,14 @@ from urllib.parse import unquote, urlsplit
 
 from packageurl import PackageURL
 
+from clearinghouse.domain import (
+    EVERYTHING,
+    Interval,
+    complement,
+    render,
+    sortable,
+    version_key,
+)
 from clearinghouse.intake._format import Generator, SourceFormat
 from clearinghouse.intake.importers._items import (
     MAX_CWE,
@@ -33,14 +41,6 @@ from clearinghouse.intake.importers._items import (
     opt_obj,
     opt_str,
     req_str,
-)
-from clearinghouse.intake.importers._vers import (
-    EVERYTHING,
-    Interval,
-    complement,
-    render,
-    sortable,
-    version_key,
 )
 
 _PLACEHOLDERS = {"", "n/a", "na", "-", "*", "unknown", "[unknown]", "unspecified", "none"}

@@ -8,8 +8,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from clearinghouse.domain import EVERYTHING, Interval, registry_kind, render
 from clearinghouse.intake._format import Generator, SourceFormat
-from clearinghouse.intake._ids import registry_kind
 from clearinghouse.intake.importers._items import (
     MAX_ALIASES,
     MAX_CWE,
@@ -35,7 +35,6 @@ from clearinghouse.intake.importers._items import (
     req_str,
     str_list,
 )
-from clearinghouse.intake.importers._vers import EVERYTHING, Interval, render
 
 MAX_VERS = 2000  # PackageRef.vers
 _HEX_COMMIT = re.compile(r"^[0-9a-fA-F]{7,64}$")

@@ -13,8 +13,8 @@ from typing import Any
 from packageurl import PackageURL
 
 from clearinghouse.access._markings import TLP
+from clearinghouse.domain import canonical_ecosystem
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.intake.advisories._ecosystems import canonical_ecosystem
 from clearinghouse.priority import Score, parse_vector
 from clearinghouse.sharing._record import AdvisoryRecord, AffectedPackage, Severity, VersionRange
 

@@ -210,7 +210,7 @@ def match_items(
 ) -> list[MatchItem]:
     """Every match (advisory and case) on the given assets (all readable ones when None) that
     ``subject`` may read, enriched; sorted: open first, then due date, KEV, severity."""
-    from clearinghouse.priority._enrichment import enrich_many
+    from clearinghouse.priority import enrich_many
 
     adv_query = select(AdvisoryMatch)
     case_query = select(CaseMatch)
