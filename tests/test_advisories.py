@@ -8,7 +8,6 @@ import io
 import itertools
 import json
 import tarfile
-import time
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -779,15 +778,12 @@ def test_whole_corpus_imports_without_errors(corpus: Path, tmp_path: Path) -> No
     try:
         runtime.migrate()
         folders = ["pypa-advisory-database", "osv-more-ecosystems", "ghsa-sample", "cisa-kev"]
-        start = time.perf_counter()
         report = import_paths(runtime.uow, [corpus / f for f in folders])
-        elapsed = time.perf_counter() - start
         assert report.ok, report.errors[:10]
         assert report.by_format == {"osv": 2661 + 4026 + 132 + 39, "rubysec": 1381, "nodejs-security-wg": 638}
         assert report.kev_entries == 1404
         # Five OSS-Fuzz advisories are filed twice (under the project and under its repo URL).
         assert (report.inserted, report.stale) == (report.records - 5, 5)
-        assert elapsed < 60
         again = import_paths(runtime.uow, [corpus / f for f in folders])
         assert (again.inserted, again.updated, again.unchanged) == (0, 0, report.inserted)
         with runtime.uow(READER, write=False) as uow:

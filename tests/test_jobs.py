@@ -81,7 +81,7 @@ def metric(kind: str, job_name: str) -> float:
     return REGISTRY.get_sample_value(f"clearinghouse_jobs_{kind}_total", {"job": job_name}) or 0.0
 
 
-def wait_for(condition: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+def wait_for(condition: Callable[[], bool], what: str, timeout: float = 120.0) -> None:
     """Poll ``condition``; the timeout only guards against a hang (no test asserts on time)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
