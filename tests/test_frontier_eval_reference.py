@@ -185,12 +185,7 @@ def test_the_suite_has_four_tiers_and_no_solution_in_its_folder() -> None:
     assert generated >= 300
 
 
-def test_the_advisory_extract_is_rebuilt_from_the_corpus() -> None:
-    import os
-
-    corpus = Path(os.environ.get("CLEARINGHOUSE_CORPUS", "/nonexistent"))
-    if not (corpus / "pypa-advisory-database").is_dir():
-        pytest.skip("the corpus is not here")
+def test_the_advisory_extract_is_rebuilt_from_the_corpus(corpus: Path) -> None:
     assert advisories.extract(corpus) == advisories.load()
     samples = advisories.version_samples()
     assert len(samples) == 240 and len({s.id for s in samples}) == 240
