@@ -262,7 +262,6 @@ def review_home(session: Session, page: Page, now: dt.datetime) -> ReviewHome:
     return home
 
 
-STAFF = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
 REVIEWERS = frozenset({Role.EVALUATOR, Role.DETERMINATION_AUTHORITY})
 
 
@@ -282,7 +281,7 @@ def home(page: Viewer) -> Response:
             context["operator"] = operator_home(items, now, last_visit(session, page, now))
         if Role.VENDOR_CONTACT in roles:
             context["vendor"] = vendor_home(session, page, now)
-        if roles & STAFF:
+        if can(page.subject, Action.READ_QUEUE):  # the intake and queue counts: the queue's readers
             context["analyst"] = analyst_home(session, page, now)
         if roles & REVIEWERS:
             context["review"] = review_home(session, page, now)
