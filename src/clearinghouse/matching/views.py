@@ -262,25 +262,13 @@ def export_matches(
     format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex)$"),
     all: bool = Query(False, description="every match, not only the open ones"),
 ) -> Response:
-    now = utcnow()
     with context.writing() as uow:
-        asset = services.get_asset(uow.session, context.subject, asset_id)
-        items = worklist.open_only(
-            worklist.match_items(uow.session, context.subject, now, asset_ids=[asset.id]), all
-        )
-        uow.record("matches.exported", "asset", asset.id, format=format, count=len(items))
+        made = worklist.export_asset_matches(uow, context.subject, asset_id, format, all, utcnow())
         uow.commit()
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
-    if format == "csv":
-        return Response(
-            worklist.to_csv(items),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{safe}-matches.csv"'},
-        )
     return Response(
-        worklist.dumps(worklist.to_cyclonedx_vex(asset, items, now)),
-        media_type="application/vnd.cyclonedx+json",
-        headers={"Content-Disposition": f'attachment; filename="{safe}-vex.cdx.json"'},
+        made.body,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
     )
 
 

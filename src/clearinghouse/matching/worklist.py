@@ -619,3 +619,30 @@ def item_json(item: MatchItem) -> dict[str, Any]:
 
 def dumps(document: dict[str, Any]) -> str:
     return json.dumps(document, indent=2, sort_keys=False, default=str)
+
+
+@dataclass(frozen=True)
+class MatchExport:
+    """An asset's matches as a file to download: its text, media type and file name."""
+
+    body: str
+    media_type: str
+    filename: str
+
+
+def export_asset_matches(
+    uow: UnitOfWork, subject: Subject, asset_id: str, fmt: str, everything: bool, now: dt.datetime
+) -> MatchExport:
+    """The asset's open matches (or all of them) as CSV or CycloneDX VEX; the export is a
+    ledger event in ``uow`` (the caller commits)."""
+    from clearinghouse.matching.services import get_asset
+
+    asset = get_asset(uow.session, subject, asset_id)
+    items = open_only(match_items(uow.session, subject, now, asset_ids=[asset.id]), everything)
+    uow.record("matches.exported", "asset", asset.id, format=fmt, count=len(items))
+    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
+    if fmt == "csv":
+        return MatchExport(to_csv(items), "text/csv; charset=utf-8", f"{safe}-matches.csv")
+    return MatchExport(
+        dumps(to_cyclonedx_vex(asset, items, now)), "application/vnd.cyclonedx+json", f"{safe}-vex.cdx.json"
+    )

@@ -400,23 +400,11 @@ def asset_vex(asset_id: str, page: Viewer, everything: bool = Query(False, alias
 
 
 def _export(asset_id: str, page: Page, fmt: str, everything: bool) -> Response:
-    now = utcnow()
     with page.writing() as uow:
-        asset = matching.get_asset(uow.session, page.subject, asset_id)
-        items = worklist.open_only(
-            worklist.match_items(uow.session, page.subject, now, asset_ids=[asset.id]), everything
-        )
-        uow.record("matches.exported", "asset", asset.id, format=fmt, count=len(items))
+        made = worklist.export_asset_matches(uow, page.subject, asset_id, fmt, everything, utcnow())
         uow.commit()
-    safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
-    if fmt == "csv":
-        return Response(
-            worklist.to_csv(items),
-            media_type="text/csv; charset=utf-8",
-            headers={"Content-Disposition": f'attachment; filename="{safe}-matches.csv"'},
-        )
     return Response(
-        worklist.dumps(worklist.to_cyclonedx_vex(asset, items, now)),
-        media_type="application/vnd.cyclonedx+json",
-        headers={"Content-Disposition": f'attachment; filename="{safe}-vex.cdx.json"'},
+        made.body,
+        media_type=made.media_type,
+        headers={"Content-Disposition": f'attachment; filename="{made.filename}"'},
     )
