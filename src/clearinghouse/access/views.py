@@ -19,7 +19,7 @@ from clearinghouse.access.schemas import (
     UserOut,
     WhoAmI,
 )
-from clearinghouse.api._deps import CurrentContext, SignedIn
+from clearinghouse.http_deps import CurrentContext, SignedIn
 
 router = APIRouter(tags=["identity"])
 

@@ -4,5 +4,6 @@ Bearer-token authentication, request-size limits, ``/metrics`` and JSON logs.
 Feature packages define their routes in their own ``views`` modules; this
 package assembles them (``clearinghouse.api.app.create_app``) and owns the
 cross-cutting HTTP concerns. Nothing is imported here, so that views may use
-``clearinghouse.api._deps`` without importing the whole application.
+the request context of ``clearinghouse.http_deps`` (a module below the features)
+without importing the application.
 """

@@ -94,7 +94,7 @@ class BodyLimitMiddleware:
         self.overrides = overrides or {}
 
     async def _refuse(self, send: Send, limit: int) -> None:
-        from clearinghouse.api._problems import problem
+        from clearinghouse.http_problems import problem
 
         response = problem(
             413,
@@ -173,7 +173,7 @@ class NulGuardMiddleware:
         self.renderers = renderers or {}
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send, error: dict[str, str]) -> None:
-        from clearinghouse.api._problems import problem
+        from clearinghouse.http_problems import problem
 
         path: str = scope["path"]
         for prefix, renderer in self.renderers.items():

@@ -13,14 +13,14 @@ from sqlalchemy import text
 import clearinghouse
 import clearinghouse.tasks_registry
 from clearinghouse.access.views import router as access_router
-from clearinghouse.api._deps import CurrentContext
 from clearinghouse.api._middleware import BodyLimitMiddleware, NulGuardMiddleware, ObservabilityMiddleware
-from clearinghouse.api._problems import PROBLEM_JSON, install_problem_handlers
 from clearinghouse.coordination.views import router as coordination_router
 from clearinghouse.directives.views import router as directives_router
 from clearinghouse.enforcement.views import router as enforcement_router
 from clearinghouse.frontier.evaluation.views import router as frontier_evaluation_router
 from clearinghouse.frontier.views import router as frontier_router
+from clearinghouse.http_deps import CurrentContext
+from clearinghouse.http_problems import PROBLEM_JSON, install_problem_handlers
 from clearinghouse.intake.views import router as intake_router
 from clearinghouse.jobs.views import router as jobs_router
 from clearinghouse.ledger.views import router as ledger_router

@@ -10,10 +10,10 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.coordination import services
 from clearinghouse.coordination.models import CampaignConflict, ScanCampaign
 from clearinghouse.coordination.workflow_views import router as workflow_router
+from clearinghouse.http_deps import SignedIn
 
 campaigns_router = APIRouter(prefix="/campaigns", tags=["scan deconfliction"])
 

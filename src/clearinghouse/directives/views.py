@@ -8,9 +8,9 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.directives import services
 from clearinghouse.directives.models import Directive, DirectiveStatus
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.storage import utcnow
 
 router = APIRouter(prefix="/directives", tags=["directives"])

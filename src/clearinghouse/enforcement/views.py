@@ -11,11 +11,11 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.enforcement import services
 from clearinghouse.enforcement._bundle import MAX_BUNDLE_BYTES, BundleRefused, BundleReport, verify_bundle
 from clearinghouse.enforcement._report import IncidentReport
 from clearinghouse.enforcement.models import Evidence, Incident, IncidentState
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.ledger._keys import trusted_public_keys
 
 router = APIRouter(prefix="/enforcement", tags=["enforcement"])

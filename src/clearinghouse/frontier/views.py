@@ -13,7 +13,6 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstrai
 
 from clearinghouse.access import Classification
 from clearinghouse.access.schemas import MarkingIn, MarkingOut
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.domain import VOLUNTARY_NOTICE
 from clearinghouse.frontier import services
 from clearinghouse.frontier._cel import MAX_EXPRESSION_LENGTH, Threshold
@@ -28,6 +27,7 @@ from clearinghouse.frontier.models import (
     PartnerGrant,
     Recommendation,
 )
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.storage import utcnow
 
 router = APIRouter(prefix="/frontier", tags=["frontier model review"])

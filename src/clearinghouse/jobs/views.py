@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.jobs import services
 from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo
 from clearinghouse.jobs.models import JobStatus

@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Query
 from pydantic import BaseModel
 
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.jobs.views import JobOut
 from clearinghouse.ledger import services
 from clearinghouse.ledger.models import AuditEvent

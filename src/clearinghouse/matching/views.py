@@ -9,7 +9,7 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.matching import services, worklist
 from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality, MatchStatus
 from clearinghouse.storage import utcnow

@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.notifications import services
 from clearinghouse.notifications.models import (
     DeliveryAttempt,

@@ -7,7 +7,7 @@ import datetime as dt
 from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field
 
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.priority import _casework as casework
 from clearinghouse.priority.models import CaseScore
 

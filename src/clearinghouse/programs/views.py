@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.access import OrgKind
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.domain import VOLUNTARY_NOTICE
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.programs import services
 from clearinghouse.programs.models import (
     Application,

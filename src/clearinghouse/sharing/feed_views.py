@@ -23,8 +23,8 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access import ANONYMOUS, NotFound
-from clearinghouse.api._deps import Context, CurrentContext
-from clearinghouse.api._problems import problem, validation_errors
+from clearinghouse.http_deps import Context, CurrentContext
+from clearinghouse.http_problems import problem, validation_errors
 from clearinghouse.sharing import _osv_api, _provider
 from clearinghouse.sharing._osv_api import MAX_BATCH, OsvService, PackageQuery, parse_query
 from clearinghouse.sharing._record import RecordSource, publisher_of

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Header, Query, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access.schemas import MarkingIn, MarkingOut
-from clearinghouse.api._deps import CurrentContext, SignedIn
+from clearinghouse.http_deps import CurrentContext, SignedIn
 from clearinghouse.sharing import services
 from clearinghouse.sharing.models import Bulletin, Collection
 

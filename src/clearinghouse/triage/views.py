@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
+from clearinghouse.http_deps import SignedIn
 from clearinghouse.intake.views import FindingOut
 from clearinghouse.priority.services import enrichment_for
 from clearinghouse.triage import services

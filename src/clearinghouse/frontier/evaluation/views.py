@@ -10,7 +10,6 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.api._deps import SignedIn
 from clearinghouse.errors import InvalidInput
 from clearinghouse.frontier.evaluation import _manifest, services
 from clearinghouse.frontier.evaluation.models import (
@@ -20,6 +19,7 @@ from clearinghouse.frontier.evaluation.models import (
     EvalSuite,
     EvalTask,
 )
+from clearinghouse.http_deps import SignedIn
 
 router = APIRouter(prefix="/frontier", tags=["frontier evaluation"])
 _strict = ConfigDict(extra="forbid")
