@@ -11,9 +11,9 @@ from sqlalchemy import text
 
 from clearinghouse.access import Organization
 from clearinghouse.config import NoDataFolder, Settings
+from clearinghouse.features import metadata as schema
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor, make_engine
-from clearinghouse.storage.models_registry import metadata
 
 
 def test_sqlite_connection_settings(tmp_path) -> None:  # type: ignore[no-untyped-def]
@@ -27,7 +27,7 @@ def test_sqlite_connection_settings(tmp_path) -> None:  # type: ignore[no-untype
 
 def test_schema_matches_the_models(runtime: Runtime) -> None:
     with runtime.engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn), metadata)
+        diff = compare_metadata(MigrationContext.configure(conn), schema())
     assert diff == []
 
 

@@ -51,3 +51,33 @@ def acting_as(user_ref: str | None, *, write: bool = True) -> Iterator[tuple[Run
         raise fail(str(exc)) from exc
     finally:
         runtime.close()
+
+
+# The local operator: whoever holds the data folder and the database on this host.
+CLI_ACTOR = Actor.system("cli")
+
+
+@contextmanager
+def open_runtime(*, create: bool = False) -> Iterator[Runtime]:
+    """The data folder's runtime; ``create`` (init, serve --init) makes the folder if there is none."""
+    try:
+        runtime = Runtime.for_init() if create else Runtime.from_env()
+    except ValueError as exc:
+        raise fail(str(exc), 2) from exc
+    try:
+        yield runtime
+    finally:
+        runtime.close()
+
+
+@contextmanager
+def operator_unit(runtime: Runtime, *, write: bool = True) -> Iterator[UnitOfWork]:
+    """A unit of work of the local operator whose user-caused errors print as one clear line."""
+    try:
+        with runtime.uow(CLI_ACTOR, write=write) as uow:
+            yield uow
+    except ClearinghouseError as exc:
+        where = f" ({exc.pointer})" if exc.pointer else ""
+        raise fail(f"{exc.detail}{where}", 2) from exc
+    except AccessDenied as exc:
+        raise fail(str(exc), 2) from exc

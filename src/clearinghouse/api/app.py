@@ -12,32 +12,12 @@ from sqlalchemy import text
 
 import clearinghouse
 import clearinghouse.tasks_registry
-from clearinghouse.access.views import router as access_router
+from clearinghouse import features
 from clearinghouse.api._middleware import BodyLimitMiddleware, NulGuardMiddleware, ObservabilityMiddleware
-from clearinghouse.coordination.views import router as coordination_router
-from clearinghouse.directives.views import router as directives_router
-from clearinghouse.enforcement.views import router as enforcement_router
-from clearinghouse.frontier.evaluation.views import router as frontier_evaluation_router
-from clearinghouse.frontier.views import router as frontier_router
 from clearinghouse.http_deps import CurrentContext
 from clearinghouse.http_problems import PROBLEM_JSON, install_problem_handlers
-from clearinghouse.intake.views import router as intake_router
-from clearinghouse.jobs.views import router as jobs_router
-from clearinghouse.ledger.views import router as ledger_router
-from clearinghouse.matching.views import cases_router as matching_cases_router
-from clearinghouse.matching.views import matches_router
-from clearinghouse.matching.views import router as matching_router
-from clearinghouse.notifications.views import router as notifications_router
-from clearinghouse.priority.views import router as priority_router
-from clearinghouse.programs.views import router as programs_router
-from clearinghouse.repro.views import router as repro_router
 from clearinghouse.runtime import Runtime
-from clearinghouse.sharing.feed_views import csaf_router, export_router, osv_router
 from clearinghouse.sharing.taxii.views import nul_error as taxii_nul_error
-from clearinghouse.sharing.taxii.views import router as taxii_router
-from clearinghouse.sharing.views import router as sharing_router
-from clearinghouse.triage.views import router as triage_router
-from clearinghouse.web import install_console
 
 API_PREFIX = "/api/v1"
 
@@ -130,34 +110,16 @@ def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     app.state.runtime = runtime
     _install_docs(app)
     install_problem_handlers(app)
-    routers = (
-        system_router,
-        access_router,
-        intake_router,
-        triage_router,
-        coordination_router,
-        notifications_router,
-        matching_router,
-        matching_cases_router,
-        matches_router,
-        priority_router,
-        directives_router,
-        sharing_router,
-        export_router,
-        ledger_router,
-        jobs_router,
-        enforcement_router,
-        programs_router,
-        frontier_evaluation_router,
-        frontier_router,
-        repro_router,
-    )
-    for router in routers:
+    # Every feature's routers, from the one features list (clearinghouse.features).
+    app.include_router(system_router, prefix=API_PREFIX)
+    for router in features.api_routers():
         app.include_router(router, prefix=API_PREFIX)
-    app.include_router(taxii_router)  # TAXII 2.1 under /taxii2/
-    app.include_router(osv_router)  # the OSV API under /v1/, as api.osv.dev
-    app.include_router(csaf_router)  # the CSAF trusted provider under /.well-known/csaf/
-    install_console(app)  # the web console: pages at /, static files at /static
+    for (
+        router
+    ) in features.root_routers():  # TAXII under /taxii2/, OSV under /v1/, CSAF under /.well-known/csaf/
+        app.include_router(router)
+    for install in features.installers():  # the web console: pages at /, static files at /static
+        install(app)
 
     @app.get("/metrics", include_in_schema=False)
     def metrics() -> Response:

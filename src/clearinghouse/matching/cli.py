@@ -1,5 +1,6 @@
-"""``clearinghouse inventory matches``: an asset's matches (cases and public advisories), as a table,
-JSON or CSV, or its open matches as CycloneDX VEX, read as a named user."""
+"""``clearinghouse inventory``: ``add`` registers an asset from its SBOM as the local operator;
+``matches`` lists an asset's matches (cases and public advisories), as a table, JSON or CSV, or
+its open matches as CycloneDX VEX, read as a named user."""
 
 from __future__ import annotations
 
@@ -10,10 +11,13 @@ from typing import Annotated
 import typer
 from rich.console import Console
 
+from clearinghouse.access import services as access
 from clearinghouse.cli_output import Column, OutputFormat, emit
-from clearinghouse.cli_support import acting_as, fail
+from clearinghouse.cli_support import acting_as, fail, open_runtime, operator_unit
 
+inventory_app = typer.Typer(help="Register assets with their SBOMs.", no_args_is_help=True)
 console = Console()
+wrapped = Console(soft_wrap=True)  # an id or a name is never broken across lines
 
 
 def inventory_matches(
@@ -76,3 +80,40 @@ def inventory_matches(
         console.print(f"wrote {len(items)} matches to {output}")
     else:
         typer.echo(text, nl=False)
+
+
+@inventory_app.command("add")
+def inventory_add(
+    file: Annotated[
+        Path, typer.Argument(help="CycloneDX 1.4-1.6 (JSON/XML), SPDX 2.3 JSON, or a purl list.")
+    ],
+    org: Annotated[str, typer.Option(help="Owner organization id or name.")],
+    name: Annotated[str | None, typer.Option(help="Asset name (default: the file's name).")] = None,
+    exposed: Annotated[
+        bool, typer.Option("--exposed", help="The asset is reachable from the internet.")
+    ] = False,
+    criticality: Annotated[str, typer.Option(help="low, medium, high or critical.")] = "medium",
+) -> None:
+    """Register (or update) an asset from its SBOM; an invalid SBOM is refused with the reason."""
+    from clearinghouse.matching.services import AssetDraft, register_asset
+
+    if not file.is_file():
+        raise fail(f"no such file: {file}", 2)
+    draft = AssetDraft(
+        name=name or file.name,
+        sbom=file.read_bytes(),
+        filename=file.name,
+        org=org,
+        internet_exposed=exposed,
+        criticality=criticality,
+    )
+    with open_runtime() as runtime, operator_unit(runtime) as uow:
+        asset, created = register_asset(uow, access.OPERATOR, draft)
+        uow.commit()
+    state = "registered" if created else "unchanged"
+    wrapped.print(
+        f"{state} asset {asset.name} id={asset.id}: {asset.component_count} components ({asset.sbom_format})"
+    )
+
+
+inventory_app.command("matches")(inventory_matches)

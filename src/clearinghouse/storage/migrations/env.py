@@ -5,7 +5,9 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import Engine
 
-from clearinghouse.storage.models_registry import metadata
+from clearinghouse.features import metadata as schema
+
+metadata = schema()  # every feature's models, from the one features list
 
 engine = context.config.attributes.get("engine")
 if not isinstance(engine, Engine):  # pragma: no cover - only via storage.migrate
