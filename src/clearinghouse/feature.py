@@ -35,6 +35,7 @@ class Feature:
     cli: tuple[Command, ...] = ()  # top-level commands and groups
     jobs: tuple[str, ...] = ()  # modules whose @job functions register on import
     models: tuple[str, ...] = ()  # modules that declare tables
+    seed: tuple[str, ...] = ()  # idempotent callables given the unit-of-work factory after migrations
 
 
 def load(target: str) -> Any:

@@ -17,6 +17,7 @@ from typing import Any
 
 from sqlalchemy import MetaData
 
+from clearinghouse import runtime
 from clearinghouse.access.feature import FEATURE as ACCESS
 from clearinghouse.coordination.feature import FEATURE as COORDINATION
 from clearinghouse.directives.feature import FEATURE as DIRECTIVES
@@ -32,6 +33,7 @@ from clearinghouse.priority.feature import FEATURE as PRIORITY
 from clearinghouse.programs.feature import FEATURE as PROGRAMS
 from clearinghouse.repro.feature import FEATURE as REPRO
 from clearinghouse.sharing.feature import FEATURE as SHARING
+from clearinghouse.storage import UnitOfWorkFactory
 from clearinghouse.triage.feature import FEATURE as TRIAGE
 from clearinghouse.web.feature import FEATURE as WEB
 
@@ -100,3 +102,14 @@ def metadata() -> MetaData:
     for name in model_modules():
         load(name)
     return Base.metadata
+
+
+def seed(uow_factory: UnitOfWorkFactory) -> None:
+    """Seed what an empty database starts with: every feature's seeders, in the features' order."""
+    for feature in FEATURES:
+        for name in feature.seed:
+            load(name)(uow_factory)
+
+
+# ``Runtime.migrate`` seeds through the features list, so the runtime names no feature.
+runtime.on_migrate(seed)

@@ -3,12 +3,14 @@
 Adapters (the HTTP app, the CLI, workers) open one :class:`Runtime` and hand
 its parts to the services; nothing below this module reads the environment.
 The runtime imports no feature: the entrypoints (``api.app``, ``cli``, which
-also runs ``worker``) import ``tasks_registry`` so that every job is known.
+also runs ``worker``) load every feature's jobs from :mod:`clearinghouse.features`,
+which also hands the runtime what an empty database starts with (:func:`on_migrate`).
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 from clearinghouse.config import NoDataFolder, Settings
@@ -16,6 +18,17 @@ from clearinghouse.envelope import Envelope
 from clearinghouse.jobs import JobQueue, make_job_queue
 from clearinghouse.ledger import Ledger, SigningKey, load_or_create_signing_key
 from clearinghouse.storage import UnitOfWorkFactory, make_engine, migrate
+
+# What an empty database starts with (the directive registry, ...): each seeder gets the
+# unit-of-work factory after the migrations and is idempotent. Registered by the features
+# list, so the runtime itself names no feature.
+_seeders: list[Callable[[UnitOfWorkFactory], object]] = []
+
+
+def on_migrate(seed: Callable[[UnitOfWorkFactory], object]) -> None:
+    """Run ``seed(uow_factory)`` after every :meth:`Runtime.migrate` (registered once)."""
+    if seed not in _seeders:
+        _seeders.append(seed)
 
 
 class Runtime:
@@ -54,11 +67,11 @@ class Runtime:
         return runtime
 
     def migrate(self) -> None:
-        """Upgrade the schema, then seed what an empty database starts with (the directives)."""
-        from clearinghouse.directives.services import seed_registry
-
+        """Upgrade the schema, then seed what an empty database starts with (the directives:
+        every feature's seeders, registered with :func:`on_migrate` by the features list)."""
         migrate(self.engine)
-        seed_registry(self.uow)
+        for seed in list(_seeders):
+            seed(self.uow)
 
     def close(self) -> None:
         self.jobs.stop()

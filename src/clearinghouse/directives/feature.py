@@ -8,4 +8,5 @@ FEATURE = Feature(
     api=("clearinghouse.directives.views:router",),
     cli=(Command("directives", "clearinghouse.directives.cli:app"),),
     models=("clearinghouse.directives.models",),
+    seed=("clearinghouse.directives.services:seed_registry",),  # the registry, from data/directives
 )

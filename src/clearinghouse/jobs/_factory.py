@@ -9,17 +9,17 @@ from clearinghouse.jobs._procrastinate import ProcrastinateJobQueue, apply_schem
 from clearinghouse.jobs._protocol import JobQueue
 
 if TYPE_CHECKING:
-    from clearinghouse.runtime import Runtime
+    from clearinghouse.jobs._host import JobHost
 
 
-def make_job_queue(runtime: Runtime) -> JobQueue:
+def make_job_queue(runtime: JobHost) -> JobQueue:
     """The queue ``runtime.settings.job_backend`` names: ``inprocess`` or ``procrastinate``."""
     if runtime.settings.job_backend == "procrastinate":
         return ProcrastinateJobQueue(runtime)
     return InProcessJobQueue(runtime)
 
 
-def prepare_backend(runtime: Runtime) -> None:
+def prepare_backend(runtime: JobHost) -> None:
     """Create what the backend keeps outside our migrations (procrastinate's schema); idempotent.
 
     For ``clearinghouse init`` after ``migrate``; workers and the first enqueue

@@ -22,7 +22,7 @@ from clearinghouse.jobs._store import QUEUE_ACTOR, JobStore
 from clearinghouse.storage import UnitOfWork
 
 if TYPE_CHECKING:
-    from clearinghouse.runtime import Runtime
+    from clearinghouse.jobs._host import JobHost
 
 logger = logging.getLogger("clearinghouse.jobs")
 
@@ -35,7 +35,7 @@ class InProcessJobQueue:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: JobHost,
         *,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,
         poll_seconds: float = DEFAULT_POLL_SECONDS,

@@ -56,7 +56,7 @@ from clearinghouse.jobs.models import Job
 from clearinghouse.storage import UnitOfWork, utcnow
 
 if TYPE_CHECKING:
-    from clearinghouse.runtime import Runtime
+    from clearinghouse.jobs._host import JobHost
 
 logger = logging.getLogger("clearinghouse.jobs")
 
@@ -170,7 +170,7 @@ class ProcrastinateJobQueue:
 
     def __init__(
         self,
-        runtime: Runtime,
+        runtime: JobHost,
         *,
         timings: WorkerTimings | None = None,
         lease_seconds: float = DEFAULT_LEASE_SECONDS,

@@ -45,7 +45,7 @@ from clearinghouse.jobs.models import AttemptOutcome, Job, JobAttempt, JobStatus
 from clearinghouse.storage import Actor, UnitOfWork, utcnow
 
 if TYPE_CHECKING:
-    from clearinghouse.runtime import Runtime
+    from clearinghouse.jobs._host import JobHost
 
 logger = logging.getLogger("clearinghouse.jobs")
 
@@ -155,7 +155,7 @@ def _extra(claim: Claim, **more: Any) -> dict[str, Any]:
 class JobRunner:
     """Claims, runs and records jobs for one runtime; shared by both backends."""
 
-    def __init__(self, runtime: Runtime, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
+    def __init__(self, runtime: JobHost, *, lease_seconds: float = DEFAULT_LEASE_SECONDS) -> None:
         if lease_seconds <= 0:
             raise ValueError("lease_seconds must be positive")
         self._runtime = runtime
