@@ -316,7 +316,7 @@ def create_campaign(uow: UnitOfWork, subject: Subject, draft: CampaignDraft) -> 
         raise InvalidInput("epochs is between 1 and 100", "/epochs")
     if draft.sample_limit is not None and not 1 <= draft.sample_limit <= 100_000:
         raise InvalidInput("sample_limit is between 1 and 100000", "/sample_limit")
-    from clearinghouse.frontier.services import model_for_grant
+    from clearinghouse.frontier._endpoint import model_for_grant
 
     model = model_for_grant(uow.session, subject, draft.grant_id)  # NotFound unless the grant is readable
     markings: list[Marking] = []

@@ -17,7 +17,7 @@ from clearinghouse.storage import UnitOfWork, utcnow
 def launch_campaign(ctx: JobContext, campaign_id: str, user_id: str, scopes: Sequence[str]) -> None:
     """Open the endpoint (logged in the ledger) and start the worker once that is committed."""
     from clearinghouse.envelope import Envelope
-    from clearinghouse.frontier.services import EndpointCredential, open_endpoint
+    from clearinghouse.frontier._endpoint import EndpointCredential, open_endpoint
 
     envelope = Envelope.from_keys_dir(ctx.settings.keys_dir)
 
