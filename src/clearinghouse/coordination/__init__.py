@@ -1,11 +1,13 @@
 """Coordination: deconflicting who scans what (scan campaigns and their
 overlaps), and taking a validated case to its vendors and out as an advisory.
 
-* ``services`` / ``_targets``: scan campaigns and their conflicts.
+* ``campaigns`` / ``_targets``: scan campaigns and their conflicts (scan deconfliction), a
+  module of its own; the package's face below is the coordination workflow.
 * ``_workflow``: vendor threads (one per case and vendor, marked for the
   vendor), per-product statuses and messages, the case's aliases, embargo and
   disclosure clock (``_clock``), publishing revisions of the advisory.
 * ``_vex``: reading vendors' CycloneDX VEX, OpenVEX and CSAF VEX answers.
+* ``_aliases``: a case's advisory id and aliases, shared by the workflow and the advisory.
 * ``_advisory`` / ``_snapshot``: a case as an
   :class:`~clearinghouse.sharing._record.AdvisoryRecord`, and back from JSON.
 
@@ -13,6 +15,7 @@ Exports read cases only through :func:`record_for_case`,
 :func:`published_records` and :func:`case_id_for_alias`.
 """
 
+from clearinghouse.coordination._aliases import case_id_for_alias
 from clearinghouse.coordination._clock import (
     DEFAULT_DISCLOSURE_DAYS,
     EXPLOITED_DISCLOSURE_DAYS,
@@ -34,7 +37,6 @@ from clearinghouse.coordination._workflow import (
     StatusUpdate,
     apply_vex,
     assign_alias,
-    case_id_for_alias,
     coordination_of,
     deadline_of,
     deadlines,

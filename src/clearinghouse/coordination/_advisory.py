@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.access import TLP, NotFound, Subject
 from clearinghouse.access.models import Organization
+from clearinghouse.coordination._aliases import RECORD_PREFIX, aliases_of
 from clearinghouse.coordination._snapshot import record_from_json
 from clearinghouse.coordination.models import AdvisoryRevision, CaseCoordination, ThreadProduct, VendorThread
 from clearinghouse.intake.models import Finding, FindingState
@@ -243,8 +244,6 @@ def build_record(
     tlp: TLP,
     new_revision: tuple[int, dt.datetime, str] | None = None,
 ) -> AdvisoryRecord:
-    from clearinghouse.coordination._workflow import RECORD_PREFIX, aliases_of
-
     findings = _findings(session, case.id)
     coordination = session.get(CaseCoordination, case.id)
     statements = _statements(session, case.id)

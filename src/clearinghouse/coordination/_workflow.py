@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -32,6 +31,13 @@ from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subje
 from clearinghouse.access.models import Organization
 from clearinghouse.access.services import find_organization
 from clearinghouse.coordination import _clock
+from clearinghouse.coordination._aliases import (
+    ALIAS,
+    RECORD_PREFIX,
+    aliases_of,
+    canonical_alias,
+    case_id_for_alias,
+)
 from clearinghouse.coordination._snapshot import record_from_json, record_to_json
 from clearinghouse.coordination._vex import VexFormat, VexStatement, detect, parse, split_purl
 from clearinghouse.coordination.models import (
@@ -54,21 +60,6 @@ from clearinghouse.triage.services import case_resource
 
 REMINDER_JOB = "coordination.reminder"
 DISTRIBUTE_JOB = "sharing.distribute"  # ``sharing._distribute``
-RECORD_PREFIX = "CH-"
-ALIAS = re.compile(
-    r"^(CVE-\d{4}-\d{4,}|GHSA(-[23456789cfghjmpqrvwx]{4}){3}|[A-Z][A-Za-z0-9]{1,15}-[A-Za-z0-9._:-]{1,80})$"
-)
-
-
-def canonical_alias(alias: str) -> str:
-    """An alias as stored: ``CVE-...`` upper case, ``GHSA-`` with its lower-case body, others as written."""
-    text = alias.strip()
-    upper = text.upper()
-    if upper.startswith("CVE-"):
-        return upper
-    if upper.startswith("GHSA-"):
-        return "GHSA-" + text[5:].lower()
-    return text
 
 
 def thread_resource(thread: VendorThread) -> Resource:
@@ -91,12 +82,6 @@ def resolve_case_id(session: Session, case_id_or_alias: str) -> str | None:
         if session.get(Case, inner) is not None:
             return inner
     return case_id_for_alias(session, case_id_or_alias)
-
-
-def case_id_for_alias(session: Session, alias: str) -> str | None:
-    """The case a coordinator (or a validated finding) gave this alias; aliases match case-insensitively."""
-    row = session.get(CaseAlias, canonical_alias(alias)) if len(alias) <= 100 else None
-    return None if row is None else row.case_id
 
 
 def is_validated(session: Session, case_id: str) -> bool:
@@ -144,12 +129,6 @@ def _validated_findings(session: Session, case_id: str) -> list[Finding]:
             .where(Finding.case_id == case_id, Finding.state == FindingState.VALIDATED)
             .order_by(Finding.received_at, Finding.id)
         )
-    )
-
-
-def aliases_of(session: Session, case_id: str) -> list[str]:
-    return list(
-        session.scalars(select(CaseAlias.id).where(CaseAlias.case_id == case_id).order_by(CaseAlias.id))
     )
 
 

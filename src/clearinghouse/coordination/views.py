@@ -10,7 +10,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from clearinghouse.access.schemas import MarkingOut
-from clearinghouse.coordination import services
+from clearinghouse.coordination import campaigns
 from clearinghouse.coordination.models import CampaignConflict, ScanCampaign
 from clearinghouse.coordination.workflow_views import router as workflow_router
 from clearinghouse.http_deps import SignedIn
@@ -22,7 +22,7 @@ class CampaignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=300)
     targets: list[str] = Field(
-        min_length=1, max_length=services.MAX_TARGETS, description="purls or repository URLs"
+        min_length=1, max_length=campaigns.MAX_TARGETS, description="purls or repository URLs"
     )
     starts_at: AwareDatetime
     ends_at: AwareDatetime
@@ -87,7 +87,7 @@ class RegisteredOut(BaseModel):
 
 @campaigns_router.post("", status_code=201, summary="Register a scan campaign; overlaps are reported at once")
 def register(body: CampaignIn, context: SignedIn) -> RegisteredOut:
-    draft = services.CampaignDraft(
+    draft = campaigns.CampaignDraft(
         name=body.name,
         targets=body.targets,
         starts_at=body.starts_at,
@@ -97,7 +97,7 @@ def register(body: CampaignIn, context: SignedIn) -> RegisteredOut:
         description=body.description,
     )
     with context.writing() as uow:
-        campaign, conflicts = services.register_campaign(uow, context.subject, draft)
+        campaign, conflicts = campaigns.register_campaign(uow, context.subject, draft)
         out = RegisteredOut(
             campaign=CampaignOut.of(campaign), conflicts=[ConflictOut.of(c, uow.session) for c in conflicts]
         )
@@ -112,7 +112,7 @@ def list_campaigns(
     with context.reading() as uow:
         return [
             CampaignOut.of(c)
-            for c in services.list_campaigns(uow.session, context.subject, active_only=active)
+            for c in campaigns.list_campaigns(uow.session, context.subject, active_only=active)
         ]
 
 
@@ -121,14 +121,14 @@ def list_conflicts(
     context: SignedIn, campaign_id: str | None = Query(None, max_length=36)
 ) -> list[ConflictOut]:
     with context.reading() as uow:
-        conflicts = services.list_conflicts(uow.session, context.subject, campaign_id)
+        conflicts = campaigns.list_conflicts(uow.session, context.subject, campaign_id)
         return [ConflictOut.of(c, uow.session) for c in conflicts]
 
 
 @campaigns_router.get("/{campaign_id}", summary="One campaign")
 def get_campaign(campaign_id: str, context: SignedIn) -> CampaignOut:
     with context.reading() as uow:
-        return CampaignOut.of(services.get_campaign(uow.session, context.subject, campaign_id))
+        return CampaignOut.of(campaigns.get_campaign(uow.session, context.subject, campaign_id))
 
 
 # The package's routes: scan campaigns and the coordination workflow.

@@ -26,7 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
-from clearinghouse.coordination.services import get_campaign
+from clearinghouse.coordination.campaigns import get_campaign
 from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error, nul_pointer
 from clearinghouse.intake._format import FindingSubmission

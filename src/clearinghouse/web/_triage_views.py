@@ -15,8 +15,8 @@ from pydantic import ValidationError
 
 from clearinghouse.access import TLP, AccessDenied, Action, Marking, NotFound, Resource, can
 from clearinghouse.access.services import list_organizations
+from clearinghouse.coordination import campaigns as coordination
 from clearinghouse.coordination import coordination_of, revisions_of, thread_products
-from clearinghouse.coordination import services as coordination
 from clearinghouse.envelope import Sealed
 from clearinghouse.errors import ClearinghouseError, first_error
 from clearinghouse.intake import services as intake
