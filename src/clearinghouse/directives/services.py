@@ -390,7 +390,7 @@ def _advisory_items(
 ) -> list[ComplianceItem]:
     """KEV-listed public advisories matched (affected, open) on agency assets."""
     from clearinghouse.matching.models import AdvisoryMatch, MatchStatus
-    from clearinghouse.matching.worklist import advisory_match_resource
+    from clearinghouse.matching.services import advisory_match_resource
     from clearinghouse.priority import cve_ids
 
     query = (

@@ -14,7 +14,7 @@ from clearinghouse.errors import InvalidInput
 from clearinghouse.matching._index import component_keys
 from clearinghouse.matching._sbom import parse_sbom
 from clearinghouse.matching._stored import ASSET_JOB
-from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch, Criticality
+from clearinghouse.matching.models import AdvisoryMatch, Asset, AssetComponent, CaseMatch, Criticality
 from clearinghouse.storage import UnitOfWork, new_id
 from clearinghouse.triage.models import Case
 
@@ -126,6 +126,11 @@ def asset_components(
 
 def match_resource(match: CaseMatch) -> Resource:
     """A match is marked as its asset is: the asset's owner and staff read it."""
+    return Resource.marked("match", match.id, match.marking)
+
+
+def advisory_match_resource(match: AdvisoryMatch) -> Resource:
+    """A public advisory's match is marked as its asset is, like a case's."""
     return Resource.marked("match", match.id, match.marking)
 
 

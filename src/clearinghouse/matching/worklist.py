@@ -23,6 +23,7 @@ from clearinghouse.access import Action, NotFound, Resource, Subject, authorize,
 from clearinghouse.errors import InvalidInput
 from clearinghouse.matching._ranges import UnorderedVersion, parse_vers
 from clearinghouse.matching.models import AdvisoryMatch, Asset, CaseMatch, MatchStatus
+from clearinghouse.matching.services import advisory_match_resource
 from clearinghouse.storage import UnitOfWork, utcnow
 
 SEVERITY_RANK = {"critical": 4, "high": 3, "medium": 2, "low": 1, "none": 0}
@@ -42,10 +43,6 @@ CDX_JUSTIFICATION = {
     "inline_mitigations_already_exist": "protected_by_mitigating_control",
 }
 CLOSED = frozenset({MatchStatus.FIXED, MatchStatus.MITIGATED, MatchStatus.NOT_AFFECTED})
-
-
-def advisory_match_resource(match: AdvisoryMatch) -> Resource:
-    return Resource.marked("match", match.id, match.marking)
 
 
 def _case_match_resource(match: CaseMatch) -> Resource:
