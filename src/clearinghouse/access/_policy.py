@@ -183,8 +183,8 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from clearinghouse.access._markings import TLP, Marking
 from clearinghouse.access._subject import Role, Scope, Subject
+from clearinghouse.domain import TLP, Marking
 
 STAFF_READERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})
 STAFF_UPDATERS = frozenset({Role.ADMIN, Role.COORDINATOR, Role.ANALYST})

@@ -7,7 +7,7 @@ overlaps), and taking a validated case to its vendors and out as an advisory.
   disclosure clock (``_clock``), publishing revisions of the advisory.
 * ``_vex``: reading vendors' CycloneDX VEX, OpenVEX and CSAF VEX answers.
 * ``_advisory`` / ``_snapshot``: a case as an
-  :class:`~clearinghouse.sharing._record.AdvisoryRecord`, and back from JSON.
+  :class:`~clearinghouse.domain.AdvisoryRecord`, and back from JSON.
 
 Exports read cases only through :func:`record_for_case`,
 :func:`published_records` and :func:`case_id_for_alias`.

@@ -19,6 +19,7 @@ from clearinghouse.domain._ecosystems import (
 )
 from clearinghouse.domain._identity import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
 from clearinghouse.domain._ids import public_ids, registry_kind
+from clearinghouse.domain._markings import TLP, Classification, Marking
 from clearinghouse.domain._notice import (
     NOTICE_HEADING,
     PROMISE_WORDS,
@@ -26,6 +27,23 @@ from clearinghouse.domain._notice import (
     VOLUNTARY_NOTICE_SHORT,
     notice_footer,
     promise_words_in,
+)
+from clearinghouse.domain._record import (
+    AdvisoryRecord,
+    AffectedPackage,
+    Credit,
+    ProductStatement,
+    ProductStatus,
+    Publisher,
+    PublisherSettingsLike,
+    RangeEvent,
+    RecordSource,
+    Reference,
+    Revision,
+    Severity,
+    VersionRange,
+    VexJustification,
+    publisher_of,
 )
 from clearinghouse.domain._vers import EVERYTHING, Interval, complement, render, sortable, version_key
 
@@ -38,11 +56,28 @@ __all__ = [
     "OSV_ECOSYSTEMS",
     "PROMISE_WORDS",
     "RUBY",
+    "TLP",
     "VOLUNTARY_NOTICE",
     "VOLUNTARY_NOTICE_SHORT",
+    "AdvisoryRecord",
+    "AffectedPackage",
+    "Classification",
+    "Credit",
     "Interval",
+    "Marking",
     "OperatingIdentity",
+    "ProductStatement",
+    "ProductStatus",
+    "Publisher",
+    "PublisherSettingsLike",
+    "RangeEvent",
+    "RecordSource",
+    "Reference",
+    "Revision",
+    "Severity",
     "UnorderedVersion",
+    "VersionRange",
+    "VexJustification",
     "canonical_ecosystem",
     "complement",
     "ecosystem_of_purl_type",
@@ -51,6 +86,7 @@ __all__ = [
     "notice_footer",
     "promise_words_in",
     "public_ids",
+    "publisher_of",
     "registry_kind",
     "render",
     "sortable",

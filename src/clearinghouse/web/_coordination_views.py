@@ -28,8 +28,8 @@ from clearinghouse.coordination._workflow import (
     thread_resource,
     visible_threads,
 )
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import InvalidInput
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 from clearinghouse.web._deps import Viewer, check_csrf
 from clearinghouse.web._render import redirect
 
