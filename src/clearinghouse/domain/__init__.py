@@ -1,8 +1,10 @@
 """The shared vocabulary every part of the clearinghouse speaks (the kernel).
 
-Only plain values and small pure functions live here: nothing in ``domain`` imports a feature,
-the database or the web. Features import these names from ``clearinghouse.domain``, never from
-its private modules.
+Only plain values and small pure functions live here (the marking algebra, the advisory record,
+ecosystems and version keys, public-registry ids, the §5(c) notice): nothing in ``domain`` imports
+a feature, the database, the web or the settings. Features import these names from
+``clearinghouse.domain``, never from its private modules. The native finding format (pydantic
+models, heavier to import) is the public module :mod:`clearinghouse.domain.finding`.
 """
 
 from clearinghouse.domain._ecosystems import (

@@ -27,9 +27,9 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
 from clearinghouse.coordination.services import get_campaign
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error, nul_pointer
-from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
 from clearinghouse.triage._checks import PackageCheckCache, run_intake_checks

@@ -11,9 +11,9 @@ from pydantic import BaseModel, Field
 
 from clearinghouse.access.schemas import MarkingOut
 from clearinghouse.api._deps import Context, CurrentContext, SignedIn
+from clearinghouse.domain.finding import FindingSubmission, PackageRef, SourceFormat, finding_json_schema
 from clearinghouse.errors import InvalidInput
 from clearinghouse.intake import services
-from clearinghouse.intake._format import FindingSubmission, PackageRef, SourceFormat, finding_json_schema
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.triage import services as triage
 
