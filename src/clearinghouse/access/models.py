@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.access._subject import OrgKind
 from clearinghouse.domain import TLP, Classification, Marking
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class Organization(Base):

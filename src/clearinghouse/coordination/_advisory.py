@@ -36,7 +36,7 @@ from clearinghouse.domain import (
     VexJustification,
 )
 from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.matching._names import from_purl
+from clearinghouse.matching import from_purl
 from clearinghouse.priority import InvalidVector, parse_vector
 from clearinghouse.storage import utcnow
 from clearinghouse.triage.models import Case

@@ -46,8 +46,7 @@ from clearinghouse.coordination.models import (
 from clearinghouse.domain import AdvisoryRecord, ProductStatus, VexJustification
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.notifications._events import Event, emit
-from clearinghouse.notifications.models import EventKind
+from clearinghouse.notifications import Event, EventKind, emit
 from clearinghouse.storage import UnitOfWork, utcnow
 from clearinghouse.triage.models import Case
 from clearinghouse.triage.services import case_resource

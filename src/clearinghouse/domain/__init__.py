@@ -48,6 +48,7 @@ from clearinghouse.domain._record import (
     publisher_of,
 )
 from clearinghouse.domain._vers import EVERYTHING, Interval, complement, render, sortable, version_key
+from clearinghouse.domain._zones import zone
 
 __all__ = [
     "DEFAULT_OFFICE",
@@ -95,4 +96,5 @@ __all__ = [
     "split_ecosystem",
     "version_key",
     "version_parser",
+    "zone",
 ]

@@ -28,8 +28,7 @@ from clearinghouse.domain import (
     Severity,
     VersionRange,
 )
-from clearinghouse.intake.advisories import Advisory, advisories_for_alias
-from clearinghouse.intake.advisories._osv import RecordError, parse_timestamp
+from clearinghouse.intake.advisories import Advisory, RecordError, advisories_for_alias, parse_timestamp
 
 # Imported advisories belong to no participant: this marking says "public, TLP:CLEAR".
 PUBLIC_MARKING = Marking(owner_org_id="public-databases", tlp=TLP.CLEAR)
