@@ -21,6 +21,7 @@ from clearinghouse.domain._ecosystems import (
 )
 from clearinghouse.domain._identity import DEFAULT_OFFICE, DEFAULT_SECTION, OperatingIdentity
 from clearinghouse.domain._ids import public_ids, registry_kind
+from clearinghouse.domain._jobs import CASE_SCORES_JOB, DEDUP_JOB, MATCH_CASE_JOB
 from clearinghouse.domain._markings import TLP, Classification, Marking
 from clearinghouse.domain._notice import (
     NOTICE_HEADING,
@@ -51,9 +52,12 @@ from clearinghouse.domain._vers import EVERYTHING, Interval, complement, render,
 from clearinghouse.domain._zones import zone
 
 __all__ = [
+    "CASE_SCORES_JOB",
+    "DEDUP_JOB",
     "DEFAULT_OFFICE",
     "DEFAULT_SECTION",
     "EVERYTHING",
+    "MATCH_CASE_JOB",
     "NODEJS",
     "NOTICE_HEADING",
     "OSV_ECOSYSTEMS",
