@@ -4,7 +4,8 @@ Read by cleared government roles whose clearance admits the classification and
 compartments of every marking in the chain (a task's and its suite's; a result's
 and its campaign's); TLP does not admit anyone here. The endpoint a campaign
 runs against is opened under the frontier model review rules. A suite, campaign
-or result a subject may not read is reported as missing.
+or result a subject may not read is reported as missing. Registering and running
+also need the ``read`` scope.
 """
 
 from __future__ import annotations

@@ -14,7 +14,8 @@ widens: it admits only a member of a named organization who holds the
 model-developer or partner role and, for every marking in the chain that its
 organization does not own, the clearance and compartments the marking names (an
 UNCLASSIFIED vendor contact of the developer never reads a released SECRET
-determination). No action approves, blocks or delays a model's release.
+determination). No action approves, blocks or delays a model's release. A cleared
+government role's writes below also need the ``read`` scope.
 """
 
 from __future__ import annotations
