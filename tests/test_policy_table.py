@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import runpy
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,8 @@ def test_the_policy_document_is_current() -> None:
     )
     for action in Action:
         assert f"`{action.value}`" in DOC.read_text(encoding="utf-8")
+
+
+def test_the_module_prints_the_document(capsys: pytest.CaptureFixture[str]) -> None:
+    runpy.run_module("clearinghouse.access._rules", run_name="__main__")
+    assert capsys.readouterr().out == render()
