@@ -50,7 +50,7 @@ if __package__ in (None, ""):
 
 from bench.flood import Flood, read_flood, truth_path
 
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.triage._dedup import DedupConfig, DedupDecision, DedupIndex, Relation
 from clearinghouse.triage._fingerprint import extract_features, extract_features_many
 

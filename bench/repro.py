@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from clearinghouse.config import Settings
-from clearinghouse.intake._format import RunSpec
+from clearinghouse.domain.finding import RunSpec
 from clearinghouse.repro._ecosystems import adapter_for
 from clearinghouse.repro._lab import Lab, Verdict, bisect
 from clearinghouse.repro._settings import ReproSettings

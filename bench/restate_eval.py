@@ -23,7 +23,7 @@ if __package__ in (None, ""):
 
 from bench.dedup import pairwise
 
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.triage._dedup import DedupDecision, DedupIndex, Relation
 from clearinghouse.triage._fingerprint import extract_features_many
 

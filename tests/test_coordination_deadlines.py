@@ -14,8 +14,9 @@ from typer.testing import CliRunner
 
 from clearinghouse.cli import app
 from clearinghouse.coordination import EXPLOITED_DISCLOSURE_DAYS, disclosure_deadline
-from clearinghouse.coordination._clock import DeadlineState, state_of, zone
+from clearinghouse.coordination._clock import DeadlineState, state_of
 from clearinghouse.coordination.models import VendorThread
+from clearinghouse.domain import zone
 from clearinghouse.jobs.models import Job
 from clearinghouse.notifications.models import NotificationEvent
 from clearinghouse.runtime import Runtime

@@ -16,19 +16,7 @@ from clearinghouse.config import Settings
 from clearinghouse.coordination import record_from_json, record_to_json
 from clearinghouse.coordination._advisory import finder_severities, vers_to_range
 from clearinghouse.coordination._vex import parse
-from clearinghouse.errors import InvalidInput
-from clearinghouse.intake.models import Finding
-from clearinghouse.notifications import MAX_ATTEMPTS
-from clearinghouse.notifications._delivery import (
-    prepare_email,
-    record_email,
-    send_digest,
-    send_prepared_email,
-)
-from clearinghouse.notifications.models import DeliveryAttempt, EmailDelivery, WebhookDelivery
-from clearinghouse.outbound import OutboundPolicy
-from clearinghouse.runtime import Runtime
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
     AdvisoryRecord,
     AffectedPackage,
     Credit,
@@ -42,6 +30,18 @@ from clearinghouse.sharing._record import (
     VersionRange,
     VexJustification,
 )
+from clearinghouse.errors import InvalidInput
+from clearinghouse.intake.models import Finding
+from clearinghouse.notifications import MAX_ATTEMPTS
+from clearinghouse.notifications._delivery import (
+    prepare_email,
+    record_email,
+    send_digest,
+    send_prepared_email,
+)
+from clearinghouse.notifications.models import DeliveryAttempt, EmailDelivery, WebhookDelivery
+from clearinghouse.outbound import OutboundPolicy
+from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from tests.test_coordination_workflow import PURL, coordination_env, run_jobs, validated_case
 from tests.test_intake import finding
@@ -473,7 +473,7 @@ def test_the_vendors_fixed_version_wins_over_the_finders_range() -> None:
 def _minimal_record():  # type: ignore[no-untyped-def]
     import datetime as dt
 
-    from clearinghouse.sharing._record import AdvisoryRecord, RecordSource
+    from clearinghouse.domain import AdvisoryRecord, RecordSource
 
     return AdvisoryRecord(
         id="CH-2026-0001",

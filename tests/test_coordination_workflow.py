@@ -14,9 +14,9 @@ from fastapi.testclient import TestClient
 from clearinghouse.access.services import OPERATOR
 from clearinghouse.api.app import create_app
 from clearinghouse.coordination import case_id_for_alias, published_records, record_for_case
+from clearinghouse.domain import ProductStatus, RecordSource
 from clearinghouse.matching.services import AssetDraft, register_asset
 from clearinghouse.runtime import Runtime
-from clearinghouse.sharing._record import ProductStatus, RecordSource
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
 from tests.support.factories import make_org, make_token, make_user, subject_of

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from datasketch import MinHash
 
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.triage._dedup import (
     DedupConfig,
     DedupIndex,

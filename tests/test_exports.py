@@ -12,7 +12,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from clearinghouse.access import TLP
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
     AdvisoryRecord,
     AffectedPackage,
     Credit,
@@ -197,7 +197,7 @@ def test_csaf_2_1_beside_2_0_clean_under_csaf_validate(tmp_path: Path) -> None:
 
 def test_csaf_publisher_comes_from_the_settings(tmp_path: Path) -> None:
     from clearinghouse.config import PublisherSettings
-    from clearinghouse.sharing._record import publisher_of
+    from clearinghouse.domain import publisher_of
 
     publisher = publisher_of(
         PublisherSettings("Example CERT", "https://cert.example.org", "coordinator", "psirt@cert.example.org")

@@ -654,7 +654,7 @@ def test_mixed_orders_unparseable_versions_and_limits(monkeypatch: pytest.Monkey
     assert rng.contains("1.1.0") is True and rng.contains("2.0.5") is True and rng.contains("1.5") is False
     assert rng.check("").affected is None
     assert AffectedRange.from_osv("PyPI", ranges[:1]).check("abc").affected is None
-    monkeypatch.setattr("clearinghouse.matching._index._Table._MEMO_LIMIT", 1)
+    monkeypatch.setattr("clearinghouse.matching._index.PackageTable._MEMO_LIMIT", 1)
     index = MatchIndex()
     index.add_vulnerability(
         Vulnerability.from_osv(

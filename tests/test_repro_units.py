@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from clearinghouse.intake._format import RunSpec
+from clearinghouse.domain.finding import RunSpec
 from clearinghouse.repro._ecosystems import Npm, PyPI, Release, semver_key
 from clearinghouse.repro._lab import Bisection, Verdict, bisect, shows_vulnerability, verdict_of
 from clearinghouse.repro._outbound import FetchError, check_url, fetch_bytes

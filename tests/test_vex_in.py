@@ -11,10 +11,10 @@ import pytest
 from sqlalchemy import select
 
 from clearinghouse.coordination import VexFormat, parse_vex, record_for_case
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import InvalidInput
 from clearinghouse.ledger.models import AuditEvent
 from clearinghouse.runtime import Runtime
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 from clearinghouse.storage import Actor
 from tests.support.factories import subject_of
 from tests.test_coordination_workflow import PURL, coordination_env, validated_case

@@ -6,7 +6,6 @@ Rules live only in :mod:`clearinghouse.access._policy`; everything else asks
 missing object (:class:`NotFound`).
 """
 
-from clearinghouse.access._markings import TLP, Classification, Marking
 from clearinghouse.access._policy import (
     PLATFORM,
     AccessDenied,
@@ -28,6 +27,7 @@ from clearinghouse.access.models import (
     SharingGroupMember,
     User,
 )
+from clearinghouse.domain import TLP, Classification, Marking
 
 __all__ = [
     "ALL_SCOPES",

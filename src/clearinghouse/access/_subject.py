@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass, field
 
-from clearinghouse.access._markings import Classification
+from clearinghouse.domain import Classification
 
 
 class Role(enum.StrEnum):

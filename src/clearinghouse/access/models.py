@@ -7,9 +7,9 @@ import datetime as dt
 from sqlalchemy import JSON, Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clearinghouse.access._markings import TLP, Classification, Marking
 from clearinghouse.access._subject import OrgKind
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.domain import TLP, Classification, Marking
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class Organization(Base):

@@ -6,9 +6,9 @@ import datetime as dt
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from clearinghouse.access._markings import TLP, Classification, Marking
 from clearinghouse.access._subject import OrgKind, Role, Scope, Subject
 from clearinghouse.access.models import ApiToken, MarkedMixin, Organization, SharingGroup, User
+from clearinghouse.domain import TLP, Classification, Marking
 from clearinghouse.errors import InvalidInput
 
 _strict = ConfigDict(extra="forbid")

@@ -18,7 +18,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from clearinghouse.access._markings import TLP, Classification, Marking
 from clearinghouse.access._policy import Action, NotFound, Resource, authorize, can
 from clearinghouse.access._subject import ALL_SCOPES, OrgKind, Role, Scope, Subject
 from clearinghouse.access.models import (
@@ -28,6 +27,7 @@ from clearinghouse.access.models import (
     SharingGroupMember,
     User,
 )
+from clearinghouse.domain import TLP, Classification, Marking
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.storage import UnitOfWork, utcnow
 

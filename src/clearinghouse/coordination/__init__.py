@@ -9,7 +9,7 @@ overlaps), and taking a validated case to its vendors and out as an advisory.
 * ``_vex``: reading vendors' CycloneDX VEX, OpenVEX and CSAF VEX answers.
 * ``_aliases``: a case's advisory id and aliases, shared by the workflow and the advisory.
 * ``_advisory`` / ``_snapshot``: a case as an
-  :class:`~clearinghouse.sharing._record.AdvisoryRecord`, and back from JSON.
+  :class:`~clearinghouse.domain.AdvisoryRecord`, and back from JSON.
 
 Exports read cases only through :func:`record_for_case`,
 :func:`published_records` and :func:`case_id_for_alias`.
@@ -40,6 +40,7 @@ from clearinghouse.coordination._workflow import (
     coordination_of,
     deadline_of,
     deadlines,
+    get_thread,
     notify_from_matching,
     notify_vendor,
     post_message,
@@ -49,7 +50,9 @@ from clearinghouse.coordination._workflow import (
     revisions_of,
     set_disclosure,
     set_statuses,
+    thread_messages,
     thread_products,
+    thread_resource,
     visible_threads,
 )
 
@@ -73,6 +76,7 @@ __all__ = [
     "coordination_of",
     "deadline_of",
     "deadlines",
+    "get_thread",
     "disclosure_deadline",
     "notify_from_matching",
     "notify_vendor",
@@ -86,7 +90,9 @@ __all__ = [
     "revisions_of",
     "set_disclosure",
     "set_statuses",
+    "thread_messages",
     "thread_products",
+    "thread_resource",
     "vendor_response_due",
     "visible_threads",
 ]

@@ -22,10 +22,7 @@ from clearinghouse.access.models import Organization
 from clearinghouse.coordination._aliases import RECORD_PREFIX, aliases_of
 from clearinghouse.coordination._snapshot import record_from_json
 from clearinghouse.coordination.models import AdvisoryRevision, CaseCoordination, ThreadProduct, VendorThread
-from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.matching._names import from_purl
-from clearinghouse.priority import InvalidVector, parse_vector
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
     AdvisoryRecord,
     AffectedPackage,
     Credit,
@@ -39,6 +36,9 @@ from clearinghouse.sharing._record import (
     VersionRange,
     VexJustification,
 )
+from clearinghouse.intake.models import Finding, FindingState
+from clearinghouse.matching import from_purl
+from clearinghouse.priority import InvalidVector, parse_vector
 from clearinghouse.storage import utcnow
 from clearinghouse.triage.models import Case
 

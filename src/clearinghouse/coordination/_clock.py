@@ -22,7 +22,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import ZoneInfo
+
+from clearinghouse.domain import zone as zone
 
 DEFAULT_DISCLOSURE_DAYS = 90
 EXPLOITED_DISCLOSURE_DAYS = 7
@@ -101,16 +103,6 @@ def reminder_times(due_at: dt.datetime) -> list[tuple[int, dt.datetime]]:
 
 def vendor_response_due(notified_at: dt.datetime) -> dt.datetime:
     return notified_at + dt.timedelta(days=VENDOR_RESPONSE_SLA_DAYS)
-
-
-def zone(name: str) -> ZoneInfo:
-    """An IANA time zone; ``ValueError`` for a name zoneinfo does not know."""
-    if not name or len(name) > 64 or name.startswith(("/", ".")) or ".." in name:
-        raise ValueError(f"{name!r} is not an IANA time zone name")
-    try:
-        return ZoneInfo(name)
-    except (ZoneInfoNotFoundError, ValueError, OSError):
-        raise ValueError(f"{name!r} is not an IANA time zone name") from None
 
 
 def local(instant: dt.datetime | None, tz: ZoneInfo) -> dt.datetime | None:

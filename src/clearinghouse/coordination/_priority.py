@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Subject
+from clearinghouse.domain import Severity
 from clearinghouse.matching import matches_for_case
 from clearinghouse.priority import case_facts, case_scores
-from clearinghouse.sharing._record import Severity
 
 _OSV_TYPE = {"2.0": "CVSS_V2", "3.0": "CVSS_V3", "3.1": "CVSS_V3", "4.0": "CVSS_V4"}
 # The SSVC table whose outcome (act, attend, track*, track) users filter notifications by.

@@ -7,8 +7,8 @@ import datetime as dt
 import enum
 from typing import Any
 
-from clearinghouse.access._markings import TLP
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
+    TLP,
     AdvisoryRecord,
     AffectedPackage,
     Credit,

@@ -2,8 +2,8 @@
 
 Each reader checks the document's shape and turns it into
 :class:`VexStatement` items in the one vocabulary of
-:class:`~clearinghouse.sharing._record.ProductStatus` and
-:class:`~clearinghouse.sharing._record.VexJustification`. A bad document
+:class:`~clearinghouse.domain.ProductStatus` and
+:class:`~clearinghouse.domain.VexJustification`. A bad document
 raises :class:`~clearinghouse.errors.InvalidInput` naming the field by JSON
 pointer. Pure: no database.
 
@@ -23,8 +23,8 @@ from typing import Any
 
 from packageurl import PackageURL
 
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import InvalidInput
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 
 MAX_STATEMENTS = 10_000
 

@@ -49,11 +49,10 @@ from clearinghouse.coordination.models import (
     ThreadProduct,
     VendorThread,
 )
+from clearinghouse.domain import AdvisoryRecord, ProductStatus, VexJustification
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Finding, FindingState
-from clearinghouse.notifications._events import Event, emit
-from clearinghouse.notifications.models import EventKind
-from clearinghouse.sharing._record import AdvisoryRecord, ProductStatus, VexJustification
+from clearinghouse.notifications import Event, EventKind, emit
 from clearinghouse.storage import UnitOfWork, utcnow
 from clearinghouse.triage.models import Case
 from clearinghouse.triage.services import case_resource

@@ -18,9 +18,9 @@ from clearinghouse.access.services import OPERATOR
 from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
 from clearinghouse.coordination import _clock, _workflow
 from clearinghouse.coordination._vex import VexFormat
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.runtime import Runtime
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 from clearinghouse.storage import Actor, UnitOfWork
 
 app = typer.Typer(

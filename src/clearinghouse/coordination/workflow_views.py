@@ -21,10 +21,10 @@ from clearinghouse.coordination import _clock, _workflow
 from clearinghouse.coordination._snapshot import record_to_json
 from clearinghouse.coordination._vex import VexFormat
 from clearinghouse.coordination.models import AdvisoryRevision, ThreadMessage, ThreadProduct, VendorThread
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import InvalidInput
 from clearinghouse.http_deps import SignedIn
 from clearinghouse.notifications.services import user_timezone
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 
 router = APIRouter(tags=["coordination"])
 

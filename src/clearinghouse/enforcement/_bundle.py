@@ -36,8 +36,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from clearinghouse.errors import ClearinghouseError
-from clearinghouse.ledger import SigningKey, event_hash
-from clearinghouse.ledger._keys import key_id
+from clearinghouse.ledger import SigningKey, event_hash, key_id
 from clearinghouse.storage import canonical_json
 
 FORMAT = "clearinghouse-evidence-bundle/v1"

@@ -23,7 +23,7 @@ from clearinghouse.enforcement import services
 from clearinghouse.enforcement._bundle import BundleRefused, verify_bundle
 from clearinghouse.enforcement._report import IncidentReport
 from clearinghouse.errors import first_error
-from clearinghouse.ledger._keys import trusted_public_keys
+from clearinghouse.ledger import trusted_public_keys
 
 incident_app = typer.Typer(help="Report and follow AI-facilitated crime incidents.", no_args_is_help=True)
 evidence_app = typer.Typer(help="Evidence under chain of custody: add, export, verify.", no_args_is_help=True)
@@ -211,7 +211,7 @@ def evidence_verify(
     from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-    from clearinghouse.ledger._keys import key_id
+    from clearinghouse.ledger import key_id
 
     if not bundle.is_file():
         raise _fail(f"no such file: {bundle}")

@@ -16,7 +16,7 @@ from clearinghouse.enforcement._bundle import MAX_BUNDLE_BYTES, BundleRefused, B
 from clearinghouse.enforcement._report import IncidentReport
 from clearinghouse.enforcement.models import Evidence, Incident, IncidentState
 from clearinghouse.http_deps import SignedIn
-from clearinghouse.ledger._keys import trusted_public_keys
+from clearinghouse.ledger import trusted_public_keys
 
 router = APIRouter(prefix="/enforcement", tags=["enforcement"])
 _strict = ConfigDict(extra="forbid")

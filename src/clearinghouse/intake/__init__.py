@@ -1,12 +1,12 @@
 """Intake: the front door for everything scanners submit and for public advisory data.
 
-It owns the native finding format (``FindingSubmission``, published as JSON
-Schema), the importers that turn OSV, SARIF, CSAF and CVE records into
-findings, single and bulk submission with idempotency, encrypted
+It publishes the native finding format (``FindingSubmission``, defined in
+:mod:`clearinghouse.domain.finding`, as JSON Schema), the importers that turn
+OSV, SARIF, CSAF and CVE records into findings, single and bulk submission with idempotency, encrypted
 proof-of-concept attachments, and the store of known public advisories.
 """
 
-from clearinghouse.intake._format import (
+from clearinghouse.domain.finding import (
     FORMAT_VERSION,
     MAX_POC_BYTES,
     Attachment,

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from clearinghouse.intake._format import PackageRef
+from clearinghouse.domain.finding import PackageRef
 
 BATCH_ITEMS = 2000
 NDJSON_SUFFIXES = (".ndjson", ".jsonl")

@@ -27,15 +27,14 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize
 from clearinghouse.coordination.campaigns import get_campaign
+from clearinghouse.domain import DEDUP_JOB
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error, nul_pointer
-from clearinghouse.intake._format import FindingSubmission
 from clearinghouse.intake.models import Attachment, Finding, FindingState
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
-from clearinghouse.triage._checks import PackageCheckCache, run_intake_checks
-from clearinghouse.triage._reputation import admit
+from clearinghouse.triage import PackageCheckCache, admit, run_intake_checks
 from clearinghouse.triage.models import PipelineReputation
-from clearinghouse.triage.tasks import DEDUP_JOB
 
 MAX_BATCH_ITEMS = 100_000
 CHUNK_SIZE = 500

@@ -10,10 +10,10 @@ from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 
 from clearinghouse.access.schemas import MarkingOut
+from clearinghouse.domain.finding import FindingSubmission, PackageRef, SourceFormat, finding_json_schema
 from clearinghouse.errors import InvalidInput
 from clearinghouse.http_deps import Context, CurrentContext, SignedIn
 from clearinghouse.intake import services
-from clearinghouse.intake._format import FindingSubmission, PackageRef, SourceFormat, finding_json_schema
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.triage import services as triage
 

@@ -12,7 +12,13 @@ elsewhere (:func:`witness`, :func:`check_witness`).
 """
 
 from clearinghouse.ledger._chain import CHECKPOINT_EVERY, Ledger, event_hash
-from clearinghouse.ledger._keys import SigningKey, load_or_create_signing_key
+from clearinghouse.ledger._keys import (
+    SigningKey,
+    key_id,
+    load_or_create_signing_key,
+    signature_valid,
+    trusted_public_keys,
+)
 from clearinghouse.ledger._verify import VerifyReport, verify_ledger
 from clearinghouse.ledger._witness import WITNESS_FORMAT, check_witness, unrecorded_rows, witness
 from clearinghouse.ledger.models import AuditEvent, LedgerCheckpoint, LedgerHead
@@ -28,7 +34,10 @@ __all__ = [
     "VerifyReport",
     "check_witness",
     "event_hash",
+    "key_id",
     "load_or_create_signing_key",
+    "signature_valid",
+    "trusted_public_keys",
     "unrecorded_rows",
     "verify_ledger",
     "witness",

@@ -12,8 +12,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.ledger._keys import SigningKey
 from clearinghouse.ledger.models import AuditEvent, LedgerCheckpoint, LedgerHead
-from clearinghouse.storage._base import utcnow
-from clearinghouse.storage._uow import Actor, PendingEvent, canonical_json
+from clearinghouse.storage import Actor, PendingEvent, canonical_json, utcnow
 
 GENESIS_HASH = "0" * 64
 CHECKPOINT_EVERY = 256

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clearinghouse.storage._base import Base
+from clearinghouse.storage import Base
 
 
 class AuditEvent(Base):

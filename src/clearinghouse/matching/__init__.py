@@ -28,6 +28,8 @@ from clearinghouse.matching._index import (
     ComponentRef,
     Match,
     MatchIndex,
+    PackageEntry,
+    PackageTable,
     Vulnerability,
     clear_caches,
 )
@@ -60,7 +62,9 @@ __all__ = [
     "InvalidSbom",
     "Match",
     "MatchIndex",
+    "PackageEntry",
     "PackageName",
+    "PackageTable",
     "ParsedSbom",
     "Scheme",
     "Span",

@@ -193,7 +193,10 @@ class Match(NamedTuple):
 
 
 @dataclass(slots=True, eq=False)
-class _Entry:
+class PackageEntry:
+    """One advisory's affected package in a :class:`PackageTable`: the advisory's id, the
+    package and its range, and the label a match shows."""
+
     vuln_id: str
     affected: AffectedPackage
     label: str
@@ -208,7 +211,7 @@ class _Regions:
 
     __slots__ = ("cover", "everyone", "keys", "scheme")
 
-    def __init__(self, scheme: Scheme, members: list[tuple[int, _Entry]]) -> None:
+    def __init__(self, scheme: Scheme, members: list[tuple[int, PackageEntry]]) -> None:
         self.scheme = scheme
         self.everyone = [i for i, _ in members]
         raw: list[Any] = []
@@ -260,7 +263,7 @@ class _Regions:
         return self.cover[2 * j]
 
 
-class _Table:
+class PackageTable:
     """The entries of one package (one index key), with their compiled regions and remembered answers."""
 
     __slots__ = ("_always", "_memo", "_raw", "_regions", "entries")
@@ -268,13 +271,13 @@ class _Table:
     _MEMO_LIMIT = 4096
 
     def __init__(self) -> None:
-        self.entries: list[_Entry] = []
+        self.entries: list[PackageEntry] = []
         self._regions: list[_Regions] | None = None
         self._raw: dict[str, list[int]] = {}
         self._always: list[int] = []
-        self._memo: dict[str, tuple[tuple[_Entry, Verdict], ...]] = {}
+        self._memo: dict[str, tuple[tuple[PackageEntry, Verdict], ...]] = {}
 
-    def add(self, entry: _Entry) -> None:
+    def add(self, entry: PackageEntry) -> None:
         self.entries.append(entry)
         self._invalidate()
 
@@ -287,7 +290,7 @@ class _Table:
         self._memo.clear()
 
     def _build(self) -> list[_Regions]:
-        by_scheme: dict[int, tuple[Scheme, list[tuple[int, _Entry]]]] = {}
+        by_scheme: dict[int, tuple[Scheme, list[tuple[int, PackageEntry]]]] = {}
         self._raw = {}
         self._always = []
         for i, entry in enumerate(self.entries):
@@ -305,7 +308,7 @@ class _Table:
         if self._regions is None:
             self._build()
 
-    def lookup(self, version: str) -> tuple[tuple[_Entry, Verdict], ...]:
+    def lookup(self, version: str) -> tuple[tuple[PackageEntry, Verdict], ...]:
         """The entries that affect ``version`` (or cannot say), each with its verdict."""
         found = self._memo.get(version)
         if found is not None:
@@ -315,7 +318,7 @@ class _Table:
         candidates.update(self._always)
         for table in regions:
             candidates.update(table.candidates(version))
-        out: list[tuple[_Entry, Verdict]] = []
+        out: list[tuple[PackageEntry, Verdict]] = []
         for i in sorted(candidates):
             entry = self.entries[i]
             verdict = entry.affected.range.check(version)
@@ -415,8 +418,8 @@ class MatchIndex:
 
     def __init__(self) -> None:
         self._vulns: dict[str, Vulnerability] = {}
-        self._tables: dict[tuple[str, str], _Table] = {}
-        self._cpe_tables: dict[str, _Table] = {}
+        self._tables: dict[tuple[str, str], PackageTable] = {}
+        self._cpe_tables: dict[str, PackageTable] = {}
         self._components: dict[tuple[str, str], dict[str, list[_Reg]]] = {}
         self._cpe_components: dict[str, dict[str, list[_Reg]]] = {}
         self._inventories: dict[str, list[_Reg]] = {}
@@ -442,12 +445,12 @@ class MatchIndex:
             self.remove_vulnerability(vuln.id)
         self._vulns[vuln.id] = vuln
         for affected in vuln.affected:
-            entry = _Entry(vuln.id, affected, str(affected.package))
+            entry = PackageEntry(vuln.id, affected, str(affected.package))
             key = (affected.package.ecosystem, affected.package.key)
-            self._tables.setdefault(key, _Table()).add(entry)
+            self._tables.setdefault(key, PackageTable()).add(entry)
             cpe_key = generic_cpe_key(affected.package)
             if cpe_key is not None:
-                self._cpe_tables.setdefault(cpe_key, _Table()).add(entry)
+                self._cpe_tables.setdefault(cpe_key, PackageTable()).add(entry)
 
     def remove_vulnerability(self, vuln_id: str) -> None:
         vuln = self._vulns.pop(vuln_id, None)
@@ -555,7 +558,7 @@ class MatchIndex:
         visited: set[int] = set()
         overlap = False  # whether a component may have been reached twice (then keep its best match)
         for affected in vuln.affected:
-            entry = _Entry(vuln.id, affected, str(affected.package))
+            entry = PackageEntry(vuln.id, affected, str(affected.package))
             advisory = affected.package
             sources: list[tuple[dict[str, list[_Reg]] | None, str | None]] = [
                 (self._components.get((advisory.ecosystem, advisory.key)), None),
@@ -596,7 +599,7 @@ def _file(regs: list[_Reg], reg: _Reg) -> None:
 
 
 def _match(
-    entry: _Entry, verdict: Verdict, component: ComponentLike, inventory: str, version: str, rule: str
+    entry: PackageEntry, verdict: Verdict, component: ComponentLike, inventory: str, version: str, rule: str
 ) -> Match:
     return Match(
         entry.vuln_id,

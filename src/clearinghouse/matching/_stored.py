@@ -23,6 +23,7 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from clearinghouse.domain import MATCH_CASE_JOB
 from clearinghouse.intake.models import Finding, FindingState
 from clearinghouse.matching._index import AffectedPackage, Match, MatchIndex, Vulnerability
 from clearinghouse.matching._names import GENERIC
@@ -30,7 +31,7 @@ from clearinghouse.matching.models import Asset, AssetComponent, CaseMatch
 from clearinghouse.storage import new_id
 from clearinghouse.triage.models import Case
 
-CASE_JOB = "matching.case"
+CASE_JOB = MATCH_CASE_JOB
 ASSET_JOB = "matching.asset"
 
 

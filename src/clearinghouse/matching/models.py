@@ -9,7 +9,7 @@ from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, String,
 from sqlalchemy.orm import Mapped, mapped_column, synonym
 
 from clearinghouse.access.models import MarkedMixin
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class Criticality(enum.StrEnum):

@@ -14,7 +14,7 @@ user allowed (by the one access policy) to read what it is about:
 """
 
 from clearinghouse.notifications._delivery import MAX_ATTEMPTS, backoff, next_digest_time
-from clearinghouse.notifications._events import Event, emit, passes
+from clearinghouse.notifications._events import SEVERITY_ORDER, Event, emit, passes
 from clearinghouse.notifications._signing import (
     DELIVERY_HEADER,
     EVENT_HEADER,
@@ -29,6 +29,7 @@ __all__ = [
     "DELIVERY_HEADER",
     "EVENT_HEADER",
     "MAX_ATTEMPTS",
+    "SEVERITY_ORDER",
     "SIGNATURE_HEADER",
     "TIMESTAMP_HEADER",
     "DeliveryStatus",

@@ -193,7 +193,7 @@ def _immediate_email(uow: UnitOfWork, user: User, event: NotificationEvent) -> N
 
 def next_digest_time(now: dt.datetime, tz_name: str, hour: int) -> dt.datetime:
     """The next ``hour`` o'clock in the user's zone, as a UTC instant."""
-    from clearinghouse.coordination._clock import zone
+    from clearinghouse.domain import zone
 
     try:
         tz = zone(tz_name)

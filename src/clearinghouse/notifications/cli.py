@@ -9,8 +9,8 @@ from rich.console import Console
 
 from clearinghouse.access.services import OPERATOR
 from clearinghouse.cli_output import Column, FormatOption, OutputFormat, emit
+from clearinghouse.cli_support import acting_as, err
 from clearinghouse.config import Settings
-from clearinghouse.coordination.cli import err, unit
 from clearinghouse.envelope import Envelope
 from clearinghouse.notifications import services
 from clearinghouse.notifications.models import EventKind
@@ -37,7 +37,7 @@ def webhook_add(
         err.print(f"[bold red]error:[/] {exc}")
         raise typer.Exit(2) from exc
     new = services.NewWebhook(url=url, events=[e.value for e in event or []], org_wide=org_wide, owner=user)
-    with unit() as uow:
+    with acting_as(None) as (_, uow, _):
         sub, secret = services.create_webhook(
             uow, OPERATOR, envelope, new, OutboundPolicy.from_settings(settings)
         )
@@ -49,7 +49,7 @@ def webhook_add(
 @webhook_app.command("list")
 def webhook_list(fmt: FormatOption = OutputFormat.TABLE) -> None:
     """Every subscription (events: "*" for every event)."""
-    with unit(write=False) as uow:
+    with acting_as(None, write=False) as (_, uow, _):
         subs = services.list_webhooks(uow.session, OPERATOR)
     emit(
         (
@@ -81,7 +81,7 @@ def smtp(
     starttls: Annotated[bool, typer.Option(help="Upgrade with STARTTLS.")] = False,
 ) -> None:
     """Set the SMTP server e-mail goes through."""
-    with unit() as uow:
+    with acting_as(None) as (_, uow, _):
         services.configure_smtp(uow, OPERATOR, host=host, port=port, sender=sender, starttls=starttls)
         uow.commit()
     console.print(f"e-mail goes through {host}:{port} from {sender}")

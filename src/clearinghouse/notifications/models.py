@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class EventKind(enum.StrEnum):

@@ -211,7 +211,7 @@ def user_timezone(session: Session, user_id: str | None) -> str:
 
 
 def set_preferences(uow: UnitOfWork, subject: Subject, change: PreferenceChange) -> NotificationPreference:
-    from clearinghouse.coordination._clock import zone
+    from clearinghouse.domain import zone
 
     if subject.user_id is None:
         raise NotFound("notification_preference")

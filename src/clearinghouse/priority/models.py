@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Float, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class EpssScore(Base):

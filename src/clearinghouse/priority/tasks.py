@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from clearinghouse.domain import CASE_SCORES_JOB
 from clearinghouse.intake.models import Finding
 from clearinghouse.jobs import JobContext, job
 from clearinghouse.priority._casework import store_derived_scores
 
-SCORES_JOB = "priority.case_scores"
+SCORES_JOB = CASE_SCORES_JOB
 
 
 @job(SCORES_JOB, retries=5, retry_delay_seconds=5)

@@ -23,7 +23,7 @@ Distribution formats, all written from one model (``_record.AdvisoryRecord``):
 Every read goes through the access policy; TAXII lives in ``taxii/``.
 """
 
-from clearinghouse.sharing._record import AdvisoryRecord
+from clearinghouse.domain import AdvisoryRecord
 from clearinghouse.sharing._records import record_from_advisory, resolve_record
 from clearinghouse.sharing.exports import ExportFormat, export
 from clearinghouse.sharing.models import Bulletin, Collection

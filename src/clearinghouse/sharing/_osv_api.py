@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from clearinghouse.access import Subject
 from clearinghouse.domain import (
+    AdvisoryRecord,
     canonical_ecosystem,
     ecosystem_of_purl_type,
     normalize_name,
@@ -47,9 +48,8 @@ from clearinghouse.matching import AffectedRange, package_name
 # matching's per-package table (compiled boundaries, remembered answers), used directly:
 # going through MatchIndex.match would build an explained Match for every candidate,
 # "cannot say" ones included, which costs more than the lookup itself.
-from clearinghouse.matching._index import _Entry as _MatchEntry
-from clearinghouse.matching._index import _Table
-from clearinghouse.sharing._record import AdvisoryRecord
+from clearinghouse.matching import PackageEntry as _MatchEntry
+from clearinghouse.matching import PackageTable as _Table
 from clearinghouse.sharing._records import (
     may_read_imported,
     published_case_records,

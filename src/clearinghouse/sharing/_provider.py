@@ -36,7 +36,7 @@ from pgpy.constants import (  # type: ignore[import-untyped]
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Subject
-from clearinghouse.sharing._record import AdvisoryRecord, Publisher
+from clearinghouse.domain import AdvisoryRecord, Publisher
 from clearinghouse.sharing._records import published_case_records
 from clearinghouse.sharing.exports import dumps, filename, tlp_folder, to_csaf
 from clearinghouse.sharing.exports._common import timestamp

@@ -18,9 +18,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import TLP, Action, Marking, NotFound, Resource, Subject, authorize, can
-from clearinghouse.intake.advisories import Advisory, advisories_for_alias
-from clearinghouse.intake.advisories._osv import RecordError, parse_timestamp
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
     AdvisoryRecord,
     AffectedPackage,
     Credit,
@@ -30,6 +28,7 @@ from clearinghouse.sharing._record import (
     Severity,
     VersionRange,
 )
+from clearinghouse.intake.advisories import Advisory, RecordError, advisories_for_alias, parse_timestamp
 
 # Imported advisories belong to no participant: this marking says "public, TLP:CLEAR".
 PUBLIC_MARKING = Marking(owner_org_id="public-databases", tlp=TLP.CLEAR)

@@ -15,8 +15,8 @@ from rich.console import Console
 
 from clearinghouse.access import AccessDenied
 from clearinghouse.access import services as access
+from clearinghouse.domain import publisher_of
 from clearinghouse.runtime import Runtime
-from clearinghouse.sharing._record import publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import ExportFormat, dumps, export
 from clearinghouse.storage import Actor

@@ -23,11 +23,11 @@ from fastapi.routing import APIRoute
 from pydantic import BaseModel, ConfigDict, Field
 
 from clearinghouse.access import ANONYMOUS, NotFound
+from clearinghouse.domain import RecordSource, publisher_of
 from clearinghouse.http_deps import Context, CurrentContext
 from clearinghouse.http_problems import problem, validation_errors
 from clearinghouse.sharing import _osv_api, _provider
 from clearinghouse.sharing._osv_api import MAX_BATCH, OsvService, PackageQuery, parse_query
-from clearinghouse.sharing._record import RecordSource, publisher_of
 from clearinghouse.sharing._records import resolve_record
 from clearinghouse.sharing.exports import MEDIA_TYPES, ExportFormat, dumps, export, filename, osv_id, to_osv
 

@@ -9,7 +9,7 @@ posterior and intake budget.
 """
 
 from clearinghouse.triage._cases import place_now
-from clearinghouse.triage._checks import CheckOutcome, CheckResult, run_intake_checks
+from clearinghouse.triage._checks import CheckOutcome, CheckResult, PackageCheckCache, run_intake_checks
 from clearinghouse.triage._dedup import DedupConfig, DedupDecision, DedupIndex, Relation
 from clearinghouse.triage._fingerprint import (
     FindingFeatures,
@@ -18,7 +18,7 @@ from clearinghouse.triage._fingerprint import (
     extract_features_many,
     normalize_package,
 )
-from clearinghouse.triage._reputation import Standing, record_decision, standing
+from clearinghouse.triage._reputation import Standing, admit, record_decision, standing
 
 __all__ = [
     "CheckOutcome",
@@ -27,8 +27,10 @@ __all__ = [
     "DedupDecision",
     "DedupIndex",
     "FindingFeatures",
+    "PackageCheckCache",
     "Relation",
     "Standing",
+    "admit",
     "exact_fingerprint",
     "extract_features",
     "extract_features_many",

@@ -19,7 +19,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import TLP, Marking
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.ledger import AuditEvent
 from clearinghouse.storage import UnitOfWork

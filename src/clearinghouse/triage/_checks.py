@@ -12,7 +12,7 @@ from packageurl import PackageURL
 from sqlalchemy.orm import Session
 
 from clearinghouse.domain import ecosystem_of_purl_type
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 
 PACKAGE_CHECKS = ("package_known", "version_known", "not_already_public")
 

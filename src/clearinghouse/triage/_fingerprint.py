@@ -39,7 +39,7 @@ from datasketch import MinHash
 from packageurl import PackageURL
 
 from clearinghouse.domain import public_ids
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 
 NUM_PERM = 64
 """MinHash permutations (the index bands 63 of them: 21 bands of 3 rows)."""

@@ -24,10 +24,9 @@ from clearinghouse.access import (
     visible,
 )
 from clearinghouse.access.services import get_readable
+from clearinghouse.domain import CASE_SCORES_JOB, MATCH_CASE_JOB
 from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.intake.models import Attachment, Finding, FindingState, RejectionReason
-from clearinghouse.matching._stored import CASE_JOB
-from clearinghouse.priority.tasks import SCORES_JOB
 from clearinghouse.storage import UnitOfWork, UnitOfWorkFactory
 from clearinghouse.triage._cases import new_case, place_now
 from clearinghouse.triage._reputation import Standing, record_decision, standing
@@ -176,8 +175,8 @@ def decide(
     if validate:
         # Matching (the validated case against every inventory) and its stored scores, in the background.
         payload = {"case_id": finding.case_id, "finding_id": finding.id}
-        uow.enqueue(CASE_JOB, payload)
-        uow.enqueue(SCORES_JOB, payload)
+        uow.enqueue(MATCH_CASE_JOB, payload)
+        uow.enqueue(CASE_SCORES_JOB, payload)
     return finding
 
 
@@ -257,9 +256,9 @@ def _rematch(uow: UnitOfWork, finding: Finding, *case_ids: str) -> None:
     stored scores of the case a validated finding now belongs to. ``matching.case`` of a case
     that is gone or no longer validated removes its matches."""
     for case_id in dict.fromkeys(case_ids):
-        uow.enqueue(CASE_JOB, {"case_id": case_id})
+        uow.enqueue(MATCH_CASE_JOB, {"case_id": case_id})
     if finding.state == FindingState.VALIDATED and finding.case_id is not None:
-        uow.enqueue(SCORES_JOB, {"case_id": finding.case_id, "finding_id": finding.id})
+        uow.enqueue(CASE_SCORES_JOB, {"case_id": finding.case_id, "finding_id": finding.id})
 
 
 def confirm_relation(uow: UnitOfWork, subject: Subject, finding_id: str) -> Finding:

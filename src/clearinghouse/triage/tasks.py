@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from clearinghouse.domain import DEDUP_JOB as DEDUP_JOB
 from clearinghouse.jobs import JobContext, job
 from clearinghouse.triage._cases import BATCH, deduplicate_pending
-
-DEDUP_JOB = "triage.deduplicate"
 
 
 @job(DEDUP_JOB, retries=5, retry_delay_seconds=5)

@@ -15,21 +15,19 @@ from clearinghouse.coordination import (
     ProductRef,
     StatusUpdate,
     apply_vex,
+    get_thread,
     notify_vendor,
     post_message,
     publish,
     set_disclosure,
     set_statuses,
-)
-from clearinghouse.coordination._workflow import (
-    get_thread,
     thread_messages,
     thread_products,
     thread_resource,
     visible_threads,
 )
+from clearinghouse.domain import ProductStatus, VexJustification
 from clearinghouse.errors import InvalidInput
-from clearinghouse.sharing._record import ProductStatus, VexJustification
 from clearinghouse.web._deps import Viewer, check_csrf
 from clearinghouse.web._render import redirect
 

@@ -6,9 +6,8 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Response
 
-from clearinghouse.notifications import EmailMode, EventKind
+from clearinghouse.notifications import SEVERITY_ORDER, EmailMode, EventKind
 from clearinghouse.notifications import services as notifications
-from clearinghouse.notifications._events import SEVERITY_ORDER
 from clearinghouse.outbound import OutboundPolicy
 from clearinghouse.web._deps import Viewer, check_csrf
 from clearinghouse.web._render import Page, redirect

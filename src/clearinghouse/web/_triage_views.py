@@ -17,10 +17,10 @@ from clearinghouse.access import TLP, AccessDenied, Action, Marking, NotFound, R
 from clearinghouse.access.services import list_organizations
 from clearinghouse.coordination import campaigns as coordination
 from clearinghouse.coordination import coordination_of, revisions_of, thread_products
+from clearinghouse.domain.finding import ClaimedImpact, FindingSubmission, OracleKind
 from clearinghouse.envelope import Sealed
 from clearinghouse.errors import ClearinghouseError, first_error
 from clearinghouse.intake import services as intake
-from clearinghouse.intake._format import ClaimedImpact, FindingSubmission, OracleKind
 from clearinghouse.intake.models import Finding, FindingState, RejectionReason
 from clearinghouse.matching.services import get_asset, matches_for_case
 from clearinghouse.priority import InvalidVector, Score, case_facts, enrich_many, parse_vector

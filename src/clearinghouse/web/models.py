@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from clearinghouse.storage._base import Base, utcnow
+from clearinghouse.storage import Base, utcnow
 
 
 class WebSession(Base):

@@ -10,6 +10,7 @@ against them.
 """
 
 from clearinghouse.intake.advisories._loaders import Issue
+from clearinghouse.intake.advisories._osv import RecordError, parse_timestamp
 from clearinghouse.intake.advisories.models import Advisory, AdvisoryAffected, AdvisoryAlias, KevEntry
 from clearinghouse.intake.advisories.services import (
     ImportReport,
@@ -34,12 +35,14 @@ __all__ = [
     "Issue",
     "KevEntry",
     "ProgressCallback",
+    "RecordError",
     "advisories_affecting",
     "advisories_for_alias",
     "import_paths",
     "kev_entry",
     "not_informational",
     "package_known",
+    "parse_timestamp",
     "render_report",
     "rich_progress",
     "version_affected",

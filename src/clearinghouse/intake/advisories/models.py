@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from clearinghouse.storage._base import Base, utcnow
+from clearinghouse.storage import Base, utcnow
 
 
 class Advisory(Base):

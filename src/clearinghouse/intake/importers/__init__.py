@@ -46,7 +46,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
-from clearinghouse.intake._format import Generator, PackageRef, SourceFormat
+from clearinghouse.domain.finding import Generator, PackageRef, SourceFormat
 from clearinghouse.intake.importers import _csaf, _cve5, _osv, _sarif
 from clearinghouse.intake.importers._detect import detect, load
 from clearinghouse.intake.importers._items import (

@@ -26,7 +26,7 @@ from typing import Any
 from packageurl import PackageURL
 
 from clearinghouse.domain import Interval, render
-from clearinghouse.intake._format import Generator, SourceFormat
+from clearinghouse.domain.finding import Generator, SourceFormat
 from clearinghouse.intake.importers._items import (
     MAX_ALIASES,
     MAX_CWE,

@@ -9,15 +9,8 @@ from urllib.parse import unquote, urlsplit
 
 from packageurl import PackageURL
 
-from clearinghouse.domain import (
-    EVERYTHING,
-    Interval,
-    complement,
-    render,
-    sortable,
-    version_key,
-)
-from clearinghouse.intake._format import Generator, SourceFormat
+from clearinghouse.domain import EVERYTHING, Interval, complement, render, sortable, version_key
+from clearinghouse.domain.finding import Generator, SourceFormat
 from clearinghouse.intake.importers._items import (
     MAX_CWE,
     MAX_DESCRIPTION,

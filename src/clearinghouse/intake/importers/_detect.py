@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from clearinghouse.intake._format import SourceFormat
+from clearinghouse.domain.finding import SourceFormat
 from clearinghouse.intake.importers._items import UnsupportedDocument, json_type
 
 _BaseLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -14,7 +14,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from clearinghouse.intake._format import CWE_PATTERN, ClaimedImpact, FindingSubmission, Generator
+from clearinghouse.domain.finding import CWE_PATTERN, ClaimedImpact, FindingSubmission, Generator
 
 # The native format's limits (see _format.py); imported data is clamped to them, not refused.
 MAX_TITLE = 500

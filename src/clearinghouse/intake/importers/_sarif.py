@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 
 from packageurl import PackageURL
 
-from clearinghouse.intake._format import CWE_PATTERN, Generator, PackageRef, SourceFormat
+from clearinghouse.domain.finding import CWE_PATTERN, Generator, PackageRef, SourceFormat
 from clearinghouse.intake.importers._items import (
     MAX_CWE,
     MAX_DESCRIPTION,

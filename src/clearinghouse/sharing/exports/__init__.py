@@ -1,4 +1,4 @@
-"""Writers: one :class:`~clearinghouse.sharing._record.AdvisoryRecord` in every format
+"""Writers: one :class:`~clearinghouse.domain.AdvisoryRecord` in every format
 partners read. Each is a pure function ``record -> dict``; :func:`export` picks one
 by name, :data:`MEDIA_TYPES` says how to serve it.
 
@@ -17,7 +17,7 @@ import enum
 import json
 from typing import Any
 
-from clearinghouse.sharing._record import AdvisoryRecord, Publisher
+from clearinghouse.domain import AdvisoryRecord, Publisher
 from clearinghouse.sharing.exports._csaf import canonical_url, filename, tlp_folder, to_csaf
 from clearinghouse.sharing.exports._cve5 import to_cve5
 from clearinghouse.sharing.exports._openvex import to_openvex

@@ -12,11 +12,16 @@ from typing import Any
 
 from packageurl import PackageURL
 
-from clearinghouse.access._markings import TLP
-from clearinghouse.domain import canonical_ecosystem
+from clearinghouse.domain import (
+    TLP,
+    AdvisoryRecord,
+    AffectedPackage,
+    Severity,
+    VersionRange,
+    canonical_ecosystem,
+)
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.priority import Score, parse_vector
-from clearinghouse.sharing._record import AdvisoryRecord, AffectedPackage, Severity, VersionRange
 
 # One namespace for every deterministic id the writers make (STIX ids, CVE orgId):
 # exporting the same record twice gives the same document.

@@ -18,7 +18,7 @@ from typing import Any
 
 import clearinghouse
 from clearinghouse.access import TLP
-from clearinghouse.sharing._record import (
+from clearinghouse.domain import (
     AdvisoryRecord,
     AffectedPackage,
     ProductStatement,

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from clearinghouse.sharing._record import AdvisoryRecord, AffectedPackage, ProductStatus, VersionRange
+from clearinghouse.domain import AdvisoryRecord, AffectedPackage, ProductStatus, VersionRange
 from clearinghouse.sharing.exports._common import (
     deterministic_uuid,
     score_of,

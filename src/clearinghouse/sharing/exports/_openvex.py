@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from clearinghouse.sharing._record import AdvisoryRecord, ProductStatus
+from clearinghouse.domain import AdvisoryRecord, ProductStatus
 from clearinghouse.sharing.exports._common import cpe_of, fixed_versions, primary_name, purl_of, timestamp
 
 CONTEXT = "https://openvex.dev/ns/v0.2.0"

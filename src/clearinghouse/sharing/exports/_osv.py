@@ -5,8 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from clearinghouse.domain import OSV_ECOSYSTEMS
-from clearinghouse.sharing._record import AdvisoryRecord, AffectedPackage
+from clearinghouse.domain import OSV_ECOSYSTEMS, AdvisoryRecord, AffectedPackage
 from clearinghouse.sharing.exports._common import timestamp
 
 SCHEMA_VERSION = "1.7.0"

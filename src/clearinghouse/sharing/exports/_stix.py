@@ -11,8 +11,7 @@ import json
 import uuid
 from typing import Any
 
-from clearinghouse.access._markings import TLP
-from clearinghouse.sharing._record import AdvisoryRecord, ProductStatus
+from clearinghouse.domain import TLP, AdvisoryRecord, ProductStatus
 from clearinghouse.sharing.exports._common import (
     cve_ids,
     deterministic_uuid,

@@ -15,7 +15,7 @@ from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, St
 from sqlalchemy.orm import Mapped, mapped_column
 
 from clearinghouse.access.models import MarkedMixin
-from clearinghouse.storage._base import Base, new_id, utcnow
+from clearinghouse.storage import Base, new_id, utcnow
 
 
 class TaxiiCollection(MarkedMixin, Base):

@@ -12,9 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import enum
 from dataclasses import dataclass, field
+from typing import Protocol
 
-from clearinghouse.access._markings import TLP
-from clearinghouse.config import PublisherSettings
+from clearinghouse.domain._markings import TLP
 
 
 class ProductStatus(enum.StrEnum):
@@ -126,7 +126,20 @@ class Publisher:
     contact: str | None = None  # CSAF contact_details
 
 
-def publisher_of(settings: PublisherSettings) -> Publisher:
+class PublisherSettingsLike(Protocol):
+    """What :func:`publisher_of` reads (``clearinghouse.config.PublisherSettings`` has it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def namespace(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def contact(self) -> str | None: ...
+
+
+def publisher_of(settings: PublisherSettingsLike) -> Publisher:
     """The publisher this clearinghouse's settings name (``clearinghouse.toml`` or the environment)."""
     return Publisher(settings.name, settings.namespace, settings.category, settings.contact)
 
