@@ -1,0 +1,268 @@
+"""CSAF validation as the standard defines it: the JSON schema of the declared version, then section 6.1.
+
+* **Schema.** The official OASIS JSON schema for the document's ``csaf_version``
+  (2.0 or 2.1, shipped under ``clearinghouse/data/csaf`` with the FIRST CVSS and
+  CERT/CC SSVC schemas it references), checked with ``jsonschema`` and its
+  ``FormatChecker``. Every ``$ref`` resolves from the shipped files; nothing is
+  fetched. ``multipleOf`` is decided in decimal, as the schema means it (the
+  binary-float test of ``jsonschema`` calls 5.3 not a multiple of 0.1).
+* **Mandatory tests** (section 6.1): the ``csaf`` library's implementations where
+  they read the standard as shipped here, and this module's where they do not
+  (:data:`OWN_21`), each problem carrying its test id. The library's CSAF 2.1
+  stage is a later draft than the shipped schema: tests of that draft that the
+  shipped version does not have (:data:`NOT_IN_21`) are not run.
+
+Heavy imports (``jsonschema``, ``referencing``, ``csaf``) happen inside the functions.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+MAX_PROBLEMS = 100
+
+_SCHEMA_FILES = {
+    "2.0": ("csaf_json_schema.json", ("cvss-v2.0.json", "cvss-v3.0.json", "cvss-v3.1.json")),
+    "2.1": (
+        "csaf.json",
+        (
+            "meta.json",
+            "extension-content.json",
+            "extension-metadata.json",
+            "extension-metaschema.json",
+            "cvss-v2.0.json",
+            "cvss-v3.0.json",
+            "cvss-v3.1.json",
+            "cvss-v4.0.json",
+            "cvss-meta.json",
+            "SelectionList_2_0_0.schema.json",
+        ),
+    ),
+}
+
+# Tests of the library's later CSAF 2.1 draft (CSD04) that the shipped 2.1 version does not
+# define: 6.1.27.2 became part of 6.1.27.19 (a superseded document's external reference),
+# 6.1.27.20, 6.1.62, 6.1.63 and 6.1.66 came later, and 6.1.64.* / 6.1.65.* check actions,
+# entities and document-local vulnerability ids that the shipped schema has no place for.
+NOT_IN_21 = frozenset(
+    {"6.1.27.2", "6.1.27.20", "6.1.62", "6.1.63", "6.1.66"}
+    | {f"6.1.64.{i}" for i in range(1, 14)}
+    | {"6.1.65.1", "6.1.65.2"}
+)
+
+
+def pointer_of(path: Any) -> str:
+    """The RFC 6901 JSON pointer of a path of keys and indexes."""
+    return "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in path)
+
+
+# --------------------------------------------------------------------------- schema
+
+
+@lru_cache(maxsize=2)
+def _validator(version: str) -> Any:
+    import json
+
+    from jsonschema import Draft202012Validator, validators
+    from referencing import Registry
+    from referencing.jsonschema import DRAFT4, DRAFT7, DRAFT202012
+
+    dialects = {
+        "http://json-schema.org/draft-04/schema#": DRAFT4,
+        "http://json-schema.org/draft-07/schema#": DRAFT7,
+    }
+    folder = resources.files("clearinghouse.data").joinpath("csaf", version)
+    main_name, referenced = _SCHEMA_FILES[version]
+    registry: Any = Registry()
+    main: dict[str, Any] = {}
+    for name in (main_name, *referenced):
+        schema = json.loads(folder.joinpath(name).read_text("utf-8"))
+        uri = str(schema.get("$id") or schema.get("id"))
+        resource = dialects.get(schema.get("$schema"), DRAFT202012).create_resource(schema)
+        # The CVSS schemas carry a date query in their $id; CSAF refers to them without it.
+        for key in {uri, uri.split("?")[0]}:
+            registry = registry.with_resource(key, resource)
+        if name == main_name:
+            main = schema
+
+    def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
+        from jsonschema.exceptions import ValidationError
+
+        if not validator.is_type(instance, "number"):
+            return
+        try:
+            whole = (Decimal(str(instance)) / Decimal(str(divisor))) % 1 == 0
+        except (InvalidOperation, ArithmeticError):
+            whole = False
+        if not whole:
+            yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
+
+    cls = validators.extend(Draft202012Validator, {"multipleOf": multiple_of})
+    return cls(main, registry=registry.crawl(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
+    """Where ``doc`` breaks the official JSON schema of CSAF ``version``, as (pointer, message)."""
+    out: list[tuple[str, str]] = []
+    errors = sorted(_validator(version).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    for error in errors:
+        out.append((pointer_of(error.absolute_path), f"CSAF {version} schema: {_short(error.message)}"))
+        if len(out) >= MAX_PROBLEMS:
+            break
+    return out
+
+
+def _short(message: str, limit: int = 400) -> str:
+    return message if len(message) <= limit else message[: limit - 1] + "…"
+
+
+# --------------------------------------------------------------------------- mandatory tests
+
+OwnTest = Callable[[dict[str, Any]], list[tuple[str, str]]]
+
+
+def _category(doc: dict[str, Any]) -> str:
+    document = doc.get("document")
+    return str(document.get("category", "")) if isinstance(document, dict) else ""
+
+
+def _english_or_unspecified(doc: dict[str, Any]) -> bool:
+    document = doc.get("document") or {}
+    lang = document.get("lang") if isinstance(document, dict) else None
+    return not lang or str(lang).lower() == "en" or str(lang).lower().startswith("en-")
+
+
+def _objects(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def test_6_1_27_8(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.27.8 Vulnerability ID: in a ``csaf_vex`` document every vulnerability has ``cve`` or ``ids``.
+
+    The profile is VEX's alone; a security advisory may describe a vulnerability that has no id yet.
+    """
+    if _category(doc) != "csaf_vex":
+        return []
+    return [
+        (f"/vulnerabilities/{i}", "a VEX vulnerability needs at least one of `cve` or `ids`")
+        for i, vuln in enumerate(_objects(doc.get("vulnerabilities")))
+        if not vuln.get("cve") and not vuln.get("ids")
+    ]
+
+
+def test_6_1_27_14(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.27.14 Document Notes: a withdrawn or superseded document has a ``description`` note.
+
+    Like the reasoning tests 6.1.27.17 and 6.1.27.18, it reads notes written in English (or in no
+    declared language); other languages are checked by the recommended tests 6.2.39.*.
+    """
+    category = _category(doc)
+    if category not in ("csaf_withdrawn", "csaf_superseded") or not _english_or_unspecified(doc):
+        return []
+    notes = _objects((doc.get("document") or {}).get("notes"))
+    if any(note.get("category") == "description" for note in notes):
+        return []
+    return [("/document/notes", f"a {category} document needs a note with category `description`")]
+
+
+def test_6_1_36(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.36 Contradicting Product Status Remediation Combination.
+
+    The library's table, less ``fix_planned`` for a not-affected product: the standard only
+    discourages that combination (recommended test 6.2.27), it does not contradict.
+    """
+    from csaf.csaf.v21csd04.rules.mandatory import _vuln_and_status as lib  # type: ignore[import-untyped]
+
+    table: dict[str, frozenset[str]] = dict(lib._STATUS_REM_CONTRADICTIONS)
+    table["known_not_affected"] = table["known_not_affected"] - {"fix_planned"}
+    groups = lib._group_to_products(doc)
+    out: list[tuple[str, str]] = []
+    for vi, vuln in enumerate(_objects(doc.get("vulnerabilities"))):
+        status = vuln.get("product_status") or {}
+        statuses: dict[str, set[str]] = {}
+        for key in table:
+            for pid in status.get(key, []) if isinstance(status, dict) else []:
+                statuses.setdefault(str(pid), set()).add(key)
+        for ri, rem in enumerate(_objects(vuln.get("remediations"))):
+            category = str(rem.get("category", ""))
+            for pid in lib._expand_product_ids(rem.get("product_ids", []), rem.get("group_ids", []), groups):
+                for key in sorted(statuses.get(str(pid), ())):
+                    if category in table[key]:
+                        out.append(
+                            (
+                                f"/vulnerabilities/{vi}/remediations/{ri}",
+                                f"product `{pid}` has status `{key}` but remediation category `{category}`",
+                            )
+                        )
+    return out
+
+
+_LICENSE_REF = re.compile(r"LicenseRef-[A-Za-z0-9.\-]+")
+
+
+def test_6_1_55(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.55 License Text: a license the expression only names by ``LicenseRef-`` has its text in the notes.
+
+    References into ScanCode's LicenseDB (``LicenseRef-scancode-…``) name published licenses and
+    need no text here (whether such a key exists is the recommended test 6.2.45).
+    """
+    from csaf.csaf.v21csd04.rules.mandatory import check_license_text  # type: ignore[import-untyped]
+
+    document = doc.get("document") or {}
+    expression = str(document.get("license_expression", "")) if isinstance(document, dict) else ""
+    refs = _LICENSE_REF.findall(expression)
+    if not refs or all(ref.startswith("LicenseRef-scancode-") for ref in refs):
+        return []
+    return [(e.instance_path, e.message) for e in check_license_text(doc)]
+
+
+OWN_21: dict[str, tuple[str, OwnTest]] = {
+    "6.1.27.8": ("Vulnerability ID", test_6_1_27_8),
+    "6.1.27.14": ("Document Notes", test_6_1_27_14),
+    "6.1.36": ("Contradicting Product Status Remediation Combination", test_6_1_36),
+    "6.1.55": ("License Text", test_6_1_55),
+}
+
+
+def mandatory_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
+    """What the mandatory tests (section 6.1) find wrong with a schema-valid ``doc``, as (pointer, message)."""
+    label = f"CSAF {version}"
+    if version == "2.0":
+        from csaf.csaf.v20 import validate as run  # type: ignore[import-untyped]
+
+        skip = frozenset({"schema"})
+        own: dict[str, tuple[str, OwnTest]] = {}
+    else:
+        from csaf.csaf.v21._validator import validate as run  # type: ignore[import-untyped]
+
+        skip = frozenset({"schema"}) | NOT_IN_21 | frozenset(OWN_21)
+        own = OWN_21
+    out: list[tuple[str, str]] = []
+    try:
+        report = run(doc, preset="basic", skip_rules=skip)
+    except Exception as exc:  # noqa: BLE001 - the library failing on hostile input is still a refusal
+        return [("", f"{label}: the mandatory tests cannot run on this document: {type(exc).__name__}: {exc}")]
+    for result in report.results:
+        if result.passed or result.skipped or result.group != "mandatory":
+            continue
+        test = f"mandatory test {result.id} ({result.title})"
+        errors = result.errors or ()
+        if not errors:
+            out.append(("", f"{label} {test} failed"))
+        for error in errors:
+            pointer = "" if error.instance_path in ("", "/") else error.instance_path
+            out.append((pointer, f"{label} {test}: {error.message}"))
+    for test_id, (title, check) in own.items():
+        for pointer, message in check(doc):
+            out.append((pointer, f"{label} mandatory test {test_id} ({title}): {message}"))
+    return out[:MAX_PROBLEMS]
+
+
+def validate(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
+    """Schema first; the mandatory tests only on a schema-valid document (they read its structure)."""
+    return schema_problems(doc, version) or mandatory_problems(doc, version)
