@@ -111,10 +111,17 @@ def schema_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     errors = sorted(_validator(version).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
     for error in errors:
-        out.append((pointer_of(error.absolute_path), f"CSAF {version} schema: {_short(error.message)}"))
+        pointer = pointer_of(error.absolute_path)
+        # The CVSS objects are checked against the FIRST schemas the CSAF schema references: that is
+        # mandatory test 6.1.8 (Invalid CVSS), so a problem there says so.
+        where = " (mandatory test 6.1.8, Invalid CVSS)" if _CVSS_POINTER.search(pointer) else ""
+        out.append((pointer, f"CSAF {version} schema{where}: {_short(error.message)}"))
         if len(out) >= MAX_PROBLEMS:
             break
     return out
+
+
+_CVSS_POINTER = re.compile(r"/cvss_v[234]($|/)")
 
 
 def _short(message: str, limit: int = 400) -> str:
@@ -221,7 +228,60 @@ def test_6_1_55(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return [(e.instance_path, e.message) for e in check_license_text(doc)]
 
 
+_VEX_STATUSES = ("fixed", "known_affected", "known_not_affected", "under_investigation")
+
+
+def test_6_1_27_7(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.27.7 VEX Product Status: each vulnerability of a ``csaf_vex`` document names at least one of
+    fixed, known_affected, known_not_affected or under_investigation.
+
+    Other groups beside them (``recommended`` in OASIS's own VEX example) are not forbidden.
+    """
+    if _category(doc) != "csaf_vex":
+        return []
+    out: list[tuple[str, str]] = []
+    for i, vuln in enumerate(_objects(doc.get("vulnerabilities"))):
+        status = vuln.get("product_status")
+        if not isinstance(status, dict) or not any(status.get(key) for key in _VEX_STATUSES):
+            out.append(
+                (
+                    f"/vulnerabilities/{i}/product_status" if isinstance(status, dict) else f"/vulnerabilities/{i}",
+                    "a VEX vulnerability needs at least one of " + ", ".join(f"`{k}`" for k in _VEX_STATUSES),
+                )
+            )
+    return out
+
+
+def test_6_1_27_v20(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.27 Profile-Based Rules of CSAF 2.0: the library's checks, with 6.1.27.7 as the standard has it.
+
+    The library refuses any product status group of a VEX document but the four of 6.1.27.7; the
+    standard only asks that one of them is there (OASIS's own VEX example adds ``recommended``).
+    So the library reads a VEX document without its other groups, and :func:`test_6_1_27_7` runs.
+    """
+    from csaf.csaf.v20.rules.mandatory._vuln_and_status import (  # type: ignore[import-untyped]
+        check_profile_based_rules,
+    )
+
+    seen = doc
+    if _category(doc) == "csaf_vex" and isinstance(doc.get("vulnerabilities"), list):
+        vulns = []
+        for vuln in doc["vulnerabilities"]:
+            status = vuln.get("product_status") if isinstance(vuln, dict) else None
+            if isinstance(status, dict):
+                vuln = {**vuln, "product_status": {k: v for k, v in status.items() if k in _VEX_STATUSES}}
+            vulns.append(vuln)
+        seen = {**doc, "vulnerabilities": vulns}
+    out = [(e.instance_path, e.message) for e in check_profile_based_rules(seen)]
+    return out + test_6_1_27_7(doc)
+
+
+OWN_20: dict[str, tuple[str, OwnTest]] = {
+    "6.1.27": ("Profile-Based Rules", test_6_1_27_v20),
+}
+
 OWN_21: dict[str, tuple[str, OwnTest]] = {
+    "6.1.27.7": ("VEX Product Status", test_6_1_27_7),
     "6.1.27.8": ("Vulnerability ID", test_6_1_27_8),
     "6.1.27.14": ("Document Notes", test_6_1_27_14),
     "6.1.36": ("Contradicting Product Status Remediation Combination", test_6_1_36),
@@ -235,12 +295,14 @@ def mandatory_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str
     if version == "2.0":
         from csaf.csaf.v20 import validate as run  # type: ignore[import-untyped]
 
-        skip = frozenset({"schema"})
-        own: dict[str, tuple[str, OwnTest]] = {}
+        skip = frozenset({"schema"}) | frozenset(OWN_20)
+        own = OWN_20
     else:
         from csaf.csaf.v21._validator import validate as run  # type: ignore[import-untyped]
 
-        skip = frozenset({"schema"}) | NOT_IN_21 | frozenset(OWN_21)
+        # 6.1.8 (Invalid CVSS) is the schema step: the library checks the CVSS objects against FIRST's
+        # strict schemas, the standard against the ones its schema references (shipped here).
+        skip = frozenset({"schema", "6.1.8"}) | NOT_IN_21 | frozenset(OWN_21)
         own = OWN_21
     out: list[tuple[str, str]] = []
     try:
