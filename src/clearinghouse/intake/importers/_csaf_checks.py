@@ -89,6 +89,12 @@ def _validator(version: str) -> Any:
             registry = registry.with_resource(key, resource)
         if name == main_name:
             main = schema
+    if version == "2.1":
+        for entry in sorted(folder.joinpath("extensions").iterdir(), key=lambda e: e.name):
+            schema = json.loads(entry.read_text("utf-8"))
+            resource = DRAFT202012.create_resource(schema)
+            for key in _extension_urls(str(schema["$id"])):
+                registry = registry.with_resource(key, resource)
 
     def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
         from jsonschema.exceptions import ValidationError
@@ -104,6 +110,25 @@ def _validator(version: str) -> Any:
 
     cls = validators.extend(Draft202012Validator, {"multipleOf": multiple_of})
     return cls(main, registry=registry.crawl(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def _extension_urls(url: str) -> set[str]:
+    """The URL an OASIS test extension schema names itself by, and the one of its place in the test tree."""
+    return {url, url.replace("/csaf_2.1/extension/data/", "/csaf_2.1/test/extension/data/")}
+
+
+def _extension_validator(url: str) -> Any | None:
+    """A validator for an extension object declaring schema ``url``, if that schema is shipped (never fetched)."""
+    from referencing.exceptions import Unresolvable
+
+    main = _validator("2.1")
+    try:
+        resolved = main._resolver.lookup(url)
+    except Unresolvable:
+        return None
+    if not url.startswith("https://raw.githubusercontent.com/oasis-tcs/csaf/"):
+        return None  # only the shipped OASIS extension schemas, not the CSAF schemas themselves
+    return main.evolve(schema=resolved.contents, _resolver=resolved.resolver)
 
 
 def schema_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
@@ -276,11 +301,197 @@ def test_6_1_27_v20(doc: dict[str, Any]) -> list[tuple[str, str]]:
     return out + test_6_1_27_7(doc)
 
 
+def _helpers(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(pointer, product_identification_helper) of every full product name in the product tree."""
+    tree = doc.get("product_tree")
+    if not isinstance(tree, dict):
+        return
+    names: list[tuple[str, Any]] = []
+    stack = [(f"/product_tree/branches/{i}", b) for i, b in enumerate(tree.get("branches") or [])]
+    while stack:
+        pointer, branch = stack.pop()
+        if isinstance(branch, dict):
+            names.append((f"{pointer}/product", branch.get("product")))
+            stack.extend((f"{pointer}/branches/{i}", b) for i, b in enumerate(branch.get("branches") or []))
+    names += [(f"/product_tree/full_product_names/{i}", f) for i, f in enumerate(tree.get("full_product_names") or [])]
+    for key in ("relationships", "product_paths"):
+        for i, item in enumerate(_objects(tree.get(key))):
+            names.append((f"/product_tree/{key}/{i}/full_product_name", item.get("full_product_name")))
+    for pointer, fpn in names:
+        helper = fpn.get("product_identification_helper") if isinstance(fpn, dict) else None
+        if isinstance(helper, dict):
+            yield f"{pointer}/product_identification_helper", helper
+
+
+def test_6_1_13(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.13 PURL: every purl is a valid package URL, the rules of its type included (packageurl-python's
+    validation of the purl-spec type definitions, e.g. an ``oci`` purl has no namespace)."""
+    from packageurl import PackageURL
+
+    found: list[tuple[str, Any]] = []
+    for pointer, helper in _helpers(doc):
+        if "purl" in helper:  # CSAF 2.0
+            found.append((f"{pointer}/purl", helper["purl"]))
+        for i, purl in enumerate(helper.get("purls") or [] if isinstance(helper.get("purls"), list) else []):
+            found.append((f"{pointer}/purls/{i}", purl))
+    out: list[tuple[str, str]] = []
+    for pointer, purl in found:
+        if not isinstance(purl, str):
+            continue
+        try:
+            PackageURL.from_string(purl)
+        except ValueError as exc:
+            out.append((pointer, f"`{purl}` is not a package URL: {exc}"))
+            continue
+        for message in PackageURL.validate_string(purl):
+            if str(getattr(message.severity, "value", message.severity)) == "error":
+                out.append((pointer, f"`{purl}` breaks the rules of its purl type: {message.message}"))
+    return out
+
+
+def test_6_1_24(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.24 Multiple Definition in Involvements: one party at most once per date, whatever its status."""
+    from datetime import datetime
+
+    out: list[tuple[str, str]] = []
+    for vi, vuln in enumerate(_objects(doc.get("vulnerabilities"))):
+        seen: dict[tuple[str, Any], int] = {}
+        for ii, item in enumerate(_objects(vuln.get("involvements"))):
+            date = item.get("date")
+            if not isinstance(date, str):
+                continue
+            try:
+                when: Any = datetime.fromisoformat(date.replace("Z", "+00:00"))
+            except ValueError:
+                when = date
+            key = (str(item.get("party", "")), when)
+            if key in seen:
+                out.append(
+                    (
+                        f"/vulnerabilities/{vi}/involvements/{ii}",
+                        f"party `{key[0]}` is listed again at {date} (first at involvements/{seen[key]})",
+                    )
+                )
+            else:
+                seen[key] = ii
+    return out
+
+
+def test_6_1_50(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.50 Product Version Range Rules: the library's syntax check, plus vers' own rule that
+    ``vers:all/*`` is the only valid form of the ``all`` scheme."""
+    from csaf.csaf.v21csd04.rules.mandatory import check_product_version_range_rules
+
+    out = [(e.instance_path, e.message) for e in check_product_version_range_rules(doc)]
+    tree = doc.get("product_tree")
+    stack = [
+        (f"/product_tree/branches/{i}", b)
+        for i, b in enumerate((tree.get("branches") or []) if isinstance(tree, dict) else [])
+    ]
+    while stack:
+        pointer, branch = stack.pop()
+        if not isinstance(branch, dict):
+            continue
+        name = branch.get("name")
+        if branch.get("category") == "product_version_range" and isinstance(name, str):
+            if name.startswith("vers:all/") and name != "vers:all/*":
+                out.append((f"{pointer}/name", f"`{name}`: `vers:all/*` is the only valid form of the `all` scheme"))
+        stack.extend((f"{pointer}/branches/{i}", b) for i, b in enumerate(branch.get("branches") or []))
+    return out
+
+
 OWN_20: dict[str, tuple[str, OwnTest]] = {
+    "6.1.13": ("PURL", test_6_1_13),
     "6.1.27": ("Profile-Based Rules", test_6_1_27_v20),
 }
 
+_EXTENSION_KEYS = frozenset({"$schema", "category", "critical", "content"})
+
+
+def test_6_1_60(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.60 Extension Schema, in its three parts, for every extension wherever it sits.
+
+    * 6.1.60.1 — the extension has exactly ``$schema``, ``category``, ``critical`` and ``content``;
+    * 6.1.60.2 — it is valid against the schema it declares, when that schema is one shipped here
+      (the OASIS documentation extensions); a schema is never fetched, so others are not checked;
+    * 6.1.60.3 — the extensions of one ``x_extensions`` array agree on ``$schema`` and ``category``.
+    """
+    from csaf.csaf.v21csd04.rules._shared import _walk_all_extensions  # type: ignore[import-untyped]
+
+    out: list[tuple[str, str]] = []
+    arrays: dict[str, list[dict[str, Any]]] = {}
+    for path, ext in _walk_all_extensions(doc):
+        if not isinstance(ext, dict):
+            continue
+        arrays.setdefault(path.rsplit("/", 1)[0], []).append(ext)
+        for key in sorted(_EXTENSION_KEYS - set(ext)):
+            out.append((path, f"6.1.60.1: the extension misses `{key}`"))
+        for key in sorted(set(ext) - _EXTENSION_KEYS):
+            out.append((f"{path}/{pointer_of([key])[1:]}", f"6.1.60.1: the extension may not have `{key}`"))
+        validator = _extension_validator(str(ext.get("$schema", "")))
+        if validator is not None:
+            for error in validator.iter_errors(ext):
+                where = path + pointer_of(error.absolute_path)
+                out.append((where, f"6.1.60.2: not valid against its declared schema: {_short(error.message)}"))
+    for array_path, exts in arrays.items():
+        for field in ("$schema", "category"):
+            values = sorted({str(e.get(field, "")) for e in exts})
+            if len(values) > 1:
+                out.append((array_path, f"6.1.60.3: the extensions of one array use different `{field}`: {values}"))
+    return out
+
+
+def _extension_products(doc: dict[str, Any]) -> set[str]:
+    """Product ids that extensions define: every ``full_product_name`` (or ``full_product_names`` item) in their content."""
+    from csaf.csaf.v21csd04.rules._shared import _walk_all_extensions
+
+    found: set[str] = set()
+    stack: list[Any] = [ext.get("content") for _, ext in _walk_all_extensions(doc) if isinstance(ext, dict)]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            for key, item in value.items():
+                named = [item] if key == "full_product_name" else item if key == "full_product_names" else []
+                for fpn in named if isinstance(named, list) else []:
+                    if isinstance(fpn, dict) and isinstance(fpn.get("product_id"), str):
+                        found.add(fpn["product_id"])
+                stack.append(item)
+        elif isinstance(value, list):
+            stack.extend(value)
+    return found
+
+
+def _at(doc: Any, pointer: str) -> Any:
+    for raw in pointer.split("/")[1:] if pointer else []:
+        token = raw.replace("~1", "/").replace("~0", "~")
+        if isinstance(doc, list) and token.isdigit() and int(token) < len(doc):
+            doc = doc[int(token)]
+        elif isinstance(doc, dict) and token in doc:
+            doc = doc[token]
+        else:
+            return None
+    return doc
+
+
+def test_6_1_1(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.1 Missing Definition of Product ID: the library's test, where a product an extension defines
+    (a ``full_product_name`` in its content, e.g. a configuration tree's relationship) counts as defined."""
+    from csaf.csaf.v21csd04.rules.mandatory import check_missing_product_id_definition
+
+    defined = _extension_products(doc)
+    return [
+        (e.instance_path, e.message)
+        for e in check_missing_product_id_definition(doc)
+        if _at(doc, e.instance_path) not in defined
+    ]
+
+
 OWN_21: dict[str, tuple[str, OwnTest]] = {
+    "6.1.1": ("Missing Definition of Product ID", test_6_1_1),
+    "6.1.13": ("PURL", test_6_1_13),
+    "6.1.24": ("Multiple Definition in Involvements", test_6_1_24),
+    "6.1.50": ("Product Version Range Rules", test_6_1_50),
+    "6.1.60": ("Extension Schema", test_6_1_60),
     "6.1.27.7": ("VEX Product Status", test_6_1_27_7),
     "6.1.27.8": ("Vulnerability ID", test_6_1_27_8),
     "6.1.27.14": ("Document Notes", test_6_1_27_14),
