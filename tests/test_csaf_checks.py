@@ -205,3 +205,149 @@ def test_own_tests_carry_their_id_and_later_draft_tests_do_not_run() -> None:
     later["document"]["tracking"]["revision_history"][0]["date"] = "2024-01-25T10:00:00.000Z"
     later["document"]["tracking"]["current_release_date"] = "2024-01-25T10:00:00.000Z"
     assert not any("6.1.66" in m for m in ids(_csaf.validate(later)))
+
+
+def _with_purls(*purls: str) -> dict[str, Any]:
+    doc = base()
+    doc["product_tree"] = {
+        "full_product_names": [
+            {"name": "A", "product_id": "CSAFPID-1", "product_identification_helper": {"purls": list(purls)}}
+        ]
+    }
+    return doc
+
+
+def test_6_1_13_purl_type_rules() -> None:
+    helper = "/product_tree/full_product_names/0/product_identification_helper/purls/0"
+    problems = _csaf_checks.test_6_1_13(_with_purls("pkg:oci/com.example/product-a@sha256%3Add134261219b2"))
+    assert [p for p, _ in problems] == [helper]
+    assert "Namespace is prohibited" in problems[0][1]
+    assert _csaf_checks.test_6_1_13(_with_purls("pkg:oci/product-a@sha256%3Add134261219b2")) == []
+    assert _csaf_checks.test_6_1_13(_with_purls("pkg:rpmmod/redhat/python39@3.9")) == []  # a type the spec lacks
+    assert _csaf_checks.test_6_1_13(_with_purls("not-a-purl"))[0][1].startswith("`not-a-purl` is not a package URL")
+    old = base("2.0")
+    old["product_tree"] = {
+        "full_product_names": [
+            {"name": "A", "product_id": "P", "product_identification_helper": {"purl": "pkg:oci/ns/a@1"}}
+        ]
+    }
+    assert [p for p, _ in _csaf_checks.test_6_1_13(old)] == [
+        "/product_tree/full_product_names/0/product_identification_helper/purl"
+    ]
+
+
+def _involved(*items: tuple[str, str, str]) -> dict[str, Any]:
+    doc = base()
+    doc["vulnerabilities"] = [
+        {"involvements": [{"party": party, "date": date, "status": status} for party, date, status in items]}
+    ]
+    return doc
+
+
+def test_6_1_24_one_party_once_per_date_whatever_its_status() -> None:
+    day = "2023-08-23T10:00:00.000Z"
+    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", day, "in_progress"))) == [
+        ("/vulnerabilities/0/involvements/1", f"party `vendor` is listed again at {day} (first at involvements/0)")
+    ]
+    same_instant = "2023-08-23T12:00:00+02:00"
+    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", same_instant, "open")))
+    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("discoverer", day, "open"))) == []
+    later = "2023-08-24T10:00:00.000Z"
+    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", later, "open"))) == []
+
+
+def _ranged(name: str) -> dict[str, Any]:
+    doc = base()
+    doc["product_tree"] = {
+        "branches": [
+            {
+                "category": "vendor",
+                "name": "Example",
+                "branches": [
+                    {
+                        "category": "product_version_range",
+                        "name": name,
+                        "product": {"name": "A", "product_id": "CSAFPID-1"},
+                    }
+                ],
+            }
+        ]
+    }
+    return doc
+
+
+def test_6_1_50_vers_all_has_one_form() -> None:
+    assert _csaf_checks.test_6_1_50(_ranged("vers:all/<V3.1.2.2")) == [
+        (
+            "/product_tree/branches/0/branches/0/name",
+            "`vers:all/<V3.1.2.2`: `vers:all/*` is the only valid form of the `all` scheme",
+        )
+    ]
+    assert _csaf_checks.test_6_1_50(_ranged("vers:all/*")) == []
+    assert _csaf_checks.test_6_1_50(_ranged("<V3.1.2.2")) == []
+    assert _csaf_checks.test_6_1_50(_ranged("all versions < 4.2.0"))  # the library's syntax rules still apply
+
+
+EXT = "https://raw.githubusercontent.com/oasis-tcs/csaf/refs/heads/master/csaf_2.1/extension/data/valid"
+
+
+def _extended(*extensions: dict[str, Any]) -> dict[str, Any]:
+    doc = base()
+    doc["product_tree"] = copy.deepcopy(PRODUCT_TREE)
+    doc["vulnerabilities"] = [{"product_status": {"known_affected": ["CSAFPID-1", "CSAFPID-2"]}}]
+    doc["x_extensions"] = list(extensions)
+    return doc
+
+
+def _configuration(**configuration: Any) -> dict[str, Any]:
+    return {
+        "$schema": f"{EXT}/documentation-13/documentation-13-content_1.0.0.json",
+        "category": "significant",
+        "critical": True,
+        "content": {
+            "configuration_tree": {
+                "configurations": [{"configuration_id": "CSAFCID-1", "details": "Configured.", **configuration}],
+                "relationships": [
+                    {
+                        "configuration_reference": "CSAFCID-1",
+                        "full_product_name": {"name": "A configured", "product_id": "CSAFPID-2"},
+                        "product_reference": "CSAFPID-1",
+                    }
+                ],
+            }
+        },
+    }
+
+
+def test_6_1_1_counts_products_an_extension_defines() -> None:
+    assert _csaf_checks.test_6_1_1(_extended(_configuration())) == []
+    undefined = _extended()
+    assert _csaf_checks.test_6_1_1(undefined) == [
+        (
+            "/vulnerabilities/0/product_status/known_affected/1",
+            "product id `CSAFPID-2` is not defined in product_tree",
+        )
+    ]
+
+
+def test_6_1_60_checks_extensions_against_the_shipped_schemas() -> None:
+    assert _csaf_checks.test_6_1_60(_extended(_configuration())) == []
+    problems = _csaf_checks.test_6_1_60(_extended(_configuration(name="Configuration 1")))
+    assert [p for p, _ in problems] == ["/x_extensions/0/content/configuration_tree/configurations/0"]
+    assert problems[0][1].startswith("6.1.60.2: ")
+    missing = _configuration()
+    del missing["critical"]
+    assert ("/x_extensions/0", "6.1.60.1: the extension misses `critical`") in _csaf_checks.test_6_1_60(
+        _extended(missing)
+    )
+    other = _configuration()
+    other["category"] = "supplementary"
+    assert _csaf_checks.test_6_1_60(_extended(_configuration(), other)) == [
+        (
+            "/x_extensions",
+            "6.1.60.3: the extensions of one array use different `category`: ['significant', 'supplementary']",
+        )
+    ]
+    unknown = _configuration()
+    unknown["$schema"] = "https://extensions.example.com/unknown.json"  # not shipped, never fetched
+    assert _csaf_checks.test_6_1_60(_extended(unknown)) == []
