@@ -1,4 +1,6 @@
-"""The CSAF checks the clearinghouse implements itself: each fed a minimal violating and a minimal valid document.
+"""The CSAF checks the clearinghouse implements itself.
+
+Each is fed a minimal violating and a minimal valid document.
 
 No corpus needed: the documents are built here from a minimal CSAF 2.1 (or 2.0) base.
 """
@@ -155,7 +157,9 @@ def test_6_1_27_14_withdrawn_needs_a_description_note_in_english_documents() -> 
     assert _csaf_checks.test_6_1_27_14(doc) == [
         ("/document/notes", "a csaf_withdrawn document needs a note with category `description`")
     ]
-    assert _csaf_checks.test_6_1_27_14(base(category="csaf_withdrawn", notes=summary_only, lang="de-DE")) == []
+    assert (
+        _csaf_checks.test_6_1_27_14(base(category="csaf_withdrawn", notes=summary_only, lang="de-DE")) == []
+    )
     described = [{"category": "description", "text": "Withdrawn.", "title": "Reasoning for Withdrawal"}]
     assert _csaf_checks.test_6_1_27_14(base(category="csaf_superseded", notes=described, lang="en-GB")) == []
 
@@ -223,8 +227,12 @@ def test_6_1_13_purl_type_rules() -> None:
     assert [p for p, _ in problems] == [helper]
     assert "Namespace is prohibited" in problems[0][1]
     assert _csaf_checks.test_6_1_13(_with_purls("pkg:oci/product-a@sha256%3Add134261219b2")) == []
-    assert _csaf_checks.test_6_1_13(_with_purls("pkg:rpmmod/redhat/python39@3.9")) == []  # a type the spec lacks
-    assert _csaf_checks.test_6_1_13(_with_purls("not-a-purl"))[0][1].startswith("`not-a-purl` is not a package URL")
+    assert (
+        _csaf_checks.test_6_1_13(_with_purls("pkg:rpmmod/redhat/python39@3.9")) == []
+    )  # a type the spec lacks
+    assert _csaf_checks.test_6_1_13(_with_purls("not-a-purl"))[0][1].startswith(
+        "`not-a-purl` is not a package URL"
+    )
     old = base("2.0")
     old["product_tree"] = {
         "full_product_names": [
@@ -246,12 +254,19 @@ def _involved(*items: tuple[str, str, str]) -> dict[str, Any]:
 
 def test_6_1_24_one_party_once_per_date_whatever_its_status() -> None:
     day = "2023-08-23T10:00:00.000Z"
-    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", day, "in_progress"))) == [
-        ("/vulnerabilities/0/involvements/1", f"party `vendor` is listed again at {day} (first at involvements/0)")
+    assert _csaf_checks.test_6_1_24(
+        _involved(("vendor", day, "completed"), ("vendor", day, "in_progress"))
+    ) == [
+        (
+            "/vulnerabilities/0/involvements/1",
+            f"party `vendor` is listed again at {day} (first at involvements/0)",
+        )
     ]
     same_instant = "2023-08-23T12:00:00+02:00"
     assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", same_instant, "open")))
-    assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("discoverer", day, "open"))) == []
+    assert (
+        _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("discoverer", day, "open"))) == []
+    )
     later = "2023-08-24T10:00:00.000Z"
     assert _csaf_checks.test_6_1_24(_involved(("vendor", day, "completed"), ("vendor", later, "open"))) == []
 
@@ -306,7 +321,9 @@ def _configuration(**configuration: Any) -> dict[str, Any]:
         "critical": True,
         "content": {
             "configuration_tree": {
-                "configurations": [{"configuration_id": "CSAFCID-1", "details": "Configured.", **configuration}],
+                "configurations": [
+                    {"configuration_id": "CSAFCID-1", "details": "Configured.", **configuration}
+                ],
                 "relationships": [
                     {
                         "configuration_reference": "CSAFCID-1",
@@ -345,7 +362,8 @@ def test_6_1_60_checks_extensions_against_the_shipped_schemas() -> None:
     assert _csaf_checks.test_6_1_60(_extended(_configuration(), other)) == [
         (
             "/x_extensions",
-            "6.1.60.3: the extensions of one array use different `category`: ['significant', 'supplementary']",
+            "6.1.60.3: the extensions of one array use different `category`: "
+            "['significant', 'supplementary']",
         )
     ]
     unknown = _configuration()

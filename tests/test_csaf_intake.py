@@ -31,7 +31,8 @@ REFUSED_INDEX_VALID = {
     "6-1-10-13": "6.1.9",
     # 6.1.2: product id CSAFPID-9080700 is defined twice, for Product A and for Product B.
     "6-1-50-15": "6.1.2",
-    # 6.1.25: "the same hash algorithm is not used multiple times in one item of hashes" (md5 twice, sha1 twice).
+    # 6.1.25: "the same hash algorithm is not used multiple times in one item of hashes"
+    # (md5 twice, sha1 twice).
     "6-2-08-02": "6.1.25",
     "6-2-09-02": "6.1.25",
     # 6.1.42: the purls of one product_identification_helper "only differ in their qualifiers" (these differ

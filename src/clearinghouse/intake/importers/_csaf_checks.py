@@ -68,7 +68,7 @@ def pointer_of(path: Any) -> str:
 def _validator(version: str) -> Any:
     import json
 
-    from jsonschema import Draft202012Validator, validators
+    from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
     from referencing import Registry
     from referencing.jsonschema import DRAFT4, DRAFT7, DRAFT202012
 
@@ -97,7 +97,7 @@ def _validator(version: str) -> Any:
                 registry = registry.with_resource(key, resource)
 
     def multiple_of(validator: Any, divisor: Any, instance: Any, schema: Any) -> Iterator[Any]:
-        from jsonschema.exceptions import ValidationError
+        from jsonschema.exceptions import ValidationError  # type: ignore[import-untyped]
 
         if not validator.is_type(instance, "number"):
             return
@@ -118,7 +118,10 @@ def _extension_urls(url: str) -> set[str]:
 
 
 def _extension_validator(url: str) -> Any | None:
-    """A validator for an extension object declaring schema ``url``, if that schema is shipped (never fetched)."""
+    """A validator for an extension object declaring schema ``url``, if that schema is shipped.
+
+    A schema is never fetched.
+    """
     from referencing.exceptions import Unresolvable
 
     main = _validator("2.1")
@@ -243,7 +246,7 @@ def test_6_1_55(doc: dict[str, Any]) -> list[tuple[str, str]]:
     References into ScanCode's LicenseDB (``LicenseRef-scancode-…``) name published licenses and
     need no text here (whether such a key exists is the recommended test 6.2.45).
     """
-    from csaf.csaf.v21csd04.rules.mandatory import check_license_text  # type: ignore[import-untyped]
+    from csaf.csaf.v21csd04.rules.mandatory import check_license_text
 
     document = doc.get("document") or {}
     expression = str(document.get("license_expression", "")) if isinstance(document, dict) else ""
@@ -270,7 +273,9 @@ def test_6_1_27_7(doc: dict[str, Any]) -> list[tuple[str, str]]:
         if not isinstance(status, dict) or not any(status.get(key) for key in _VEX_STATUSES):
             out.append(
                 (
-                    f"/vulnerabilities/{i}/product_status" if isinstance(status, dict) else f"/vulnerabilities/{i}",
+                    f"/vulnerabilities/{i}/product_status"
+                    if isinstance(status, dict)
+                    else f"/vulnerabilities/{i}",
                     "a VEX vulnerability needs at least one of " + ", ".join(f"`{k}`" for k in _VEX_STATUSES),
                 )
             )
@@ -313,7 +318,10 @@ def _helpers(doc: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
         if isinstance(branch, dict):
             names.append((f"{pointer}/product", branch.get("product")))
             stack.extend((f"{pointer}/branches/{i}", b) for i, b in enumerate(branch.get("branches") or []))
-    names += [(f"/product_tree/full_product_names/{i}", f) for i, f in enumerate(tree.get("full_product_names") or [])]
+    names += [
+        (f"/product_tree/full_product_names/{i}", f)
+        for i, f in enumerate(tree.get("full_product_names") or [])
+    ]
     for key in ("relationships", "product_paths"):
         for i, item in enumerate(_objects(tree.get(key))):
             names.append((f"/product_tree/{key}/{i}/full_product_name", item.get("full_product_name")))
@@ -396,10 +404,12 @@ def test_6_1_50(doc: dict[str, Any]) -> list[tuple[str, str]]:
         pointer, branch = stack.pop()
         if not isinstance(branch, dict):
             continue
-        name = branch.get("name")
-        if branch.get("category") == "product_version_range" and isinstance(name, str):
-            if name.startswith("vers:all/") and name != "vers:all/*":
-                out.append((f"{pointer}/name", f"`{name}`: `vers:all/*` is the only valid form of the `all` scheme"))
+        name = str(branch.get("name", ""))
+        ranged = branch.get("category") == "product_version_range"
+        if ranged and name.startswith("vers:all/") and name != "vers:all/*":
+            out.append(
+                (f"{pointer}/name", f"`{name}`: `vers:all/*` is the only valid form of the `all` scheme")
+            )
         stack.extend((f"{pointer}/branches/{i}", b) for i, b in enumerate(branch.get("branches") or []))
     return out
 
@@ -436,17 +446,24 @@ def test_6_1_60(doc: dict[str, Any]) -> list[tuple[str, str]]:
         if validator is not None:
             for error in validator.iter_errors(ext):
                 where = path + pointer_of(error.absolute_path)
-                out.append((where, f"6.1.60.2: not valid against its declared schema: {_short(error.message)}"))
+                out.append(
+                    (where, f"6.1.60.2: not valid against its declared schema: {_short(error.message)}")
+                )
     for array_path, exts in arrays.items():
         for field in ("$schema", "category"):
             values = sorted({str(e.get(field, "")) for e in exts})
             if len(values) > 1:
-                out.append((array_path, f"6.1.60.3: the extensions of one array use different `{field}`: {values}"))
+                out.append(
+                    (array_path, f"6.1.60.3: the extensions of one array use different `{field}`: {values}")
+                )
     return out
 
 
 def _extension_products(doc: dict[str, Any]) -> set[str]:
-    """Product ids that extensions define: every ``full_product_name`` (or ``full_product_names`` item) in their content."""
+    """Product ids that extensions define.
+
+    Every ``full_product_name`` (or ``full_product_names`` item) in an extension's content.
+    """
     from csaf.csaf.v21csd04.rules._shared import _walk_all_extensions
 
     found: set[str] = set()
@@ -505,7 +522,10 @@ OWN_21: dict[str, tuple[str, OwnTest]] = {
 
 
 def mandatory_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
-    """What the mandatory tests (section 6.1) find wrong with a schema-valid ``doc``, as (pointer, message)."""
+    """What the mandatory tests (section 6.1) find wrong with a schema-valid ``doc``.
+
+    As (JSON pointer, message) pairs, each message naming its test id.
+    """
     label = f"CSAF {version}"
     if version == "2.0":
         from csaf.csaf.v20 import validate as run  # type: ignore[import-untyped]
@@ -522,8 +542,10 @@ def mandatory_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str
     out: list[tuple[str, str]] = []
     try:
         report = run(doc, preset="basic", skip_rules=skip)
-    except Exception as exc:  # noqa: BLE001 - the library failing on hostile input is still a refusal
-        return [("", f"{label}: the mandatory tests cannot run on this document: {type(exc).__name__}: {exc}")]
+    except Exception as exc:  # the library failing on hostile input is still a refusal
+        return [
+            ("", f"{label}: the mandatory tests cannot run on this document: {type(exc).__name__}: {exc}")
+        ]
     for result in report.results:
         if result.passed or result.skipped or result.group != "mandatory":
             continue
