@@ -369,3 +369,33 @@ def test_6_1_60_checks_extensions_against_the_shipped_schemas() -> None:
     unknown = _configuration()
     unknown["$schema"] = "https://extensions.example.com/unknown.json"  # not shipped, never fetched
     assert _csaf_checks.test_6_1_60(_extended(unknown)) == []
+
+
+def test_6_1_27_2_external_reference_for_informational_documents_only() -> None:
+    own = [{"category": "self", "summary": "This document.", "url": "https://example.com/a.json"}]
+    assert _csaf_checks.test_6_1_27_2(base(category="csaf_informational_advisory", references=own)) == [
+        (
+            "/document/references",
+            "a csaf_informational_advisory document needs a reference with category `external`",
+        )
+    ]
+    external = [{"category": "external", "summary": "Elsewhere.", "url": "https://example.org/b"}]
+    assert (
+        _csaf_checks.test_6_1_27_2(base(category="csaf_security_incident_response", references=external))
+        == []
+    )
+    # a superseded document's reference is 6.1.27.19's question (English documents only)
+    assert _csaf_checks.test_6_1_27_2(base(category="csaf_superseded", references=own, lang="de-DE")) == []
+
+
+def test_a_document_too_deep_for_the_validator_is_refused_not_a_crash(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    class Deep:
+        def iter_errors(self, doc: Any) -> Any:
+            raise RecursionError
+
+    monkeypatch.setattr(_csaf_checks, "_validator", lambda version: Deep())
+    assert _csaf_checks.schema_problems(base(), "2.1") == [
+        ("", "CSAF 2.1 schema: the document is nested too deeply to be validated")
+    ]

@@ -46,11 +46,10 @@ _SCHEMA_FILES = {
 }
 
 # Tests of the library's later CSAF 2.1 draft (CSD04) that the shipped 2.1 version does not
-# define: 6.1.27.2 became part of 6.1.27.19 (a superseded document's external reference),
-# 6.1.27.20, 6.1.62, 6.1.63 and 6.1.66 came later, and 6.1.64.* / 6.1.65.* check actions,
-# entities and document-local vulnerability ids that the shipped schema has no place for.
+# define: 6.1.27.20, 6.1.62, 6.1.63 and 6.1.66 came later, and 6.1.64.* / 6.1.65.* check
+# actions, entities and document-local vulnerability ids that the shipped schema has no place for.
 NOT_IN_21 = frozenset(
-    {"6.1.27.2", "6.1.27.20", "6.1.62", "6.1.63", "6.1.66"}
+    {"6.1.27.20", "6.1.62", "6.1.63", "6.1.66"}
     | {f"6.1.64.{i}" for i in range(1, 14)}
     | {"6.1.65.1", "6.1.65.2"}
 )
@@ -137,7 +136,10 @@ def _extension_validator(url: str) -> Any | None:
 def schema_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
     """Where ``doc`` breaks the official JSON schema of CSAF ``version``, as (pointer, message)."""
     out: list[tuple[str, str]] = []
-    errors = sorted(_validator(version).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    try:
+        errors = sorted(_validator(version).iter_errors(doc), key=lambda e: list(map(str, e.absolute_path)))
+    except RecursionError:
+        return [("", f"CSAF {version} schema: the document is nested too deeply to be validated")]
     for error in errors:
         pointer = pointer_of(error.absolute_path)
         # The CVSS objects are checked against the FIRST schemas the CSAF schema references: that is
@@ -188,6 +190,22 @@ def test_6_1_27_8(doc: dict[str, Any]) -> list[tuple[str, str]]:
         for i, vuln in enumerate(_objects(doc.get("vulnerabilities")))
         if not vuln.get("cve") and not vuln.get("ids")
     ]
+
+
+def test_6_1_27_2(doc: dict[str, Any]) -> list[tuple[str, str]]:
+    """6.1.27.2 Document References: an informational advisory or security incident response has a
+    reference of category ``external``.
+
+    The library's draft adds superseded documents; the shipped version checks their reference to the
+    superseding document in 6.1.27.19, in English documents only.
+    """
+    category = _category(doc)
+    if category not in ("csaf_informational_advisory", "csaf_security_incident_response"):
+        return []
+    references = _objects((doc.get("document") or {}).get("references"))
+    if any(ref.get("category") == "external" for ref in references):
+        return []
+    return [("/document/references", f"a {category} document needs a reference with category `external`")]
 
 
 def test_6_1_27_14(doc: dict[str, Any]) -> list[tuple[str, str]]:
@@ -513,6 +531,7 @@ OWN_21: dict[str, tuple[str, OwnTest]] = {
     "6.1.24": ("Multiple Definition in Involvements", test_6_1_24),
     "6.1.50": ("Product Version Range Rules", test_6_1_50),
     "6.1.60": ("Extension Schema", test_6_1_60),
+    "6.1.27.2": ("Document References", test_6_1_27_2),
     "6.1.27.7": ("VEX Product Status", test_6_1_27_7),
     "6.1.27.8": ("Vulnerability ID", test_6_1_27_8),
     "6.1.27.14": ("Document Notes", test_6_1_27_14),
