@@ -399,3 +399,29 @@ def test_a_document_too_deep_for_the_validator_is_refused_not_a_crash(
     assert _csaf_checks.schema_problems(base(), "2.1") == [
         ("", "CSAF 2.1 schema: the document is nested too deeply to be validated")
     ]
+
+
+def test_a_2_1_product_path_names_its_beginning_component_as_the_package() -> None:
+    from clearinghouse.intake.importers._items import Draft
+
+    doc = base(category="csaf_security_advisory")
+    doc["product_tree"] = {
+        "full_product_names": [
+            {
+                "name": "left-pad 1.0.0",
+                "product_id": "CSAFPID-1",
+                "product_identification_helper": {"purls": ["pkg:npm/left-pad@1.0.0"]},
+            },
+            {"name": "Platform 7", "product_id": "CSAFPID-2"},
+        ],
+        "product_paths": [
+            {
+                "beginning_product_reference": "CSAFPID-1",
+                "full_product_name": {"name": "left-pad 1.0.0 in Platform 7", "product_id": "CSAFPID-3"},
+                "subpaths": [{"category": "default_component_of", "next_product_reference": "CSAFPID-2"}],
+            }
+        ],
+    }
+    doc["vulnerabilities"] = [{"cve": "CVE-2024-0001", "product_status": {"known_affected": ["CSAFPID-3"]}}]
+    drafts = [d for d in _csaf.parse(doc, default_generator=None) if isinstance(d, Draft)]
+    assert [d.data["package"] for d in drafts] == [{"purl": "pkg:npm/left-pad@1.0.0"}]

@@ -11,7 +11,8 @@ affected product says so (one reason per vulnerability). A product is
 identified by its ``product_identification_helper``: the purl (2.0 ``purl``,
 2.1 ``purls``), else the CPE (as ``pkg:generic/<vendor>/<product>``), else the
 vendor and product names of the ``product_tree`` branches (or the full product
-name), found by walking branches, full product names and relationships. The
+name), found by walking branches, full product names, relationships (2.0) and product
+paths (2.1). The
 version comes from the purl, the CPE or the enclosing ``product_version`` /
 ``product_version_range`` branch.
 """
@@ -167,25 +168,31 @@ def products(tree: dict[str, Any]) -> dict[str, _Product]:
         pointer = f"/product_tree/full_product_names/{i}"
         found = _full_product_name(as_obj(raw, pointer), pointer, _Context())
         out.setdefault(found.product_id, found)
-    for i, raw in enumerate(opt_arr(tree, "relationships", "/product_tree")):
-        pointer = f"/product_tree/relationships/{i}"
-        relationship = as_obj(raw, pointer)
-        fpn = opt_obj(relationship, "full_product_name", pointer)
-        if fpn is None:
-            raise BadField(child(pointer, "full_product_name"), "'full_product_name' is required")
-        found = _full_product_name(fpn, child(pointer, "full_product_name"), _Context())
-        component = out.get(req_str(relationship, "product_reference", pointer))
-        if found.purl is None and component is not None:
-            # "X as a component of Y": the affected package is X.
-            found = replace(
-                component,
-                product_id=found.product_id,
-                name=found.name or component.name,
-                pointer=found.pointer,
-                cpe=found.cpe or component.cpe,
-                cpe_ptr=found.cpe_ptr if found.cpe else component.cpe_ptr,
-            )
-        out.setdefault(found.product_id, found)
+    # CSAF 2.0 relationships name the component in ``product_reference``; CSAF 2.1 product paths
+    # begin at it (``beginning_product_reference``), the subpaths lead to what contains it.
+    for key, reference in (
+        ("relationships", "product_reference"),
+        ("product_paths", "beginning_product_reference"),
+    ):
+        for i, raw in enumerate(opt_arr(tree, key, "/product_tree")):
+            pointer = f"/product_tree/{key}/{i}"
+            relationship = as_obj(raw, pointer)
+            fpn = opt_obj(relationship, "full_product_name", pointer)
+            if fpn is None:
+                raise BadField(child(pointer, "full_product_name"), "'full_product_name' is required")
+            found = _full_product_name(fpn, child(pointer, "full_product_name"), _Context())
+            component = out.get(req_str(relationship, reference, pointer))
+            if found.purl is None and component is not None:
+                # "X as a component of Y": the affected package is X.
+                found = replace(
+                    component,
+                    product_id=found.product_id,
+                    name=found.name or component.name,
+                    pointer=found.pointer,
+                    cpe=found.cpe or component.cpe,
+                    cpe_ptr=found.cpe_ptr if found.cpe else component.cpe_ptr,
+                )
+            out.setdefault(found.product_id, found)
     return out
 
 
