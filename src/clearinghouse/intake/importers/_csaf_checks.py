@@ -65,6 +65,14 @@ def pointer_of(path: Any) -> str:
 
 @lru_cache(maxsize=2)
 def _validator(version: str) -> Any:
+    """The schema validator of CSAF ``version`` (built once: the registry, the decimal ``multipleOf``)."""
+    cls, registry, main = _schemas(version)
+    return cls(main, registry=registry, format_checker=cls.FORMAT_CHECKER)
+
+
+@lru_cache(maxsize=2)
+def _schemas(version: str) -> tuple[Any, Any, dict[str, Any]]:
+    """(validator class, registry of every shipped schema, the CSAF schema) for ``version``."""
     import json
 
     from jsonschema import Draft202012Validator, validators  # type: ignore[import-untyped]
@@ -108,7 +116,7 @@ def _validator(version: str) -> Any:
             yield ValidationError(f"{instance!r} is not a multiple of {divisor}")
 
     cls = validators.extend(Draft202012Validator, {"multipleOf": multiple_of})
-    return cls(main, registry=registry.crawl(), format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return cls, registry.crawl(), main
 
 
 def _extension_urls(url: str) -> set[str]:
@@ -123,14 +131,14 @@ def _extension_validator(url: str) -> Any | None:
     """
     from referencing.exceptions import Unresolvable
 
-    main = _validator("2.1")
-    try:
-        resolved = main._resolver.lookup(url)
-    except Unresolvable:
-        return None
     if not url.startswith("https://raw.githubusercontent.com/oasis-tcs/csaf/"):
         return None  # only the shipped OASIS extension schemas, not the CSAF schemas themselves
-    return main.evolve(schema=resolved.contents, _resolver=resolved.resolver)
+    cls, registry, _ = _schemas("2.1")
+    try:
+        schema = registry.resolver().lookup(url).contents
+    except Unresolvable:
+        return None
+    return cls(schema, registry=registry, format_checker=cls.FORMAT_CHECKER)
 
 
 def schema_problems(doc: dict[str, Any], version: str) -> list[tuple[str, str]]:
