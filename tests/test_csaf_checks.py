@@ -425,3 +425,15 @@ def test_a_2_1_product_path_names_its_beginning_component_as_the_package() -> No
     doc["vulnerabilities"] = [{"cve": "CVE-2024-0001", "product_status": {"known_affected": ["CSAFPID-3"]}}]
     drafts = [d for d in _csaf.parse(doc, default_generator=None) if isinstance(d, Draft)]
     assert [d.data["package"] for d in drafts] == [{"purl": "pkg:npm/left-pad@1.0.0"}]
+
+
+def test_a_library_failure_on_a_document_is_a_refusal_not_a_crash(monkeypatch: pytest.MonkeyPatch) -> None:
+    import csaf.csaf.v21._validator as library  # type: ignore[import-untyped]
+
+    def broken(doc: Any, **_: Any) -> Any:
+        raise KeyError("product_tree")
+
+    monkeypatch.setattr(library, "validate", broken)
+    assert _csaf_checks.mandatory_problems(base(), "2.1") == [
+        ("", "CSAF 2.1: the mandatory tests cannot run on this document: KeyError: 'product_tree'")
+    ]
