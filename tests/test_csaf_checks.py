@@ -437,3 +437,19 @@ def test_a_library_failure_on_a_document_is_a_refusal_not_a_crash(monkeypatch: p
     assert _csaf_checks.mandatory_problems(base(), "2.1") == [
         ("", "CSAF 2.1: the mandatory tests cannot run on this document: KeyError: 'product_tree'")
     ]
+
+
+@pytest.mark.parametrize("version", ["2.0", "2.1"])
+def test_the_librarys_mandatory_tests_report_with_their_id_and_pointer(version: str) -> None:
+    doc = base(version)
+    doc["product_tree"] = copy.deepcopy(PRODUCT_TREE)
+    doc["vulnerabilities"] = [
+        {"product_status": {"known_affected": ["CSAFPID-1"], "known_not_affected": ["CSAFPID-1"]}}
+    ]
+    assert _csaf.validate(doc) == [
+        (
+            "/vulnerabilities/0/product_status",
+            f"CSAF {version} mandatory test 6.1.6 (Contradicting Product Status): product `CSAFPID-1` is in "
+            "contradicting groups `affected` and `not_affected`",
+        )
+    ]
