@@ -11,7 +11,8 @@ affected product says so (one reason per vulnerability). A product is
 identified by its ``product_identification_helper``: the purl (2.0 ``purl``,
 2.1 ``purls``), else the CPE (as ``pkg:generic/<vendor>/<product>``), else the
 vendor and product names of the ``product_tree`` branches (or the full product
-name), found by walking branches, full product names and relationships. The
+name), found by walking branches, full product names, relationships (2.0) and product
+paths (2.1). The
 version comes from the purl, the CPE or the enclosing ``product_version`` /
 ``product_version_range`` branch.
 """
@@ -55,41 +56,22 @@ SUPPORTED_VERSIONS = ("2.0", "2.1")
 AFFECTED_STATUSES = ("known_affected", "first_affected", "last_affected")
 OTHER_STATUSES = ("fixed", "first_fixed", "recommended", "known_not_affected", "under_investigation")
 _DESCRIPTION_NOTES = ("description", "summary", "details", "general")
-MAX_PROBLEMS = 100
 
 
 def validate(doc: dict[str, Any]) -> list[tuple[str, str]]:
-    """What the ``csaf`` library finds wrong with a CSAF document, as (JSON pointer, message) pairs.
+    """What the CSAF standard finds wrong with a document, as (JSON pointer, message) pairs.
 
-    The document is checked against the version it names (``document/csaf_version``:
-    2.0, or 2.1 — the library's default, so 2.0 is chosen explicitly), with the
-    ``basic`` preset: the JSON schema, then the mandatory tests (section 6.1). Tests
-    that would reach into the Internet are not run. An empty list means valid.
+    The document is checked as the version it names (``document/csaf_version``, 2.0 or
+    2.1): the official JSON schema of that version with its formats, then the mandatory
+    tests of section 6.1 (see :mod:`._csaf_checks`). Tests that would reach into the
+    Internet are not run. An empty list means valid.
     """
+    from clearinghouse.intake.importers import _csaf_checks
+
     version = str(as_obj(doc.get("document"), "/document").get("csaf_version"))
-    if version == "2.0":
-        from csaf.csaf.v20 import validate as run  # type: ignore[import-untyped]
-    else:
-        from csaf.csaf.v21._validator import validate as run  # type: ignore[import-untyped]
-    label = f"CSAF {version}"
-    try:
-        report = run(doc, preset="basic")
-    except Exception as exc:  # the library's own failure on hostile input is still a refusal
-        return [("", f"{label}: the document cannot be validated: {type(exc).__name__}: {exc}")]
-    out: list[tuple[str, str]] = []
-    for result in report.results:
-        if result.passed or result.skipped or result.group not in ("schema", "mandatory"):
-            continue
-        test = "schema" if result.id == "schema" else f"mandatory test {result.id} ({result.title})"
-        errors = result.errors or ()
-        if not errors:
-            out.append(("", f"{label} {test} failed"))
-        for error in errors:
-            pointer = "" if error.instance_path in ("", "/") else error.instance_path
-            out.append((pointer, f"{label} {test}: {error.message}"))
-            if len(out) >= MAX_PROBLEMS:
-                return out
-    return out
+    if version not in SUPPORTED_VERSIONS:
+        return [("/document/csaf_version", f"CSAF version {version!r} is not supported (2.0 or 2.1)")]
+    return _csaf_checks.validate(doc, version)
 
 
 @dataclass(frozen=True)
@@ -186,25 +168,31 @@ def products(tree: dict[str, Any]) -> dict[str, _Product]:
         pointer = f"/product_tree/full_product_names/{i}"
         found = _full_product_name(as_obj(raw, pointer), pointer, _Context())
         out.setdefault(found.product_id, found)
-    for i, raw in enumerate(opt_arr(tree, "relationships", "/product_tree")):
-        pointer = f"/product_tree/relationships/{i}"
-        relationship = as_obj(raw, pointer)
-        fpn = opt_obj(relationship, "full_product_name", pointer)
-        if fpn is None:
-            raise BadField(child(pointer, "full_product_name"), "'full_product_name' is required")
-        found = _full_product_name(fpn, child(pointer, "full_product_name"), _Context())
-        component = out.get(req_str(relationship, "product_reference", pointer))
-        if found.purl is None and component is not None:
-            # "X as a component of Y": the affected package is X.
-            found = replace(
-                component,
-                product_id=found.product_id,
-                name=found.name or component.name,
-                pointer=found.pointer,
-                cpe=found.cpe or component.cpe,
-                cpe_ptr=found.cpe_ptr if found.cpe else component.cpe_ptr,
-            )
-        out.setdefault(found.product_id, found)
+    # CSAF 2.0 relationships name the component in ``product_reference``; CSAF 2.1 product paths
+    # begin at it (``beginning_product_reference``), the subpaths lead to what contains it.
+    for key, reference in (
+        ("relationships", "product_reference"),
+        ("product_paths", "beginning_product_reference"),
+    ):
+        for i, raw in enumerate(opt_arr(tree, key, "/product_tree")):
+            pointer = f"/product_tree/{key}/{i}"
+            relationship = as_obj(raw, pointer)
+            fpn = opt_obj(relationship, "full_product_name", pointer)
+            if fpn is None:
+                raise BadField(child(pointer, "full_product_name"), "'full_product_name' is required")
+            found = _full_product_name(fpn, child(pointer, "full_product_name"), _Context())
+            component = out.get(req_str(relationship, reference, pointer))
+            if found.purl is None and component is not None:
+                # "X as a component of Y": the affected package is X.
+                found = replace(
+                    component,
+                    product_id=found.product_id,
+                    name=found.name or component.name,
+                    pointer=found.pointer,
+                    cpe=found.cpe or component.cpe,
+                    cpe_ptr=found.cpe_ptr if found.cpe else component.cpe_ptr,
+                )
+            out.setdefault(found.product_id, found)
     return out
 
 
