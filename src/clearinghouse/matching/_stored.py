@@ -225,9 +225,13 @@ def match_asset(session: Session, asset_id: str) -> SyncReport:
             vuln = _vulnerability(case_id, findings)
             if vuln is not None:
                 index.add_vulnerability(vuln)
-        components = _components_by_asset(
-            session, select(AssetComponent).where(AssetComponent.asset_id == asset_id)
-        ).get(asset_id, [])
+        components = (
+            _components_by_asset(
+                session, select(AssetComponent).where(AssetComponent.asset_id == asset_id)
+            ).get(asset_id, [])
+            if len(index)
+            else []  # no validated case: nothing to match, the components need not be read
+        )
         for m in index.match(components, asset_id):
             values = _row(m.vulnerability, asset, m)
             desired[values["key"]] = values

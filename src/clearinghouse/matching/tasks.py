@@ -4,7 +4,10 @@ against every validated case. Both are idempotent (see ``_stored``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -26,24 +29,23 @@ from clearinghouse.storage import UnitOfWork
 _SEVERITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+def notify_new_matches(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
     """One ``new_match`` event per asset with new advisory matches (marked as the asset is, so its
-    owner's webhooks and e-mail get it); returns how many events were raised."""
+    owner's webhooks and e-mail get it); ``rows`` as inserted. Returns how many events were raised."""
     from clearinghouse.notifications import Event, EventKind, emit
 
-    if not match_ids:
-        return 0
-    rows = list(uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))))
-    per_asset: dict[str, list[AdvisoryMatch]] = {}
+    per_asset: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        if row.affected is True:
-            per_asset.setdefault(row.asset_id, []).append(row)
+        if row["affected"] is True:
+            per_asset.setdefault(row["asset_id"], []).append(row)
     for asset_id, found in sorted(per_asset.items()):
         asset = uow.session.get(Asset, asset_id)
         if asset is None:
             continue
-        worst = max((m.severity or "none" for m in found), key=lambda s: _SEVERITY_RANK.get(s, 0))
-        ids = sorted({m.vulnerability_ids[0] if m.vulnerability_ids else m.advisory_id for m in found})
+        worst = max((m["severity"] or "none" for m in found), key=lambda s: _SEVERITY_RANK.get(s, 0))
+        ids = sorted(
+            {m["vulnerability_ids"][0] if m["vulnerability_ids"] else m["advisory_id"] for m in found}
+        )
         emit(
             uow,
             Event(
@@ -57,11 +59,11 @@ def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
                     "asset": asset.name,
                     "matches": [
                         {
-                            "id": m.id,
-                            "vulnerability_ids": m.vulnerability_ids,
-                            "component": m.component_purl or m.component_name,
-                            "fixed_version": m.fixed_version,
-                            "severity": m.severity,
+                            "id": m["id"],
+                            "vulnerability_ids": m["vulnerability_ids"],
+                            "component": m["component_purl"] or m["component_name"],
+                            "fixed_version": m["fixed_version"],
+                            "severity": m["severity"],
                         }
                         for m in found[:100]
                     ],
@@ -75,15 +77,27 @@ DEADLINE_JOB = "matching.deadline_reminder"
 REMINDER_DAYS = (7, 1)
 
 
-def queue_deadline_reminders(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
-    """For each new KEV-listed match, a reminder 7 days and 1 day before its deadline."""
+def queue_deadline_reminders(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """For each new KEV-listed match (``rows`` as inserted), a reminder 7 days and 1 day before
+    its deadline. The KEV catalog is asked once for all the rows' CVEs."""
     from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.intake.advisories.models import KevEntry
+    from clearinghouse.priority import cve_ids
     from clearinghouse.storage import utcnow
 
-    if not match_ids:
+    wanted = sorted({c for r in rows if r["affected"] for c in cve_ids(r["vulnerability_ids"])})
+    listed: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        listed.update(
+            uow.session.scalars(
+                select(KevEntry.cve_id).where(KevEntry.cve_id.in_(wanted[start : start + 900]))
+            )
+        )
+    ids = [r["id"] for r in rows if r["affected"] and listed.intersection(cve_ids(r["vulnerability_ids"]))]
+    if not ids:
         return 0
     now, queued = utcnow(), 0
-    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))):
+    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(ids))):
         due = advisory_match_due(uow.session, row) if row.affected else None
         if due is None:
             continue
@@ -141,6 +155,39 @@ def deadline_reminder_job(ctx: JobContext, match_id: str, due_at: str, days: int
     send_deadline_reminder(ctx.uow, match_id, due_at, days)
 
 
+BATCH_CREATED = AdvisoryMatch.__audit_batch__
+_BATCH_EVENT_ROWS = 1000
+
+
+def _iso(value: Any) -> str:
+    if isinstance(value, dt.datetime):
+        return value.astimezone(dt.UTC).isoformat()
+    raise TypeError(f"not JSON: {type(value).__name__}")
+
+
+def record_new_rows(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """The ledger's record of advisory match rows inserted in bulk: one ``advisory_match.batch_created``
+    event per 1,000 rows, naming their ids and the SHA-256 of their states (canonical JSON, in id
+    order), so ``verify`` finds every row recorded. Returns how many events were added."""
+    ordered = sorted(rows, key=lambda r: str(r["id"]))
+    events = 0
+    for start in range(0, len(ordered), _BATCH_EVENT_ROWS):
+        chunk = ordered[start : start + _BATCH_EVENT_ROWS]
+        uow.record(
+            BATCH_CREATED,
+            "advisory_match_batch",
+            None,
+            ids=[r["id"] for r in chunk],
+            assets=sorted({r["asset_id"] for r in chunk}),
+            rows=len(chunk),
+            rows_sha256=hashlib.sha256(
+                json.dumps(chunk, sort_keys=True, separators=(",", ":"), default=_iso).encode()
+            ).hexdigest(),
+        )
+        events += 1
+    return events
+
+
 def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report: AdvisorySync) -> None:
     ctx.uow.record(
         f"matching.{kind}",
@@ -151,8 +198,9 @@ def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report:
         deleted=report.deleted,
         closed=report.closed,
     )
-    notify_new_matches(ctx.uow, report.new_ids or [])
-    queue_deadline_reminders(ctx.uow, report.new_ids or [])
+    record_new_rows(ctx.uow, report.new_rows)
+    notify_new_matches(ctx.uow, report.new_rows)
+    queue_deadline_reminders(ctx.uow, report.new_rows)
 
 
 class CaseNotPlacedYet(RuntimeError):
