@@ -5,6 +5,15 @@ the database or the web. Features import these names from ``clearinghouse.domain
 its private modules.
 """
 
+from clearinghouse.domain._csaf import (
+    TLP_URL,
+    ProductStatusSets,
+    ProductTree,
+    cpe_of,
+    sorted_keys,
+    timestamp,
+    tlp_v1_label,
+)
 from clearinghouse.domain._ecosystems import (
     NODEJS,
     OSV_ECOSYSTEMS,
@@ -38,13 +47,17 @@ __all__ = [
     "OSV_ECOSYSTEMS",
     "PROMISE_WORDS",
     "RUBY",
+    "TLP_URL",
     "VOLUNTARY_NOTICE",
     "VOLUNTARY_NOTICE_SHORT",
     "Interval",
     "OperatingIdentity",
+    "ProductStatusSets",
+    "ProductTree",
     "UnorderedVersion",
     "canonical_ecosystem",
     "complement",
+    "cpe_of",
     "ecosystem_of_purl_type",
     "gem_key",
     "normalize_name",
@@ -54,7 +67,10 @@ __all__ = [
     "registry_kind",
     "render",
     "sortable",
+    "sorted_keys",
     "split_ecosystem",
+    "timestamp",
+    "tlp_v1_label",
     "version_key",
     "version_parser",
 ]

@@ -253,17 +253,19 @@ def asset_matches(
 
 @router.get(
     "/{asset_id}/matches/export",
-    summary="This inventory's open matches as CSV or CycloneDX VEX (all of them with all=true)",
+    summary="This inventory's open matches as CSV, CycloneDX VEX or CSAF 2.0 VEX (all of them with all=true)",
     response_class=Response,
 )
 def export_matches(
     asset_id: str,
     context: SignedIn,
-    format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex)$"),
+    format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex|csaf-vex)$"),
     all: bool = Query(False, description="every match, not only the open ones"),
 ) -> Response:
     with context.writing() as uow:
-        made = worklist.export_asset_matches(uow, context.subject, asset_id, format, all, utcnow())
+        made = worklist.export_asset_matches(
+            uow, context.subject, asset_id, format, all, utcnow(), context.runtime.settings.publisher
+        )
         uow.commit()
     return Response(
         made.body,

@@ -399,9 +399,16 @@ def asset_vex(asset_id: str, page: Viewer, everything: bool = Query(False, alias
     return _export(asset_id, page, "cyclonedx-vex", everything)
 
 
+@router.get("/assets/{asset_id}/vex.csaf.json")
+def asset_csaf_vex(asset_id: str, page: Viewer, everything: bool = Query(False, alias="all")) -> Response:
+    return _export(asset_id, page, "csaf-vex", everything)
+
+
 def _export(asset_id: str, page: Page, fmt: str, everything: bool) -> Response:
     with page.writing() as uow:
-        made = worklist.export_asset_matches(uow, page.subject, asset_id, fmt, everything, utcnow())
+        made = worklist.export_asset_matches(
+            uow, page.subject, asset_id, fmt, everything, utcnow(), page.runtime.settings.publisher
+        )
         uow.commit()
     return Response(
         made.body,
