@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -280,15 +281,35 @@ matches_router = APIRouter(prefix="/matches", tags=["matching"])
 @matches_router.get("", summary="Every match on the assets the caller may see, open ones first by due date")
 def all_matches(
     context: SignedIn,
+    response: Response,
     status: MatchStatus | None = None,
     severity: str | None = Query(None, max_length=20),
     kev: bool | None = None,
     sort: str = Query("due", pattern=_SORTS),
     limit: int = Query(1000, ge=1, le=100_000),
+    offset: int = Query(0, ge=0, description="skip this many (the next page: offset + limit)"),
 ) -> list[MatchItemOut]:
+    """A page of the list; ``X-Total-Count`` says how many match the filters, and a ``Link``
+    header (``rel="next"``) names the next page with the same filters and sort."""
     with context.reading() as uow:
         items = worklist.match_items(uow.session, context.subject, utcnow())
-        return _filtered(items, status.value if status else None, severity, kev, sort)[:limit]
+        found = _filtered(items, status.value if status else None, severity, kev, sort)
+    response.headers["X-Total-Count"] = str(len(found))
+    if offset + limit < len(found):
+        query = {
+            k: v
+            for k, v in {
+                "status": status.value if status else None,
+                "severity": severity,
+                "kev": None if kev is None else str(kev).lower(),
+                "sort": sort,
+                "limit": limit,
+                "offset": offset + limit,
+            }.items()
+            if v is not None
+        }
+        response.headers["Link"] = f'</api/v1/matches?{urlencode(query)}>; rel="next"'
+    return found[offset : offset + limit]
 
 
 @matches_router.get("/{match_id}", summary="One match with what to do about it")

@@ -18,6 +18,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Response
 from sqlalchemy import func, select
@@ -292,6 +293,7 @@ def home(page: Viewer) -> Response:
 
 # -- matches ------------------------------------------------------------------------------------
 
+PAGE_SIZE = 50  # matches per page of the console list
 SORTS = {
     "due": lambda i: worklist.sort_key(i),
     "severity": lambda i: (-i.severity_rank, worklist.sort_key(i)),
@@ -308,6 +310,8 @@ def matches_page(
     severity: Annotated[str, Query(max_length=20)] = "",
     kev: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     sort: Annotated[str, Query(pattern="^(due|severity|epss|asset|created)$")] = "due",
+    number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
 ) -> Response:
     now = utcnow()
     with page.reading() as uow:
@@ -320,11 +324,24 @@ def matches_page(
         and (not kev or i.kev == (kev == "yes"))
     ]
     shown.sort(key=SORTS[sort])
+    pages = max(1, -(-len(shown) // size))
+    number = min(number, pages)
+    filters = {"status": status, "severity": severity, "kev": kev, "sort": sort}
+    query = urlencode({**filters, "size": size})
     return page.render(
         "matches.html",
-        items=shown,
+        items=shown[(number - 1) * size : number * size],
+        matching=len(shown),
         total=len(items),
-        filters={"status": status, "severity": severity, "kev": kev, "sort": sort},
+        pager={
+            "page": number,
+            "pages": pages,
+            "size": size,
+            "first": (number - 1) * size + 1,
+            "previous": f"/matches?{query}&page={number - 1}" if number > 1 else None,
+            "next": f"/matches?{query}&page={number + 1}" if number < pages else None,
+        },
+        filters=filters,
         statuses=["open", *[s.value for s in MatchStatus if s is not MatchStatus.OPEN], "all"],
         severities=SEVERITIES,
         sorts=list(SORTS),
