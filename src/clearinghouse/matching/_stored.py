@@ -104,6 +104,7 @@ class SyncReport:
     created: int
     updated: int
     deleted: int
+    new_ids: tuple[str, ...] = ()  # the rows created
 
 
 _FIELDS = (
@@ -150,6 +151,7 @@ def _sync(
     assets: dict[str, Asset],
 ) -> SyncReport:
     created = updated = deleted = 0
+    new_ids: list[str] = []
     held = {m.key: m for m in existing}
     for key, stale in held.items():
         if key not in desired:
@@ -164,6 +166,7 @@ def _sync(
                 setattr(row, name, values[name])
             session.add(row)
             created += 1
+            new_ids.append(row.id)
             continue
         changed = False
         for name in _FIELDS:
@@ -176,7 +179,7 @@ def _sync(
             changed = True
         updated += changed
     session.flush()
-    return SyncReport(created, updated, deleted)
+    return SyncReport(created, updated, deleted, tuple(new_ids))
 
 
 def _components_by_asset(session: Session, query: Any) -> dict[str, list[AssetComponent]]:

@@ -23,15 +23,47 @@ from clearinghouse.matching._advisories import (
 from clearinghouse.matching._stored import ASSET_JOB as ASSET_JOB
 from clearinghouse.matching._stored import CASE_JOB as CASE_JOB
 from clearinghouse.matching._stored import match_asset, match_case
-from clearinghouse.matching.models import AdvisoryMatch, Asset, MatchStatus
+from clearinghouse.matching.models import AdvisoryMatch, Asset, CaseMatch, MatchStatus
 from clearinghouse.storage import UnitOfWork
 
 _SEVERITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
+def notify_new_case_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+    """One ``new_match`` event per asset with new matches of validated cases (as for advisory
+    matches: marked as the asset is, so its owner's subscribers get it by webhook or e-mail)."""
+    from clearinghouse.triage.models import Case
+
+    if not match_ids:
+        return 0
+    rows: list[dict[str, Any]] = []
+    titles: dict[str, str] = {}
+    for match in uow.session.scalars(select(CaseMatch).where(CaseMatch.id.in_(list(match_ids)))):
+        if match.case_id not in titles:
+            case = uow.session.get(Case, match.case_id)
+            titles[match.case_id] = case.title if case is not None else ""
+        rows.append(
+            {
+                "id": match.id,
+                "asset_id": match.asset_id,
+                "affected": match.affected,
+                "severity": None,
+                "advisory_id": match.case_id,
+                "case_id": match.case_id,
+                "case_title": titles[match.case_id],
+                "vulnerability_ids": [match.case_id],
+                "component_purl": match.component_purl,
+                "component_name": match.component_name,
+                "fixed_version": None,
+            }
+        )
+    return notify_new_matches(uow, rows)
+
+
 def notify_new_matches(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
-    """One ``new_match`` event per asset with new advisory matches (marked as the asset is, so its
-    owner's webhooks and e-mail get it); ``rows`` as inserted. Returns how many events were raised."""
+    """One ``new_match`` event per asset with new matches (marked as the asset is, so its owner's
+    webhooks and e-mail get it); ``rows`` as inserted (advisory matches) or as
+    :func:`notify_new_case_matches` shapes them. Returns how many events were raised."""
     from clearinghouse.notifications import Event, EventKind, emit
 
     per_asset: dict[str, list[Mapping[str, Any]]] = {}
@@ -64,6 +96,7 @@ def notify_new_matches(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> in
                             "component": m["component_purl"] or m["component_name"],
                             "fixed_version": m["fixed_version"],
                             "severity": m["severity"],
+                            **({"case_id": m["case_id"], "case": m["case_title"]} if "case_id" in m else {}),
                         }
                         for m in found[:100]
                     ],
@@ -228,6 +261,7 @@ def match_case_job(ctx: JobContext, case_id: str | None = None, finding_id: str 
         updated=report.updated,
         deleted=report.deleted,
     )
+    notify_new_case_matches(ctx.uow, report.new_ids)
 
 
 @job(ASSET_JOB, retries=5, retry_delay_seconds=5)
@@ -243,6 +277,7 @@ def match_asset_job(ctx: JobContext, asset_id: str) -> None:
         updated=report.updated,
         deleted=report.deleted,
     )
+    notify_new_case_matches(ctx.uow, report.new_ids)
     _record_advisory_sync(
         ctx, "asset_advisories_matched", asset_id, match_asset_advisories(ctx.uow.session, asset_id)
     )
