@@ -20,14 +20,15 @@ range is deleted. Running either side again leaves the same rows (natural key).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.domain import canonical_ecosystem, normalize_name
@@ -220,10 +221,12 @@ def _load_known(session: Session, ids: Iterable[str]) -> dict[str, _Known]:
         for advisory_id, content_hash in session.execute(
             select(Advisory.id, Advisory.content_hash).where(Advisory.id.in_(chunk))
         ):
-            hit = _KNOWN.get((advisory_id, content_hash), False)
-            if hit is False:
+            cache_key = (advisory_id, content_hash)
+            if cache_key not in _KNOWN:
                 missing.append(advisory_id)
-            elif hit is not None:
+                continue
+            hit = _KNOWN[cache_key]
+            if hit is not None:
                 out[advisory_id] = hit
     for row in _load_advisories(session, missing):
         item = _prepare(row)
@@ -386,7 +389,7 @@ def _insert(
                 "updated_at": now,
             }
         )
-    table = AdvisoryMatch.__table__
+    table = cast(Table, AdvisoryMatch.__table__)
     for start in range(0, len(rows), _INSERT_CHUNK):
         session.execute(table.insert(), rows[start : start + _INSERT_CHUNK])
     return rows
@@ -486,6 +489,15 @@ def _naming_map(session: Session) -> dict[tuple[str, str], list[str]]:
     return found
 
 
+@functools.lru_cache(maxsize=65536)
+def _name_key(ecosystem: str, name: str) -> tuple[str, str] | None:
+    try:
+        eco = canonical_ecosystem(ecosystem)
+    except Exception:
+        return None
+    return eco.lower(), normalize_name(eco, name).lower()
+
+
 def _advisories_naming(session: Session, components: Sequence[AssetComponent]) -> set[str]:
     """The ids of the advisories naming any of the components' packages (a superset: the index
     decides)."""
@@ -496,11 +508,9 @@ def _advisories_naming(session: Session, components: Sequence[AssetComponent]) -
                 ecosystem, _, name = key.partition("/")
                 wanted.add((ecosystem, name))
         if c.ecosystem and c.name:
-            try:
-                eco = canonical_ecosystem(c.ecosystem)
-            except Exception:
-                continue
-            wanted.add((eco.lower(), normalize_name(eco, c.name).lower()))
+            named = _name_key(c.ecosystem, c.name)
+            if named is not None:
+                wanted.add(named)
     naming = _naming_map(session)
     return {advisory_id for key in wanted for advisory_id in naming.get(key, ())}
 

@@ -215,23 +215,11 @@ def _filtered(
     kev: bool | None,
     sort: str,
 ) -> list[MatchItemOut]:
-    out = [
-        i
-        for i in items
-        if (status is None or i.status == status)
-        and (severity is None or (i.severity or "") == severity)
-        and (kev is None or i.kev == kev)
-    ]
-    if sort == "severity":
-        out.sort(key=lambda i: (-i.severity_rank, worklist.sort_key(i)))
-    elif sort == "epss":
-        out.sort(key=lambda i: (-(i.epss or 0.0), worklist.sort_key(i)))
-    elif sort == "created":
-        out.sort(key=lambda i: i.created_at, reverse=True)
-    return [MatchItemOut.model_validate(worklist.item_json(i)) for i in out]
+    chosen = worklist.select_items(items, status=status, severity=severity, kev=kev, sort=sort)
+    return [MatchItemOut.model_validate(worklist.item_json(i)) for i in chosen]
 
 
-_SORTS = "^(due|severity|epss|created)$"
+_SORTS = "^(due|severity|epss|asset|created)$"
 
 
 @router.get(

@@ -473,6 +473,42 @@ CSV_COLUMNS = (
 )
 
 
+def _created(item: MatchItem) -> float:
+    created = item.created_at
+    return (created if created.tzinfo else created.replace(tzinfo=dt.UTC)).timestamp()
+
+
+# The orders a match list offers (the API's and the console's): due first, by default.
+SORTS: dict[str, Any] = {
+    "due": sort_key,
+    "severity": lambda i: (-i.severity_rank, sort_key(i)),
+    "epss": lambda i: (-(i.epss or 0.0), sort_key(i)),
+    "asset": lambda i: (i.asset_name, i.component_name, sort_key(i)),
+    "created": lambda i: (-_created(i),),
+}
+
+
+def select_items(
+    items: Iterable[MatchItem],
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    sort: str = "due",
+) -> list[MatchItem]:
+    """The items that pass the filters (``status``: one status, None or ``all`` for any;
+    ``severity``: one rating, ``none`` for the unrated), in the ``sort`` order (:data:`SORTS`)."""
+    out = [
+        i
+        for i in items
+        if (status in (None, "", "all") or i.status == status)
+        and (not severity or (i.severity or "none") == severity)
+        and (kev is None or i.kev == kev)
+    ]
+    out.sort(key=SORTS[sort])
+    return out
+
+
 def open_only(items: Iterable[MatchItem], everything: bool) -> list[MatchItem]:
     return [i for i in items if everything or i.is_open]
 

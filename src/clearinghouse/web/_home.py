@@ -294,13 +294,6 @@ def home(page: Viewer) -> Response:
 # -- matches ------------------------------------------------------------------------------------
 
 PAGE_SIZE = 50  # matches per page of the console list
-SORTS = {
-    "due": lambda i: worklist.sort_key(i),
-    "severity": lambda i: (-i.severity_rank, worklist.sort_key(i)),
-    "epss": lambda i: (-(i.epss or 0.0), worklist.sort_key(i)),
-    "asset": lambda i: (i.asset_name, i.component_name, worklist.sort_key(i)),
-    "created": lambda i: (-_aware(i.created_at).timestamp(),),
-}
 
 
 @router.get("/matches")
@@ -316,14 +309,9 @@ def matches_page(
     now = utcnow()
     with page.reading() as uow:
         items = worklist.match_items(uow.session, page.subject, now)
-    shown = [
-        i
-        for i in items
-        if (not status or status == "all" or i.status == status)
-        and (not severity or (i.severity or "none") == severity)
-        and (not kev or i.kev == (kev == "yes"))
-    ]
-    shown.sort(key=SORTS[sort])
+    shown = worklist.select_items(
+        items, status=status, severity=severity, kev=(kev == "yes") if kev else None, sort=sort
+    )
     pages = max(1, -(-len(shown) // size))
     number = min(number, pages)
     filters = {"status": status, "severity": severity, "kev": kev, "sort": sort}
@@ -344,7 +332,7 @@ def matches_page(
         filters=filters,
         statuses=["open", *[s.value for s in MatchStatus if s is not MatchStatus.OPEN], "all"],
         severities=SEVERITIES,
-        sorts=list(SORTS),
+        sorts=list(worklist.SORTS),
     )
 
 
