@@ -192,10 +192,21 @@ BATCH_CREATED = AdvisoryMatch.__audit_batch__
 _BATCH_EVENT_ROWS = 1000
 
 
-def _iso(value: Any) -> str:
-    if isinstance(value, dt.datetime):
-        return value.astimezone(dt.UTC).isoformat()
-    raise TypeError(f"not JSON: {type(value).__name__}")
+def _rows_digest(rows: Sequence[Mapping[str, Any]]) -> str:
+    """SHA-256 over the rows' states: per row, its columns in name order as ``name=value`` (times in
+    ISO form, lists as JSON), joined by unit and record separators."""
+    digest = hashlib.sha256()
+    for row in rows:
+        parts = []
+        for name in sorted(row):
+            value = row[name]
+            if isinstance(value, dt.datetime):
+                value = value.astimezone(dt.UTC).isoformat()
+            elif isinstance(value, list):
+                value = json.dumps(value)
+            parts.append(f"{name}={value}")
+        digest.update(("\x1f".join(parts) + "\x1e").encode())
+    return digest.hexdigest()
 
 
 def record_new_rows(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
@@ -213,9 +224,7 @@ def record_new_rows(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
             ids=[r["id"] for r in chunk],
             assets=sorted({r["asset_id"] for r in chunk}),
             rows=len(chunk),
-            rows_sha256=hashlib.sha256(
-                json.dumps(chunk, sort_keys=True, separators=(",", ":"), default=_iso).encode()
-            ).hexdigest(),
+            rows_sha256=_rows_digest(chunk),
         )
         events += 1
     return events
