@@ -271,8 +271,7 @@ _FIELDS = (
 def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     """One ``advisory_matches`` row. The component's attributes are read once each (instrumented
     ORM reads are what a row costs most), and the explanation is ``Match.explain``'s text."""
-    component = match.component
-    assert isinstance(component, AssetComponent)
+    component: Any = match.component  # an AssetComponent, or a row of its columns
     purl, name, pointer, bom_ref = component.purl, component.name, component.pointer, component.bom_ref
     version = match.version
     inventory = f"asset {asset.name!r}"
@@ -318,7 +317,7 @@ def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     }
 
 
-def _present(component: AssetComponent) -> tuple[str, str, str | None, str, str | None]:
+def _present(component: Any) -> tuple[str, str, str | None, str, str | None]:
     return (component.asset_id, component.pointer, component.purl, component.name, component.version)
 
 
@@ -498,7 +497,7 @@ def _name_key(ecosystem: str, name: str) -> tuple[str, str] | None:
     return eco.lower(), normalize_name(eco, name).lower()
 
 
-def _advisories_naming(session: Session, components: Sequence[AssetComponent]) -> set[str]:
+def _advisories_naming(session: Session, components: Sequence[Any]) -> set[str]:
     """The ids of the advisories naming any of the components' packages (a superset: the index
     decides)."""
     wanted: set[tuple[str, str]] = set()
@@ -524,9 +523,7 @@ _SHARED_HELD: dict[str, _Known] = {}
 _SHARED_LOCK = threading.Lock()
 
 
-def _match_shared(
-    known: Mapping[str, _Known], components: Sequence[AssetComponent], asset_id: str
-) -> list[Match]:
+def _match_shared(known: Mapping[str, _Known], components: Sequence[Any], asset_id: str) -> list[Match]:
     global _SHARED
     with _SHARED_LOCK:
         if len(_SHARED_HELD) > _KNOWN_LIMIT:
@@ -547,7 +544,7 @@ def _load_advisories(session: Session, ids: Iterable[str]) -> list[Advisory]:
     return out
 
 
-def _upgrade_evidence(asset: Asset, components: Sequence[AssetComponent]) -> dict[str, str]:
+def _upgrade_evidence(asset: Asset, components: Sequence[Any]) -> dict[str, str]:
     versions: dict[str, list[str]] = defaultdict(list)
     for c in components:
         if c.version and c.version not in versions[c.name.lower()]:
@@ -564,6 +561,38 @@ def _upgrade_evidence(asset: Asset, components: Sequence[AssetComponent]) -> dic
 # -- the two sides ----------------------------------------------------------------------------
 
 
+_COMPONENT_COLUMNS = (
+    AssetComponent.asset_id,
+    AssetComponent.purl,
+    AssetComponent.ecosystem,
+    AssetComponent.name,
+    AssetComponent.version,
+    AssetComponent.cpe,
+    AssetComponent.bom_ref,
+    AssetComponent.pointer,
+    AssetComponent.package_key,
+    AssetComponent.alias_key,
+)
+
+
+def _asset_components(session: Session, asset_id: str) -> Sequence[Any]:
+    """The asset's components as plain rows (read-only: no ORM object each); components kept
+    before package keys were are loaded as objects and given theirs."""
+    query = select(*_COMPONENT_COLUMNS).where(AssetComponent.asset_id == asset_id)
+    rows = session.execute(query.order_by(AssetComponent.pointer)).all()
+    if any(r.package_key is None for r in rows):
+        found = list(
+            session.scalars(
+                select(AssetComponent)
+                .where(AssetComponent.asset_id == asset_id)
+                .order_by(AssetComponent.pointer)
+            )
+        )
+        fill_component_keys(session, found)
+        return found
+    return rows
+
+
 def match_asset_advisories(session: Session, asset_id: str) -> AdvisorySync:
     """Store the matches of one asset against every live advisory naming its packages."""
     existing = list(session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.asset_id == asset_id)))
@@ -573,12 +602,7 @@ def match_asset_advisories(session: Session, asset_id: str) -> AdvisorySync:
             session.delete(row)
         session.flush()
         return AdvisorySync(deleted=len(existing))
-    components = list(
-        session.scalars(
-            select(AssetComponent).where(AssetComponent.asset_id == asset_id).order_by(AssetComponent.pointer)
-        )
-    )
-    fill_component_keys(session, components)
+    components = _asset_components(session, asset_id)
     known = _load_known(session, _advisories_naming(session, components))
     desired: dict[str, dict[str, Any]] = {}
     for m in _match_shared(known, components, asset_id):
