@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -192,27 +191,30 @@ BATCH_CREATED = AdvisoryMatch.__audit_batch__
 _BATCH_EVENT_ROWS = 1000
 
 
+_DIGESTED = (
+    "id",
+    "key",
+    "advisory_id",
+    "asset_id",
+    "component_version",
+    "affected",
+    "fixed_version",
+    "status",
+)
+
+
 def _rows_digest(rows: Sequence[Mapping[str, Any]]) -> str:
-    """SHA-256 over the rows' states: per row, its columns in name order as ``name=value`` (times in
-    ISO form, lists as JSON), joined by unit and record separators."""
-    digest = hashlib.sha256()
-    for row in rows:
-        parts = []
-        for name in sorted(row):
-            value = row[name]
-            if isinstance(value, dt.datetime):
-                value = value.astimezone(dt.UTC).isoformat()
-            elif isinstance(value, list):
-                value = json.dumps(value)
-            parts.append(f"{name}={value}")
-        digest.update(("\x1f".join(parts) + "\x1e").encode())
-    return digest.hexdigest()
+    """SHA-256 over what binds the event to its rows: per row its id, natural key (advisory, asset,
+    component), version, verdict, fixed version and status, joined by unit and record separators."""
+    text = "\x1e".join("\x1f".join(str(row[name]) for name in _DIGESTED) for row in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def record_new_rows(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
     """The ledger's record of advisory match rows inserted in bulk: one ``advisory_match.batch_created``
-    event per 1,000 rows, naming their ids and the SHA-256 of their states (canonical JSON, in id
-    order), so ``verify`` finds every row recorded. Returns how many events were added."""
+    event per 1,000 rows, naming their ids and a SHA-256 binding them to their
+    rows (:func:`_rows_digest`, in id order), so ``verify`` finds every row recorded. Returns how
+    many events were added."""
     ordered = sorted(rows, key=lambda r: str(r["id"]))
     events = 0
     for start in range(0, len(ordered), _BATCH_EVENT_ROWS):
