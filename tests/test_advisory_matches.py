@@ -19,12 +19,15 @@ from sqlalchemy import select
 
 from clearinghouse.api.app import create_app
 from clearinghouse.intake.advisories import import_paths
+from clearinghouse.ledger import unrecorded_rows
+from clearinghouse.ledger.models import AuditEvent
 from clearinghouse.matching import _advisories
 from clearinghouse.matching.models import AdvisoryMatch
 from clearinghouse.notifications.models import NotificationEvent
 from clearinghouse.runtime import Runtime
 from clearinghouse.storage import Actor
 from clearinghouse.triage._cases import forget_index
+from tests.support.exports import csaf_problems
 from tests.support.factories import make_org, make_token, make_user
 from tests.test_matches import cyclonedx, run_jobs
 
@@ -196,6 +199,21 @@ def test_new_advisories_match_registered_components_and_withdrawn_or_information
     assert _advisories.is_informational(notice)
 
 
+def _csaf_vex(env: dict[str, Any], asset: str, workdir: Path) -> dict[str, Any]:
+    """The inventory's CSAF VEX (every match), valid under ``csaf validate`` for CSAF 2.0."""
+    got = env["client"].get(
+        f"/api/v1/inventories/{asset}/matches/export",
+        params={"format": "csaf-vex", "all": "true"},
+        headers=env["teller"],
+    )
+    assert got.status_code == 200 and got.headers["content-type"].startswith("application/csaf+json")
+    doc: dict[str, Any] = got.json()
+    assert doc["document"]["category"] == "csaf_vex" and doc["document"]["csaf_version"] == "2.0"
+    assert doc["document"]["distribution"]["tlp"]["label"] == "AMBER"
+    assert csaf_problems([doc], workdir) == []
+    return doc
+
+
 def test_remediation_statuses_an_upgrade_closes_with_evidence_and_the_exports(
     env: dict[str, Any], tmp_path: Path
 ) -> None:
@@ -244,6 +262,18 @@ def test_remediation_statuses_an_upgrade_closes_with_evidence_and_the_exports(
         for v in doc["vulnerabilities"]
     )
 
+    csaf_vex = _csaf_vex(env, asset, tmp_path / "csaf-1")
+    by_id = {v["cve"] if "cve" in v else v["ids"][0]["text"]: v for v in csaf_vex["vulnerabilities"]}
+    risk, quiet = by_id["CVE-2024-0001"], by_id["DEMO-3"]
+    assert list(risk["product_status"]) == ["known_affected"]
+    assert risk["remediations"][0]["category"] == "no_fix_planned"
+    assert "isolated network" in risk["remediations"][0]["details"]
+    assert list(quiet["product_status"]) == ["known_not_affected"]
+    assert quiet["flags"][0]["label"] == "vulnerable_code_not_in_execute_path"
+    assert quiet["threats"][0]["category"] == "impact"
+    (product,) = csaf_vex["product_tree"]["branches"][0]["branches"][0]["branches"]
+    assert product["product"]["product_identification_helper"] == {"purl": "pkg:pypi/demo-lib@1.5"}
+
     # Reopen one, then upload a newer SBOM: the upgraded component's open match is closed as fixed.
     client.put(url, json={"status": "open"}, headers=env["teller"])
     rows = list(
@@ -265,6 +295,15 @@ def test_remediation_statuses_an_upgrade_closes_with_evidence_and_the_exports(
     assert after["DEMO-1"]["status"] == "fixed"
     assert "lists demo-lib at 2.1" in after["DEMO-1"]["evidence"]
     assert after["DEMO-3"]["status"] == "not_affected"  # the operator's answer stays
+    fixed = _csaf_vex(env, asset, tmp_path / "csaf-2")
+    statuses = {next(iter(v["product_status"])) for v in fixed["vulnerabilities"]}
+    assert statuses == {"fixed", "known_not_affected"}
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        exported = uow.session.scalars(
+            select(AuditEvent).where(AuditEvent.action == "matches.exported", AuditEvent.object_id == asset)
+        ).all()
+        assert [e.detail["format"] for e in exported].count("csaf-vex") == 2
+        assert unrecorded_rows(uow.session) == []  # rows inserted in bulk are named by batch events
     with runtime.uow(Actor.system("test"), write=False) as uow:
         assert uow.session.scalar(select(AdvisoryMatch).where(AdvisoryMatch.id == first["id"])) is not None
     # Running the jobs again changes nothing.
@@ -372,5 +411,8 @@ def test_the_cli_lists_and_exports_an_assets_matches(
     target = tmp_path / "vex.json"
     cli("inventory", "matches", asset, "--as", "teller", "--format", "cyclonedx-vex", "--output", str(target))
     assert json.loads(target.read_text())["vulnerabilities"][0]["id"] == "CVE-2024-0001"
+    csaf_doc = json.loads(cli("inventory", "matches", asset, "--as", "teller", "--format", "csaf-vex"))
+    assert csaf_doc["document"]["category"] == "csaf_vex"
+    assert csaf_doc["vulnerabilities"][0]["cve"] == "CVE-2024-0001"
     assert "--format" in cli("inventory", "matches", asset, "--as", "teller", "--format", "xml", code=2)
     assert "not found" in cli("inventory", "matches", "nope", "--as", "teller", code=2).lower()

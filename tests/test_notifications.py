@@ -25,6 +25,7 @@ from clearinghouse.notifications import backoff, next_digest_time, passes, sign,
 from clearinghouse.notifications.models import (
     DeliveryAttempt,
     EmailDelivery,
+    NotificationEvent,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -318,3 +319,45 @@ def test_filters_and_digest_times() -> None:
     now = dt.datetime(2026, 11, 27, 13, 0, tzinfo=dt.UTC)
     assert next_digest_time(now, "Europe/Berlin", 8) == dt.datetime(2026, 11, 28, 7, 0, tzinfo=dt.UTC)
     assert next_digest_time(now, "Not/AZone", 15) == dt.datetime(2026, 11, 27, 15, 0, tzinfo=dt.UTC)
+
+
+def test_a_validated_case_matching_an_asset_reaches_its_owners_webhook_as_new_match(
+    env: dict[str, Any], receiver: Receiver
+) -> None:
+    from tests.support.factories import make_org
+    from tests.test_matches import cyclonedx
+
+    client, runtime = env["client"], env["runtime"]
+    grid = make_org(runtime, "Grid Co", "critical_infrastructure_operator")
+    make_user(runtime, "ops", grid, ["partner"])
+    ops = {"Authorization": f"Bearer {make_token(runtime, 'ops')}"}
+    hook = client.post(
+        "/api/v1/notifications/webhooks",
+        json={"url": receiver.url, "org_wide": True, "events": ["new_match"]},
+        headers=ops,
+    )
+    assert hook.status_code == 201, hook.text
+    made = client.post(
+        "/api/v1/inventories?name=scada",
+        content=cyclonedx(f"{PURL}@2.3.0", "pkg:pypi/other@1.0"),
+        headers=ops,
+    )
+    assert made.status_code in (200, 201), made.text
+    run_jobs(runtime)
+    assert receiver.received == []  # no case yet
+    case_id = validated_case(env)
+    run_jobs(runtime)
+    events = [json.loads(body) for _, body in receiver.received]
+    assert [e["kind"] for e in events] == ["new_match"]
+    payload = events[0]["data"]
+    assert payload["asset"] == "scada" and payload["matches"][0]["case_id"] == case_id
+    assert payload["matches"][0]["component"] == f"{PURL}@2.3.0"
+    # Running the matching again raises nothing new; the vendor, who cannot read the asset, got nothing.
+    with runtime.uow(Actor.system("test")) as uow:
+        uow.enqueue("matching.case", {"case_id": case_id})
+        uow.commit()
+    run_jobs(runtime)
+    assert len(receiver.received) == 1
+    with runtime.uow(Actor.system("test"), write=False) as uow:
+        kinds = [e.kind for e in uow.session.scalars(select(NotificationEvent))]
+    assert kinds.count("new_match") == 1

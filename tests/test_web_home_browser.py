@@ -54,6 +54,16 @@ def test_the_operators_home_page_shows_the_due_item_and_the_new_match(
     shot(page, "asset-matches")
     page.goto("/matches?status=all&sort=severity")
     shot(page, "matches")
+    # Two a page: the next page keeps the filters and the sort, and leads back.
+    page.goto("/matches?status=all&sort=severity&size=2")
+    page.get_by_role("link", name="Next →").click()
+    page.wait_for_load_state()
+    assert "page=2" in page.url and "sort=severity" in page.url and "status=all" in page.url
+    assert "page 2 of" in main.inner_text()
+    shot(page, "matches-page-2")
+    page.get_by_role("link", name="← Previous").click()
+    page.wait_for_load_state()
+    assert "page=1" in page.url and "sort=severity" in page.url
     page.goto("/no-such-page")
     assert page.get_by_role("navigation", name="Sections").is_visible()
     shot(page, "not-found")

@@ -90,6 +90,44 @@ def test_match_list_filters_sorts_and_the_match_page_records_a_decision(env: dic
     assert rival.post(f"/matches/{match['id']}/status", data={**form, "csrf": "x"}).status_code in (403, 404)
 
 
+def test_the_match_list_pages_keep_filters_and_sort(env: dict[str, Any]) -> None:
+    import html as html_lib
+    import re
+
+    client = client_for(env["runtime"], "operator")
+    api = bearer(env["runtime"], "operator")
+    everything = client.get("/api/v1/matches?sort=severity", headers=api).json()
+    assert len(everything) >= 3
+    seen: list[str] = []
+    url: str | None = "/matches?status=all&sort=severity&size=2"
+    while url is not None:
+        page = client.get(url)
+        assert page.status_code == 200
+        rows = re.findall(r"<tr>\s*<td>.*?</tr>", page.text, flags=re.S)
+        assert 1 <= len(rows) <= 2
+        seen.extend(
+            re.findall(
+                r'href="/assets/[^"]+">[^<]+</a></td>\s*<td><code class="pkg">([^<]+)</code>', page.text
+            )
+        )
+        found = re.search(r'<a href="([^"]+)" rel="next">', page.text)
+        url = html_lib.unescape(found.group(1)) if found else None
+        if url is not None:
+            assert "sort=severity" in url and "status=all" in url and "size=2" in url
+    assert len(seen) == len(everything)
+    assert 'rel="prev"' in page.text and f"of {len(everything)} matching" in page.text
+    # The API pages the same list: offset and limit, the total and the next page's link.
+    first = client.get("/api/v1/matches?sort=severity&limit=2", headers=api)
+    assert first.headers["X-Total-Count"] == str(len(everything))
+    assert 'rel="next"' in first.headers["Link"] and "offset=2" in first.headers["Link"]
+    pages, link = [first.json()], first.headers.get("Link")
+    while link:
+        nxt = client.get(link.split(">")[0].lstrip("<"), headers=api)
+        pages.append(nxt.json())
+        link = nxt.headers.get("Link")
+    assert [m["id"] for chunk in pages for m in chunk] == [m["id"] for m in everything]
+
+
 def test_asset_page_and_its_downloads(env: dict[str, Any]) -> None:
     client = client_for(env["runtime"], "operator")
     page = client.get(f"/assets/{env['asset']}")
@@ -103,6 +141,12 @@ def test_asset_page_and_its_downloads(env: dict[str, Any]) -> None:
     )
     vex = client.get(f"/assets/{env['asset']}/vex.cdx.json")
     assert vex.status_code == 200 and json.loads(vex.text)["bomFormat"] == "CycloneDX"
+    assert f'href="/assets/{env["asset"]}/vex.csaf.json"' in page.text
+    csaf = client.get(f"/assets/{env['asset']}/vex.csaf.json")
+    assert csaf.status_code == 200 and json.loads(csaf.text)["document"]["category"] == "csaf_vex"
+    assert (
+        client_for(env["runtime"], "vendor").get(f"/assets/{env['asset']}/vex.csaf.json").status_code == 404
+    )
     sheet = client.get(f"/assets/{env['asset']}/matches.csv?all=true")
     assert sheet.status_code == 200 and sheet.text.startswith("match_id,asset,component")
     assert client_for(env["runtime"], "vendor").get(f"/assets/{env['asset']}/matches.csv").status_code == 404

@@ -7,6 +7,15 @@ a feature, the database, the web or the settings. Features import these names fr
 models, heavier to import) is the public module :mod:`clearinghouse.domain.finding`.
 """
 
+from clearinghouse.domain._csaf import (
+    TLP_URL,
+    ProductStatusSets,
+    ProductTree,
+    cpe_of,
+    sorted_keys,
+    timestamp,
+    tlp_v1_label,
+)
 from clearinghouse.domain._ecosystems import (
     NODEJS,
     OSV_ECOSYSTEMS,
@@ -64,6 +73,7 @@ __all__ = [
     "PROMISE_WORDS",
     "RUBY",
     "TLP",
+    "TLP_URL",
     "VOLUNTARY_NOTICE",
     "VOLUNTARY_NOTICE_SHORT",
     "AdvisoryRecord",
@@ -75,6 +85,8 @@ __all__ = [
     "OperatingIdentity",
     "ProductStatement",
     "ProductStatus",
+    "ProductStatusSets",
+    "ProductTree",
     "Publisher",
     "PublisherSettingsLike",
     "RangeEvent",
@@ -87,6 +99,7 @@ __all__ = [
     "VexJustification",
     "canonical_ecosystem",
     "complement",
+    "cpe_of",
     "ecosystem_of_purl_type",
     "gem_key",
     "normalize_name",
@@ -97,7 +110,10 @@ __all__ = [
     "registry_kind",
     "render",
     "sortable",
+    "sorted_keys",
     "split_ecosystem",
+    "timestamp",
+    "tlp_v1_label",
     "version_key",
     "version_parser",
     "zone",

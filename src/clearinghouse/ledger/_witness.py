@@ -86,7 +86,10 @@ def check_witness(
 
 
 def unrecorded_rows(session: Session, limit: int = 100) -> list[tuple[str, str]]:
-    """(audit type, id) of audited rows that no ledger event names, at most ``limit``."""
+    """(audit type, id) of audited rows that no ledger event names, at most ``limit``.
+
+    A class that sets ``__audit_batch__`` (rows inserted in bulk) is also recorded by events of
+    that action whose ``detail.ids`` name the row."""
     from clearinghouse.storage import Base
 
     found: list[tuple[str, str]] = []
@@ -99,6 +102,19 @@ def unrecorded_rows(session: Session, limit: int = 100) -> list[tuple[str, str]]
         recorded = exists().where(
             AuditEvent.object_type == audit_type, AuditEvent.object_id == cast(id_column, String)
         )
-        rows = session.scalars(select(id_column).where(~recorded).limit(limit - len(found)))
-        found.extend((audit_type, str(row)) for row in rows)
+        query = select(id_column).where(~recorded)
+        batch_action = getattr(cls, "__audit_batch__", None)
+        if batch_action is None:
+            rows = session.scalars(query.limit(limit - len(found)))
+            found.extend((audit_type, str(row)) for row in rows)
+            continue
+        batched: set[str] = set()
+        for detail in session.scalars(select(AuditEvent.detail).where(AuditEvent.action == batch_action)):
+            ids = detail.get("ids") if isinstance(detail, dict) else None
+            batched.update(str(i) for i in ids or [])
+        for row in session.scalars(query.execution_options(yield_per=2000)):
+            if str(row) not in batched:
+                found.append((audit_type, str(row)))
+                if len(found) >= limit:
+                    break
     return found

@@ -20,13 +20,15 @@ range is deleted. Running either side again leaves the same rows (natural key).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Table, func, or_, select
 from sqlalchemy.orm import Session
 
 from clearinghouse.domain import canonical_ecosystem, normalize_name
@@ -40,6 +42,7 @@ from clearinghouse.storage import new_id, utcnow
 ADVISORIES_JOB = "matching.advisories"
 UPGRADE_EVIDENCE = "sbom-upgrade"  # ``status_changed_by`` of a match closed by a newer SBOM
 _CHUNK = 900
+_INSERT_CHUNK = 500  # rows per multi-row INSERT
 
 _GHSA_SEVERITY = {
     "CRITICAL": "critical",
@@ -147,10 +150,14 @@ def first_fixed(record: Mapping[str, Any], pointer: str, version: str) -> str | 
 
 @dataclass(frozen=True)
 class _Known:
-    """One live advisory as the matcher needs it; its fix answers remembered per entry and version
-    (an SBOM fleet repeats the same package versions many times)."""
+    """One live advisory as the matcher needs it, computed once per advisory version (ids,
+    severity, the compiled vulnerability) and kept across jobs (``_KNOWN``, keyed by the row's
+    content hash); its fix answers remembered per entry and version (an SBOM fleet repeats the
+    same package versions many times)."""
 
-    row: Advisory
+    id: str
+    summary: str
+    record: Mapping[str, Any]
     vuln: Vulnerability
     ids: list[str]
     severity: tuple[str | None, str | None, float | None]
@@ -160,28 +167,74 @@ class _Known:
         """(first fixed version above ``version``, every fixed version) of the entry at ``pointer``."""
         found = self._fixes.get((pointer, version))
         if found is None:
-            record = self.row.raw if isinstance(self.row.raw, Mapping) else {}
-            found = (first_fixed(record, pointer, version), fixed_versions(record, pointer))
+            found = (first_fixed(self.record, pointer, version), fixed_versions(self.record, pointer))
             if len(self._fixes) < 4096:
                 self._fixes[(pointer, version)] = found
         return found[0], list(found[1])
 
 
+def _prepare(row: Advisory) -> _Known | None:
+    """What the matcher needs of one advisory row; None for a withdrawn or informational one, or
+    one that names no package."""
+    record = row.raw if isinstance(row.raw, Mapping) else {}
+    if row.withdrawn is not None or is_informational(record):
+        return None
+    vuln = Vulnerability.from_osv(record)
+    if not vuln.affected:
+        return None
+    vuln = Vulnerability(row.id, vuln.affected)
+    related = [r for r in record.get("related") or [] if isinstance(r, str) and r.upper().startswith("CVE-")]
+    ids = vulnerability_ids(row.id, [*(row.aliases or []), *related])
+    return _Known(row.id, row.summary or "", record, vuln, ids, severity_of(record))
+
+
 def _known(rows: Iterable[Advisory]) -> dict[str, _Known]:
     out: dict[str, _Known] = {}
     for row in rows:
-        record = row.raw if isinstance(row.raw, Mapping) else {}
-        if row.withdrawn is not None or is_informational(record):
-            continue
-        vuln = Vulnerability.from_osv(record)
-        if not vuln.affected:
-            continue
-        vuln = Vulnerability(row.id, vuln.affected)
-        related = [
-            r for r in record.get("related") or [] if isinstance(r, str) and r.upper().startswith("CVE-")
-        ]
-        ids = vulnerability_ids(row.id, [*(row.aliases or []), *related])
-        out[row.id] = _Known(row, vuln, ids, severity_of(record))
+        item = _prepare(row)
+        if item is not None:
+            out[row.id] = item
+    return out
+
+
+# Prepared advisories by (id, content hash): the per-asset jobs of an SBOM fleet ask for the
+# same advisories again and again; a revised advisory has a new content hash.
+_KNOWN: dict[tuple[str, str], _Known | None] = {}
+_KNOWN_LIMIT = 200_000
+
+
+def forget_prepared() -> None:
+    """Drop the prepared advisories (tests, or after a bulk re-import)."""
+    _KNOWN.clear()
+    with _NAMING_LOCK:
+        _NAMING["state"], _NAMING["map"] = None, {}
+
+
+def _load_known(session: Session, ids: Iterable[str]) -> dict[str, _Known]:
+    """The live advisories among ``ids``, prepared; rows are read in full only for advisories
+    not prepared before at their current content."""
+    ordered = sorted(set(ids))
+    out: dict[str, _Known] = {}
+    missing: list[str] = []
+    for start in range(0, len(ordered), _CHUNK):
+        chunk = ordered[start : start + _CHUNK]
+        for advisory_id, content_hash in session.execute(
+            select(Advisory.id, Advisory.content_hash).where(Advisory.id.in_(chunk))
+        ):
+            cache_key = (advisory_id, content_hash)
+            if cache_key not in _KNOWN:
+                missing.append(advisory_id)
+                continue
+            hit = _KNOWN[cache_key]
+            if hit is not None:
+                out[advisory_id] = hit
+    for row in _load_advisories(session, missing):
+        item = _prepare(row)
+        if len(_KNOWN) >= _KNOWN_LIMIT:
+            _KNOWN.clear()
+        _KNOWN[(row.id, row.content_hash)] = item
+        if item is not None:
+            out[row.id] = item
     return out
 
 
@@ -218,8 +271,7 @@ _FIELDS = (
 def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     """One ``advisory_matches`` row. The component's attributes are read once each (instrumented
     ORM reads are what a row costs most), and the explanation is ``Match.explain``'s text."""
-    component = match.component
-    assert isinstance(component, AssetComponent)
+    component: Any = match.component  # an AssetComponent, or a row of its columns
     purl, name, pointer, bom_ref = component.purl, component.name, component.pointer, component.bom_ref
     version = match.version
     inventory = f"asset {asset.name!r}"
@@ -234,7 +286,7 @@ def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     )
     fixed, listed = known.fixes(match.pointer, version)
     severity, vector, score = known.severity
-    advisory_id = known.row.id
+    advisory_id = known.id
     key = hashlib.sha256(  # the natural key: advisory, asset, component
         "\x00".join(
             ("advisory", advisory_id, asset.id, pointer, purl or "", name, component.version or "")
@@ -255,7 +307,7 @@ def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
         "confidence": match.confidence,
         "affected": match.affected,
         "explanation": explanation,
-        "summary": (known.row.summary or "")[:2000],
+        "summary": known.summary[:2000],
         "vulnerability_ids": known.ids,
         "severity": severity,
         "cvss_vector": vector,
@@ -265,7 +317,7 @@ def _row(known: _Known, asset: Asset, match: Match) -> dict[str, Any]:
     }
 
 
-def _present(component: AssetComponent) -> tuple[str, str, str | None, str, str | None]:
+def _present(component: Any) -> tuple[str, str, str | None, str, str | None]:
     return (component.asset_id, component.pointer, component.purl, component.name, component.version)
 
 
@@ -285,10 +337,61 @@ class AdvisorySync:
     updated: int = 0
     deleted: int = 0
     closed: int = 0
-    new_ids: list[str] | None = None
+    # The rows inserted (as written, one dict each): bulk rows, recorded by the job in
+    # ``advisory_match.batch_created`` events naming their ids and the digest of their states.
+    new_rows: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def new_ids(self) -> list[str]:
+        return [r["id"] for r in self.new_rows]
 
     def report(self) -> SyncReport:
         return SyncReport(self.created, self.updated, self.deleted)
+
+
+def _marking_columns(asset: Asset) -> dict[str, Any]:
+    marking = asset.marking
+    return {
+        "owner_org_id": marking.owner_org_id,
+        "tlp": str(marking.tlp),
+        "classification": str(marking.classification),
+        "compartments": sorted(marking.compartments),
+        "sharing_group_ids": sorted(marking.sharing_group_ids),
+    }
+
+
+def _insert(
+    session: Session, desired: Iterable[dict[str, Any]], assets: Mapping[str, Asset]
+) -> list[dict[str, Any]]:
+    """Insert new rows in bulk (multi-row INSERTs, no ORM object per row); return them."""
+    now = utcnow()
+    markings: dict[str, dict[str, Any]] = {}
+    rows: list[dict[str, Any]] = []
+    for values in desired:
+        asset_id = values["asset_id"]
+        marking = markings.get(asset_id)
+        if marking is None:
+            marking = markings[asset_id] = _marking_columns(assets[asset_id])
+        rows.append(
+            {
+                "id": new_id(),
+                **values,
+                **marking,
+                "status": MatchStatus.OPEN.value,
+                "status_reason": "",
+                "status_expires_at": None,
+                "vex_justification": None,
+                "evidence": "",
+                "status_changed_at": None,
+                "status_changed_by": None,
+                "created_at": now,
+                "updated_at": now,
+            }
+        )
+    table = cast(Table, AdvisoryMatch.__table__)
+    for start in range(0, len(rows), _INSERT_CHUNK):
+        session.execute(table.insert(), rows[start : start + _INSERT_CHUNK])
+    return rows
 
 
 def _sync(
@@ -303,8 +406,10 @@ def _sync(
 ) -> AdvisorySync:
     """Make the stored rows equal to ``desired``; a stale row whose advisory is still ``live`` and
     whose component is no longer ``present`` is closed as fixed (``upgrades``: evidence per
-    asset and component name) rather than deleted."""
-    out = AdvisorySync(new_ids=[])
+    asset and component name) rather than deleted. New rows are inserted in bulk (the caller
+    records them, :attr:`AdvisorySync.new_rows`); changed, closed and deleted ones go through the
+    session, one audited event each."""
+    out = AdvisorySync()
     held = {m.key: m for m in existing}
     now = utcnow()
     for key, stale in held.items():
@@ -324,19 +429,11 @@ def _sync(
             continue
         session.delete(stale)
         out.deleted += 1
+    fresh: list[dict[str, Any]] = []
     for key, values in desired.items():
         row = held.get(key)
         if row is None:
-            row = AdvisoryMatch(id=new_id(), key=key, asset_id=values["asset_id"])
-            row.set_marking(assets[values["asset_id"]].marking)
-            for name in _FIELDS:
-                setattr(row, name, values[name])
-            row.status = MatchStatus.OPEN.value
-            row.status_reason = row.evidence = ""
-            session.add(row)
-            out.created += 1
-            assert out.new_ids is not None
-            out.new_ids.append(row.id)
+            fresh.append(values)
             continue
         changed = False
         for name in _FIELDS:
@@ -350,6 +447,8 @@ def _sync(
             changed = True
         out.updated += changed
     session.flush()
+    out.new_rows = _insert(session, fresh, assets)
+    out.created = len(out.new_rows)
     return out
 
 
@@ -365,34 +464,76 @@ def fill_component_keys(session: Session, components: Sequence[AssetComponent]) 
             component.alias_key = alias
 
 
-def _advisories_naming(session: Session, components: Sequence[AssetComponent]) -> list[Advisory]:
-    """The live advisories naming any of the components' packages (a superset: the index decides)."""
-    wanted: dict[str, set[str]] = defaultdict(set)
+# Which advisories name each package (lower-cased ecosystem, normalized name), read once per
+# state of ``advisory_affected`` (its row count and highest id change with every import).
+_NAMING: dict[str, Any] = {"state": None, "map": {}}
+_NAMING_LOCK = threading.Lock()
+
+
+def _naming_map(session: Session) -> dict[tuple[str, str], list[str]]:
+    count, highest = session.execute(select(func.count(), func.max(AdvisoryAffected.id))).one()
+    last = session.scalar(select(AdvisoryAffected.advisory_id).where(AdvisoryAffected.id == highest))
+    state = (str(session.get_bind().engine.url), count, highest, last)
+    with _NAMING_LOCK:
+        if _NAMING["state"] == state:
+            return dict(_NAMING["map"])
+    found: dict[tuple[str, str], list[str]] = defaultdict(list)
+    rows = session.execute(
+        select(AdvisoryAffected.ecosystem, AdvisoryAffected.normalized_name, AdvisoryAffected.advisory_id)
+    )
+    for ecosystem, name, advisory_id in rows:
+        found[(str(ecosystem).lower(), str(name).lower())].append(advisory_id)
+    with _NAMING_LOCK:
+        _NAMING["state"], _NAMING["map"] = state, found
+    return found
+
+
+@functools.lru_cache(maxsize=65536)
+def _name_key(ecosystem: str, name: str) -> tuple[str, str] | None:
+    try:
+        eco = canonical_ecosystem(ecosystem)
+    except Exception:
+        return None
+    return eco.lower(), normalize_name(eco, name).lower()
+
+
+def _advisories_naming(session: Session, components: Sequence[Any]) -> set[str]:
+    """The ids of the advisories naming any of the components' packages (a superset: the index
+    decides)."""
+    wanted: set[tuple[str, str]] = set()
     for c in components:
         for key in (c.package_key, c.alias_key):
             if key:
                 ecosystem, _, name = key.partition("/")
-                wanted[ecosystem].add(name)
+                wanted.add((ecosystem, name))
         if c.ecosystem and c.name:
-            try:
-                eco = canonical_ecosystem(c.ecosystem)
-            except Exception:
-                continue
-            wanted[eco.lower()].add(normalize_name(eco, c.name).lower())
-    ids: set[str] = set()
-    for ecosystem, names in wanted.items():
-        ordered = sorted(names)
-        for start in range(0, len(ordered), _CHUNK):
-            chunk = ordered[start : start + _CHUNK]
-            ids.update(
-                session.scalars(
-                    select(AdvisoryAffected.advisory_id).where(
-                        func.lower(AdvisoryAffected.ecosystem) == ecosystem,
-                        func.lower(AdvisoryAffected.normalized_name).in_(chunk),
-                    )
-                )
-            )
-    return _load_advisories(session, ids)
+            named = _name_key(c.ecosystem, c.name)
+            if named is not None:
+                wanted.add(named)
+    naming = _naming_map(session)
+    return {advisory_id for key in wanted for advisory_id in naming.get(key, ())}
+
+
+# Every prepared advisory in one index, shared by the asset jobs of this process (each
+# package's ranges compiled once, not once per asset); the ``_Known`` each id is held at. A job
+# keeps only the matches of the advisories it loaded as live, so an entry left from a withdrawn
+# or deleted advisory matches nothing.
+_SHARED = MatchIndex()
+_SHARED_HELD: dict[str, _Known] = {}
+_SHARED_LOCK = threading.Lock()
+
+
+def _match_shared(known: Mapping[str, _Known], components: Sequence[Any], asset_id: str) -> list[Match]:
+    global _SHARED
+    with _SHARED_LOCK:
+        if len(_SHARED_HELD) > _KNOWN_LIMIT:
+            _SHARED = MatchIndex()
+            _SHARED_HELD.clear()
+        for advisory_id, item in known.items():
+            if _SHARED_HELD.get(advisory_id) is not item:
+                _SHARED.add_vulnerability(item.vuln)
+                _SHARED_HELD[advisory_id] = item
+        return [m for m in _SHARED.match(components, asset_id) if m.vulnerability in known]
 
 
 def _load_advisories(session: Session, ids: Iterable[str]) -> list[Advisory]:
@@ -403,7 +544,7 @@ def _load_advisories(session: Session, ids: Iterable[str]) -> list[Advisory]:
     return out
 
 
-def _upgrade_evidence(asset: Asset, components: Sequence[AssetComponent]) -> dict[str, str]:
+def _upgrade_evidence(asset: Asset, components: Sequence[Any]) -> dict[str, str]:
     versions: dict[str, list[str]] = defaultdict(list)
     for c in components:
         if c.version and c.version not in versions[c.name.lower()]:
@@ -420,6 +561,38 @@ def _upgrade_evidence(asset: Asset, components: Sequence[AssetComponent]) -> dic
 # -- the two sides ----------------------------------------------------------------------------
 
 
+_COMPONENT_COLUMNS = (
+    AssetComponent.asset_id,
+    AssetComponent.purl,
+    AssetComponent.ecosystem,
+    AssetComponent.name,
+    AssetComponent.version,
+    AssetComponent.cpe,
+    AssetComponent.bom_ref,
+    AssetComponent.pointer,
+    AssetComponent.package_key,
+    AssetComponent.alias_key,
+)
+
+
+def _asset_components(session: Session, asset_id: str) -> Sequence[Any]:
+    """The asset's components as plain rows (read-only: no ORM object each); components kept
+    before package keys were are loaded as objects and given theirs."""
+    query = select(*_COMPONENT_COLUMNS).where(AssetComponent.asset_id == asset_id)
+    rows = session.execute(query.order_by(AssetComponent.pointer)).all()
+    if any(r.package_key is None for r in rows):
+        found = list(
+            session.scalars(
+                select(AssetComponent)
+                .where(AssetComponent.asset_id == asset_id)
+                .order_by(AssetComponent.pointer)
+            )
+        )
+        fill_component_keys(session, found)
+        return found
+    return rows
+
+
 def match_asset_advisories(session: Session, asset_id: str) -> AdvisorySync:
     """Store the matches of one asset against every live advisory naming its packages."""
     existing = list(session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.asset_id == asset_id)))
@@ -428,23 +601,15 @@ def match_asset_advisories(session: Session, asset_id: str) -> AdvisorySync:
         for row in existing:
             session.delete(row)
         session.flush()
-        return AdvisorySync(deleted=len(existing), new_ids=[])
-    components = list(
-        session.scalars(
-            select(AssetComponent).where(AssetComponent.asset_id == asset_id).order_by(AssetComponent.pointer)
-        )
-    )
-    fill_component_keys(session, components)
-    known = _known(_advisories_naming(session, components))
-    index = MatchIndex()
-    for item in known.values():
-        index.add_vulnerability(item.vuln)
+        return AdvisorySync(deleted=len(existing))
+    components = _asset_components(session, asset_id)
+    known = _load_known(session, _advisories_naming(session, components))
     desired: dict[str, dict[str, Any]] = {}
-    for m in index.match(components, asset_id):
+    for m in _match_shared(known, components, asset_id):
         values = _row(known[m.vulnerability], asset, m)
         desired[values["key"]] = values
     stale_ids = {r.advisory_id for r in existing if r.key not in desired} - set(known)
-    live = set(known) | set(_known(_load_advisories(session, stale_ids)))
+    live = set(known) | set(_load_known(session, stale_ids))
     return _sync(
         session,
         existing,
@@ -452,7 +617,7 @@ def match_asset_advisories(session: Session, asset_id: str) -> AdvisorySync:
         {asset_id: asset},
         live=live,
         present={_present(c) for c in components},
-        upgrades=_upgrade_evidence(asset, components),
+        upgrades=_upgrade_evidence(asset, components) if existing else {},
     )
 
 
@@ -466,7 +631,7 @@ def match_advisories(session: Session, advisory_ids: Sequence[str]) -> AdvisoryS
                 select(AdvisoryMatch).where(AdvisoryMatch.advisory_id.in_(ids[start : start + _CHUNK]))
             )
         )
-    known = _known(_load_advisories(session, ids))
+    known = _load_known(session, ids)
     keys = sorted({k for item in known.values() for k in advisory_package_keys(item.vuln)})
     components: list[AssetComponent] = []
     for start in range(0, len(keys), _CHUNK):

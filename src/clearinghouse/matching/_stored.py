@@ -105,6 +105,7 @@ class SyncReport:
     created: int
     updated: int
     deleted: int
+    new_ids: tuple[str, ...] = ()  # the rows created
 
 
 _FIELDS = (
@@ -151,6 +152,7 @@ def _sync(
     assets: dict[str, Asset],
 ) -> SyncReport:
     created = updated = deleted = 0
+    new_ids: list[str] = []
     held = {m.key: m for m in existing}
     for key, stale in held.items():
         if key not in desired:
@@ -165,6 +167,7 @@ def _sync(
                 setattr(row, name, values[name])
             session.add(row)
             created += 1
+            new_ids.append(row.id)
             continue
         changed = False
         for name in _FIELDS:
@@ -177,7 +180,7 @@ def _sync(
             changed = True
         updated += changed
     session.flush()
-    return SyncReport(created, updated, deleted)
+    return SyncReport(created, updated, deleted, tuple(new_ids))
 
 
 def _components_by_asset(session: Session, query: Any) -> dict[str, list[AssetComponent]]:
@@ -226,9 +229,13 @@ def match_asset(session: Session, asset_id: str) -> SyncReport:
             vuln = _vulnerability(case_id, findings)
             if vuln is not None:
                 index.add_vulnerability(vuln)
-        components = _components_by_asset(
-            session, select(AssetComponent).where(AssetComponent.asset_id == asset_id)
-        ).get(asset_id, [])
+        components = (
+            _components_by_asset(
+                session, select(AssetComponent).where(AssetComponent.asset_id == asset_id)
+            ).get(asset_id, [])
+            if len(index)
+            else []  # no validated case: nothing to match, the components need not be read
+        )
         for m in index.match(components, asset_id):
             values = _row(m.vulnerability, asset, m)
             desired[values["key"]] = values

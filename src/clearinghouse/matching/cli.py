@@ -23,7 +23,9 @@ wrapped = Console(soft_wrap=True)  # an id or a name is never broken across line
 def inventory_matches(
     asset: Annotated[str, typer.Argument(help="The asset's id.")],
     user: Annotated[str, typer.Option("--as", help="Read as this user (the asset's owner or staff).")],
-    fmt: Annotated[str, typer.Option("--format", help="table, json, csv or cyclonedx-vex.")] = "table",
+    fmt: Annotated[
+        str, typer.Option("--format", help="table, json, csv, cyclonedx-vex or csaf-vex (CSAF 2.0 VEX).")
+    ] = "table",
     everything: Annotated[bool, typer.Option("--all", help="Every match, not only open ones.")] = False,
     output: Annotated[Path | None, typer.Option(help="Write to this file instead of the screen.")] = None,
 ) -> None:
@@ -32,15 +34,22 @@ def inventory_matches(
     from clearinghouse.matching.services import get_asset
     from clearinghouse.storage import utcnow
 
-    if fmt not in ("table", "json", "csv", "cyclonedx-vex"):
-        raise fail(f"--format: {fmt!r} is not one of table, json, csv, cyclonedx-vex")
+    if fmt not in ("table", "json", *worklist.EXPORT_FORMATS):
+        raise fail(f"--format: {fmt!r} is not one of table, json, {', '.join(worklist.EXPORT_FORMATS)}")
     now = utcnow()
-    with acting_as(user) as (_runtime, uow, subject):
+    with acting_as(user) as (runtime, uow, subject):
+        if fmt in worklist.EXPORT_FORMATS:
+            made = worklist.export_asset_matches(
+                uow, subject, asset, fmt, everything, now, runtime.settings.publisher
+            )
+            uow.commit()
+            _write(made.body, output, made.filename)
+            return
         found = get_asset(uow.session, subject, asset)
         items = worklist.open_only(
             worklist.match_items(uow.session, subject, now, asset_ids=[found.id]), everything
         )
-        if fmt in ("csv", "cyclonedx-vex", "json"):
+        if fmt == "json":
             uow.record("matches.exported", "asset", found.id, format=fmt, count=len(items))
             uow.commit()
     if fmt == "table":
@@ -69,15 +78,13 @@ def inventory_matches(
             OutputFormat.TABLE,
         )
         return
-    if fmt == "csv":
-        text = worklist.to_csv(items)
-    elif fmt == "json":
-        text = json.dumps([worklist.item_json(i) for i in items], indent=2, default=str)
-    else:
-        text = worklist.dumps(worklist.to_cyclonedx_vex(found, items, now))
+    _write(json.dumps([worklist.item_json(i) for i in items], indent=2, default=str), output, "matches")
+
+
+def _write(text: str, output: Path | None, what: str) -> None:
     if output is not None:
         output.write_text(text, encoding="utf-8")
-        console.print(f"wrote {len(items)} matches to {output}")
+        console.print(f"wrote {what} to {output}")
     else:
         typer.echo(text, nl=False)
 

@@ -130,6 +130,9 @@ class AdvisoryMatch(RemediationMixin, MarkedMixin, Base):
 
     __tablename__ = "advisory_matches"
     __audit_type__ = "advisory_match"
+    # Rows are inserted in bulk by the matching jobs and recorded by batch events naming their ids
+    # (``matching.tasks.record_new_rows``); later changes are audited one event each.
+    __audit_batch__ = "advisory_match.batch_created"
     __table_args__ = (Index("ix_advisory_matches_asset_advisory", "asset_id", "advisory_id"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)

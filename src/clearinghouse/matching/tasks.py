@@ -4,7 +4,9 @@ against every validated case. Both are idempotent (see ``_stored``)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,30 +22,61 @@ from clearinghouse.matching._advisories import (
 from clearinghouse.matching._stored import ASSET_JOB as ASSET_JOB
 from clearinghouse.matching._stored import CASE_JOB as CASE_JOB
 from clearinghouse.matching._stored import match_asset, match_case
-from clearinghouse.matching.models import AdvisoryMatch, Asset, MatchStatus
+from clearinghouse.matching.models import AdvisoryMatch, Asset, CaseMatch, MatchStatus
 from clearinghouse.storage import UnitOfWork
 
 _SEVERITY_RANK = {"none": 0, "low": 1, "medium": 2, "high": 3, "critical": 4}
 
 
-def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
-    """One ``new_match`` event per asset with new advisory matches (marked as the asset is, so its
-    owner's webhooks and e-mail get it); returns how many events were raised."""
-    from clearinghouse.notifications import Event, EventKind, emit
+def notify_new_case_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
+    """One ``new_match`` event per asset with new matches of validated cases (as for advisory
+    matches: marked as the asset is, so its owner's subscribers get it by webhook or e-mail)."""
+    from clearinghouse.triage.models import Case
 
     if not match_ids:
         return 0
-    rows = list(uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))))
-    per_asset: dict[str, list[AdvisoryMatch]] = {}
+    rows: list[dict[str, Any]] = []
+    titles: dict[str, str] = {}
+    for match in uow.session.scalars(select(CaseMatch).where(CaseMatch.id.in_(list(match_ids)))):
+        if match.case_id not in titles:
+            case = uow.session.get(Case, match.case_id)
+            titles[match.case_id] = case.title if case is not None else ""
+        rows.append(
+            {
+                "id": match.id,
+                "asset_id": match.asset_id,
+                "affected": match.affected,
+                "severity": None,
+                "advisory_id": match.case_id,
+                "case_id": match.case_id,
+                "case_title": titles[match.case_id],
+                "vulnerability_ids": [match.case_id],
+                "component_purl": match.component_purl,
+                "component_name": match.component_name,
+                "fixed_version": None,
+            }
+        )
+    return notify_new_matches(uow, rows)
+
+
+def notify_new_matches(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """One ``new_match`` event per asset with new matches (marked as the asset is, so its owner's
+    webhooks and e-mail get it); ``rows`` as inserted (advisory matches) or as
+    :func:`notify_new_case_matches` shapes them. Returns how many events were raised."""
+    from clearinghouse.notifications import Event, EventKind, emit
+
+    per_asset: dict[str, list[Mapping[str, Any]]] = {}
     for row in rows:
-        if row.affected is True:
-            per_asset.setdefault(row.asset_id, []).append(row)
+        if row["affected"] is True:
+            per_asset.setdefault(row["asset_id"], []).append(row)
     for asset_id, found in sorted(per_asset.items()):
         asset = uow.session.get(Asset, asset_id)
         if asset is None:
             continue
-        worst = max((m.severity or "none" for m in found), key=lambda s: _SEVERITY_RANK.get(s, 0))
-        ids = sorted({m.vulnerability_ids[0] if m.vulnerability_ids else m.advisory_id for m in found})
+        worst = max((m["severity"] or "none" for m in found), key=lambda s: _SEVERITY_RANK.get(s, 0))
+        ids = sorted(
+            {m["vulnerability_ids"][0] if m["vulnerability_ids"] else m["advisory_id"] for m in found}
+        )
         emit(
             uow,
             Event(
@@ -57,11 +90,12 @@ def notify_new_matches(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
                     "asset": asset.name,
                     "matches": [
                         {
-                            "id": m.id,
-                            "vulnerability_ids": m.vulnerability_ids,
-                            "component": m.component_purl or m.component_name,
-                            "fixed_version": m.fixed_version,
-                            "severity": m.severity,
+                            "id": m["id"],
+                            "vulnerability_ids": m["vulnerability_ids"],
+                            "component": m["component_purl"] or m["component_name"],
+                            "fixed_version": m["fixed_version"],
+                            "severity": m["severity"],
+                            **({"case_id": m["case_id"], "case": m["case_title"]} if "case_id" in m else {}),
                         }
                         for m in found[:100]
                     ],
@@ -75,15 +109,27 @@ DEADLINE_JOB = "matching.deadline_reminder"
 REMINDER_DAYS = (7, 1)
 
 
-def queue_deadline_reminders(uow: UnitOfWork, match_ids: Sequence[str]) -> int:
-    """For each new KEV-listed match, a reminder 7 days and 1 day before its deadline."""
+def queue_deadline_reminders(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """For each new KEV-listed match (``rows`` as inserted), a reminder 7 days and 1 day before
+    its deadline. The KEV catalog is asked once for all the rows' CVEs."""
     from clearinghouse.directives.services import advisory_match_due
+    from clearinghouse.intake.advisories.models import KevEntry
+    from clearinghouse.priority import cve_ids
     from clearinghouse.storage import utcnow
 
-    if not match_ids:
+    wanted = sorted({c for r in rows if r["affected"] for c in cve_ids(r["vulnerability_ids"])})
+    listed: set[str] = set()
+    for start in range(0, len(wanted), 900):
+        listed.update(
+            uow.session.scalars(
+                select(KevEntry.cve_id).where(KevEntry.cve_id.in_(wanted[start : start + 900]))
+            )
+        )
+    ids = [r["id"] for r in rows if r["affected"] and listed.intersection(cve_ids(r["vulnerability_ids"]))]
+    if not ids:
         return 0
     now, queued = utcnow(), 0
-    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(list(match_ids)))):
+    for row in uow.session.scalars(select(AdvisoryMatch).where(AdvisoryMatch.id.in_(ids))):
         due = advisory_match_due(uow.session, row) if row.affected else None
         if due is None:
             continue
@@ -141,6 +187,51 @@ def deadline_reminder_job(ctx: JobContext, match_id: str, due_at: str, days: int
     send_deadline_reminder(ctx.uow, match_id, due_at, days)
 
 
+BATCH_CREATED = AdvisoryMatch.__audit_batch__
+_BATCH_EVENT_ROWS = 1000
+
+
+_DIGESTED = (
+    "id",
+    "key",
+    "advisory_id",
+    "asset_id",
+    "component_version",
+    "affected",
+    "fixed_version",
+    "status",
+)
+
+
+def _rows_digest(rows: Sequence[Mapping[str, Any]]) -> str:
+    """SHA-256 over what binds the event to its rows: per row its id, natural key (advisory, asset,
+    component), version, verdict, fixed version and status, joined by unit and record separators."""
+    text = "\x1e".join("\x1f".join(str(row[name]) for name in _DIGESTED) for row in rows)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def record_new_rows(uow: UnitOfWork, rows: Sequence[Mapping[str, Any]]) -> int:
+    """The ledger's record of advisory match rows inserted in bulk: one ``advisory_match.batch_created``
+    event per 1,000 rows, naming their ids and a SHA-256 binding them to their
+    rows (:func:`_rows_digest`, in id order), so ``verify`` finds every row recorded. Returns how
+    many events were added."""
+    ordered = sorted(rows, key=lambda r: str(r["id"]))
+    events = 0
+    for start in range(0, len(ordered), _BATCH_EVENT_ROWS):
+        chunk = ordered[start : start + _BATCH_EVENT_ROWS]
+        uow.record(
+            BATCH_CREATED,
+            "advisory_match_batch",
+            None,
+            ids=[r["id"] for r in chunk],
+            assets=sorted({r["asset_id"] for r in chunk}),
+            rows=len(chunk),
+            rows_sha256=_rows_digest(chunk),
+        )
+        events += 1
+    return events
+
+
 def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report: AdvisorySync) -> None:
     ctx.uow.record(
         f"matching.{kind}",
@@ -151,8 +242,9 @@ def _record_advisory_sync(ctx: JobContext, kind: str, ident: str | None, report:
         deleted=report.deleted,
         closed=report.closed,
     )
-    notify_new_matches(ctx.uow, report.new_ids or [])
-    queue_deadline_reminders(ctx.uow, report.new_ids or [])
+    record_new_rows(ctx.uow, report.new_rows)
+    notify_new_matches(ctx.uow, report.new_rows)
+    queue_deadline_reminders(ctx.uow, report.new_rows)
 
 
 class CaseNotPlacedYet(RuntimeError):
@@ -180,6 +272,7 @@ def match_case_job(ctx: JobContext, case_id: str | None = None, finding_id: str 
         updated=report.updated,
         deleted=report.deleted,
     )
+    notify_new_case_matches(ctx.uow, report.new_ids)
 
 
 @job(ASSET_JOB, retries=5, retry_delay_seconds=5)
@@ -195,6 +288,7 @@ def match_asset_job(ctx: JobContext, asset_id: str) -> None:
         updated=report.updated,
         deleted=report.deleted,
     )
+    notify_new_case_matches(ctx.uow, report.new_ids)
     _record_advisory_sync(
         ctx, "asset_advisories_matched", asset_id, match_asset_advisories(ctx.uow.session, asset_id)
     )

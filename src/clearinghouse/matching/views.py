@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
@@ -214,23 +215,11 @@ def _filtered(
     kev: bool | None,
     sort: str,
 ) -> list[MatchItemOut]:
-    out = [
-        i
-        for i in items
-        if (status is None or i.status == status)
-        and (severity is None or (i.severity or "") == severity)
-        and (kev is None or i.kev == kev)
-    ]
-    if sort == "severity":
-        out.sort(key=lambda i: (-i.severity_rank, worklist.sort_key(i)))
-    elif sort == "epss":
-        out.sort(key=lambda i: (-(i.epss or 0.0), worklist.sort_key(i)))
-    elif sort == "created":
-        out.sort(key=lambda i: i.created_at, reverse=True)
-    return [MatchItemOut.model_validate(worklist.item_json(i)) for i in out]
+    chosen = worklist.select_items(items, status=status, severity=severity, kev=kev, sort=sort)
+    return [MatchItemOut.model_validate(worklist.item_json(i)) for i in chosen]
 
 
-_SORTS = "^(due|severity|epss|created)$"
+_SORTS = "^(due|severity|epss|asset|created)$"
 
 
 @router.get(
@@ -253,17 +242,19 @@ def asset_matches(
 
 @router.get(
     "/{asset_id}/matches/export",
-    summary="This inventory's open matches as CSV or CycloneDX VEX (all of them with all=true)",
+    summary="This inventory's open matches as CSV, CycloneDX VEX or CSAF 2.0 VEX (all of them with all=true)",
     response_class=Response,
 )
 def export_matches(
     asset_id: str,
     context: SignedIn,
-    format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex)$"),
+    format: str = Query("cyclonedx-vex", pattern="^(csv|cyclonedx-vex|csaf-vex)$"),
     all: bool = Query(False, description="every match, not only the open ones"),
 ) -> Response:
     with context.writing() as uow:
-        made = worklist.export_asset_matches(uow, context.subject, asset_id, format, all, utcnow())
+        made = worklist.export_asset_matches(
+            uow, context.subject, asset_id, format, all, utcnow(), context.runtime.settings.publisher
+        )
         uow.commit()
     return Response(
         made.body,
@@ -278,15 +269,35 @@ matches_router = APIRouter(prefix="/matches", tags=["matching"])
 @matches_router.get("", summary="Every match on the assets the caller may see, open ones first by due date")
 def all_matches(
     context: SignedIn,
+    response: Response,
     status: MatchStatus | None = None,
     severity: str | None = Query(None, max_length=20),
     kev: bool | None = None,
     sort: str = Query("due", pattern=_SORTS),
     limit: int = Query(1000, ge=1, le=100_000),
+    offset: int = Query(0, ge=0, description="skip this many (the next page: offset + limit)"),
 ) -> list[MatchItemOut]:
+    """A page of the list; ``X-Total-Count`` says how many match the filters, and a ``Link``
+    header (``rel="next"``) names the next page with the same filters and sort."""
     with context.reading() as uow:
         items = worklist.match_items(uow.session, context.subject, utcnow())
-        return _filtered(items, status.value if status else None, severity, kev, sort)[:limit]
+        found = _filtered(items, status.value if status else None, severity, kev, sort)
+    response.headers["X-Total-Count"] = str(len(found))
+    if offset + limit < len(found):
+        query = {
+            k: v
+            for k, v in {
+                "status": status.value if status else None,
+                "severity": severity,
+                "kev": None if kev is None else str(kev).lower(),
+                "sort": sort,
+                "limit": limit,
+                "offset": offset + limit,
+            }.items()
+            if v is not None
+        }
+        response.headers["Link"] = f'</api/v1/matches?{urlencode(query)}>; rel="next"'
+    return found[offset : offset + limit]
 
 
 @matches_router.get("/{match_id}", summary="One match with what to do about it")

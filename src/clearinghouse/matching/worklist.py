@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from clearinghouse.access import Action, NotFound, Resource, Subject, authorize, visible
+from clearinghouse.config import PublisherSettings
+from clearinghouse.domain import TLP_URL, ProductStatusSets, ProductTree, sorted_keys, timestamp, tlp_v1_label
 from clearinghouse.errors import InvalidInput
 from clearinghouse.matching._ranges import UnorderedVersion, parse_vers
 from clearinghouse.matching.models import AdvisoryMatch, Asset, CaseMatch, MatchStatus
@@ -468,6 +470,42 @@ CSV_COLUMNS = (
 )
 
 
+def _created(item: MatchItem) -> float:
+    created = item.created_at
+    return (created if created.tzinfo else created.replace(tzinfo=dt.UTC)).timestamp()
+
+
+# The orders a match list offers (the API's and the console's): due first, by default.
+SORTS: dict[str, Any] = {
+    "due": sort_key,
+    "severity": lambda i: (-i.severity_rank, sort_key(i)),
+    "epss": lambda i: (-(i.epss or 0.0), sort_key(i)),
+    "asset": lambda i: (i.asset_name, i.component_name, sort_key(i)),
+    "created": lambda i: (-_created(i),),
+}
+
+
+def select_items(
+    items: Iterable[MatchItem],
+    *,
+    status: str | None = None,
+    severity: str | None = None,
+    kev: bool | None = None,
+    sort: str = "due",
+) -> list[MatchItem]:
+    """The items that pass the filters (``status``: one status, None or ``all`` for any;
+    ``severity``: one rating, ``none`` for the unrated), in the ``sort`` order (:data:`SORTS`)."""
+    out = [
+        i
+        for i in items
+        if (status in (None, "", "all") or i.status == status)
+        and (not severity or (i.severity or "none") == severity)
+        and (kev is None or i.kev == kev)
+    ]
+    out.sort(key=SORTS[sort])
+    return out
+
+
 def open_only(items: Iterable[MatchItem], everything: bool) -> list[MatchItem]:
     return [i for i in items if everything or i.is_open]
 
@@ -597,6 +635,153 @@ def to_cyclonedx_vex(asset: Asset, items: Sequence[MatchItem], now: dt.datetime)
     }
 
 
+_CSAF_FLAGS = frozenset(CDX_JUSTIFICATION)  # the VEX justifications are CSAF 2.0's flag labels
+_OPENNESS = ("known_affected", "under_investigation", "known_not_affected", "fixed")
+
+
+def _csaf_status(item: MatchItem) -> str:
+    if item.status == MatchStatus.FIXED.value:
+        return "fixed"
+    if item.status == MatchStatus.NOT_AFFECTED.value:
+        return "known_not_affected"
+    return (
+        "known_affected"
+        if item.affected is not False and item.affected is not None
+        else "under_investigation"
+    )
+
+
+def to_csaf_vex(
+    asset: Asset, items: Sequence[MatchItem], now: dt.datetime, publisher: PublisherSettings
+) -> dict[str, Any]:
+    """A CSAF 2.0 VEX document (profile ``csaf_vex``) for one inventory: its components as the
+    product tree (by purl), one vulnerability per id with each component's status
+    (``known_affected``, ``under_investigation``, ``known_not_affected`` with its justification
+    flag and impact statement, ``fixed``) and what to do about the affected ones (the first fixed
+    version, the operator's mitigation or accepted risk). TLP:AMBER as the asset's owner marked
+    it (CSAF 2.0 knows TLP 1.0)."""
+    import clearinghouse
+
+    tree = ProductTree()
+    per_vuln: dict[str, dict[str, Any]] = {}
+    for i in items:
+        ecosystem = i.package.split("/", 1)[0] if "/" in i.package else "unknown"
+        pid = tree.add(
+            ecosystem, i.component_name, "product_version", i.component_version or "unknown", i.component_purl
+        )
+        vid = i.title
+        entry = per_vuln.setdefault(
+            vid, {"item": i, "status": {}, "remedies": {}, "flags": {}, "threats": {}}
+        )
+        status = _csaf_status(i)
+        held = entry["status"].get(pid)
+        if held is not None and _OPENNESS.index(held) <= _OPENNESS.index(status):
+            continue  # one status per product: the most open one wins
+        entry["status"][pid] = status
+        reason = "; ".join(t for t in (i.status_reason, i.evidence) if t)
+        if status == "known_not_affected":
+            if i.vex_justification in _CSAF_FLAGS:
+                entry["flags"].setdefault(i.vex_justification, []).append(pid)
+            text = reason or "The operator determined that this component is not affected."
+            entry["threats"].setdefault(text[:2000], []).append(pid)
+        elif status in ("known_affected", "under_investigation"):
+            if i.status == MatchStatus.MITIGATED.value:
+                remedy = ("mitigation", f"Mitigated by the operator: {reason or 'no detail given'}.")
+            elif i.status == MatchStatus.ACCEPTED_RISK.value:
+                until = f" until {i.status_expires_at:%Y-%m-%d}" if i.status_expires_at else ""
+                remedy = (
+                    "no_fix_planned",
+                    f"Risk accepted by the operator{until}: {reason or 'no reason given'}.",
+                )
+            elif i.fixed_version:
+                remedy = (
+                    "vendor_fix",
+                    f"Upgrade {i.component_name} to {i.upgrade_to or i.fixed_version} or later.",
+                )
+            else:
+                remedy = ("none_available", "No fixed version is known yet.")
+            entry["remedies"].setdefault(remedy, []).append(pid)
+    vulnerabilities = []
+    for vid, entry in per_vuln.items():
+        first: MatchItem = entry["item"]
+        statuses = ProductStatusSets()
+        for pid, status in entry["status"].items():
+            getattr(statuses, status).append(pid)
+        vuln: dict[str, Any] = {
+            "title": vid,
+            "notes": [
+                {
+                    "category": "description",
+                    "title": "Summary",
+                    "text": first.summary or f"{vid} affects a component of this inventory.",
+                }
+            ],
+            "product_status": statuses.as_dict(),
+        }
+        cves = [v for v in first.vulnerability_ids if v.upper().startswith("CVE-")]
+        if cves:
+            vuln["cve"] = cves[0]
+        others = [v for v in dict.fromkeys(first.vulnerability_ids or [vid]) if v not in cves[:1]]
+        if others:
+            vuln["ids"] = [{"system_name": _source_of(v), "text": v} for v in others]
+        if entry["remedies"]:
+            vuln["remediations"] = [
+                {"category": category, "details": details, "product_ids": pids}
+                for (category, details), pids in entry["remedies"].items()
+            ]
+        if entry["flags"]:
+            vuln["flags"] = [{"label": label, "product_ids": pids} for label, pids in entry["flags"].items()]
+        if entry["threats"]:
+            vuln["threats"] = [
+                {"category": "impact", "details": details, "product_ids": pids}
+                for details, pids in entry["threats"].items()
+            ]
+        vulnerabilities.append(vuln)
+    stamp = timestamp(now)
+    tracking_id = f"CH-VEX-{asset.id}-{now.astimezone(dt.UTC):%Y%m%dT%H%M%S}"
+    document: dict[str, Any] = {
+        "category": "csaf_vex",
+        "csaf_version": "2.0",
+        "distribution": {"tlp": {"label": tlp_v1_label(str(asset.tlp)), "url": TLP_URL}},
+        "lang": "en",
+        "notes": [
+            {
+                "category": "legal_disclaimer",
+                "title": "Terms of use",
+                "text": f"TLP:{asset.tlp}. Share only as the Traffic Light Protocol label allows.",
+            },
+            {
+                "category": "summary",
+                "title": "Inventory",
+                "text": f"Vulnerability status of the components of inventory {asset.name!r} ({asset.id}).",
+            },
+        ],
+        "publisher": {
+            "category": publisher.category,
+            "name": publisher.name,
+            "namespace": publisher.namespace,
+            **({"contact_details": publisher.contact} if publisher.contact else {}),
+        },
+        "title": f"VEX for inventory {asset.name}",
+        "tracking": {
+            "current_release_date": stamp,
+            "generator": {
+                "date": stamp,
+                "engine": {"name": "Clearinghouse", "version": clearinghouse.__version__},
+            },
+            "id": tracking_id,
+            "initial_release_date": stamp,
+            "revision_history": [{"date": stamp, "number": "1", "summary": "Exported."}],
+            "status": "final",
+            "version": "1",
+        },
+    }
+    doc: dict[str, Any] = {"document": document, "product_tree": {"branches": tree.branches()}}
+    doc["vulnerabilities"] = vulnerabilities
+    result: dict[str, Any] = sorted_keys(doc)
+    return result
+
+
 def _source_of(vid: str) -> str:
     upper = vid.upper()
     if upper.startswith("CVE-"):
@@ -627,11 +812,21 @@ class MatchExport:
     filename: str
 
 
+EXPORT_FORMATS = ("csv", "cyclonedx-vex", "csaf-vex")
+
+
 def export_asset_matches(
-    uow: UnitOfWork, subject: Subject, asset_id: str, fmt: str, everything: bool, now: dt.datetime
+    uow: UnitOfWork,
+    subject: Subject,
+    asset_id: str,
+    fmt: str,
+    everything: bool,
+    now: dt.datetime,
+    publisher: PublisherSettings | None = None,
 ) -> MatchExport:
-    """The asset's open matches (or all of them) as CSV or CycloneDX VEX; the export is a
-    ledger event in ``uow`` (the caller commits)."""
+    """The asset's open matches (or all of them) as CSV, CycloneDX VEX or CSAF 2.0 VEX
+    (``publisher``: who the CSAF document names); the export is a ledger event in ``uow`` (the
+    caller commits)."""
     from clearinghouse.matching.services import get_asset
 
     asset = get_asset(uow.session, subject, asset_id)
@@ -640,6 +835,9 @@ def export_asset_matches(
     safe = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in asset.name)[:80] or "asset"
     if fmt == "csv":
         return MatchExport(to_csv(items), "text/csv; charset=utf-8", f"{safe}-matches.csv")
+    if fmt == "csaf-vex":
+        document = to_csaf_vex(asset, items, now, publisher or PublisherSettings())
+        return MatchExport(dumps(document), "application/csaf+json", f"{safe}-vex.csaf.json")
     return MatchExport(
         dumps(to_cyclonedx_vex(asset, items, now)), "application/vnd.cyclonedx+json", f"{safe}-vex.cdx.json"
     )

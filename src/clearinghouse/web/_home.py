@@ -18,6 +18,7 @@ import datetime as dt
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Annotated, Any
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Form, Query, Response
 from sqlalchemy import func, select
@@ -292,13 +293,7 @@ def home(page: Viewer) -> Response:
 
 # -- matches ------------------------------------------------------------------------------------
 
-SORTS = {
-    "due": lambda i: worklist.sort_key(i),
-    "severity": lambda i: (-i.severity_rank, worklist.sort_key(i)),
-    "epss": lambda i: (-(i.epss or 0.0), worklist.sort_key(i)),
-    "asset": lambda i: (i.asset_name, i.component_name, worklist.sort_key(i)),
-    "created": lambda i: (-_aware(i.created_at).timestamp(),),
-}
+PAGE_SIZE = 50  # matches per page of the console list
 
 
 @router.get("/matches")
@@ -308,26 +303,36 @@ def matches_page(
     severity: Annotated[str, Query(max_length=20)] = "",
     kev: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
     sort: Annotated[str, Query(pattern="^(due|severity|epss|asset|created)$")] = "due",
+    number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
+    size: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
 ) -> Response:
     now = utcnow()
     with page.reading() as uow:
         items = worklist.match_items(uow.session, page.subject, now)
-    shown = [
-        i
-        for i in items
-        if (not status or status == "all" or i.status == status)
-        and (not severity or (i.severity or "none") == severity)
-        and (not kev or i.kev == (kev == "yes"))
-    ]
-    shown.sort(key=SORTS[sort])
+    shown = worklist.select_items(
+        items, status=status, severity=severity, kev=(kev == "yes") if kev else None, sort=sort
+    )
+    pages = max(1, -(-len(shown) // size))
+    number = min(number, pages)
+    filters = {"status": status, "severity": severity, "kev": kev, "sort": sort}
+    query = urlencode({**filters, "size": size})
     return page.render(
         "matches.html",
-        items=shown,
+        items=shown[(number - 1) * size : number * size],
+        matching=len(shown),
         total=len(items),
-        filters={"status": status, "severity": severity, "kev": kev, "sort": sort},
+        pager={
+            "page": number,
+            "pages": pages,
+            "size": size,
+            "first": (number - 1) * size + 1,
+            "previous": f"/matches?{query}&page={number - 1}" if number > 1 else None,
+            "next": f"/matches?{query}&page={number + 1}" if number < pages else None,
+        },
+        filters=filters,
         statuses=["open", *[s.value for s in MatchStatus if s is not MatchStatus.OPEN], "all"],
         severities=SEVERITIES,
-        sorts=list(SORTS),
+        sorts=list(worklist.SORTS),
     )
 
 
@@ -399,9 +404,16 @@ def asset_vex(asset_id: str, page: Viewer, everything: bool = Query(False, alias
     return _export(asset_id, page, "cyclonedx-vex", everything)
 
 
+@router.get("/assets/{asset_id}/vex.csaf.json")
+def asset_csaf_vex(asset_id: str, page: Viewer, everything: bool = Query(False, alias="all")) -> Response:
+    return _export(asset_id, page, "csaf-vex", everything)
+
+
 def _export(asset_id: str, page: Page, fmt: str, everything: bool) -> Response:
     with page.writing() as uow:
-        made = worklist.export_asset_matches(uow, page.subject, asset_id, fmt, everything, utcnow())
+        made = worklist.export_asset_matches(
+            uow, page.subject, asset_id, fmt, everything, utcnow(), page.runtime.settings.publisher
+        )
         uow.commit()
     return Response(
         made.body,

@@ -8,7 +8,6 @@ import json
 import re
 import uuid
 from importlib import resources
-from typing import Any
 
 from packageurl import PackageURL
 
@@ -19,7 +18,11 @@ from clearinghouse.domain import (
     Severity,
     VersionRange,
     canonical_ecosystem,
+    tlp_v1_label,
 )
+from clearinghouse.domain import cpe_of as cpe_of
+from clearinghouse.domain import sorted_keys as sorted_keys
+from clearinghouse.domain import timestamp as timestamp
 from clearinghouse.errors import ClearinghouseError
 from clearinghouse.priority import Score, parse_vector
 
@@ -49,16 +52,6 @@ _PURL_TYPES = {
     "Debian": "deb",
     "Alpine": "apk",
 }
-
-
-def timestamp(value: dt.datetime) -> str:
-    """RFC 3339 in UTC with a ``Z`` (the form OSV, CSAF, CVE and OpenVEX all accept)."""
-    if value.tzinfo is None:
-        value = value.replace(tzinfo=dt.UTC)
-    value = value.astimezone(dt.UTC)
-    # strftime's %Y does not pad years before 1000 on every platform; RFC 3339 wants four digits.
-    text = f"{value.year:04d}-{value:%m-%dT%H:%M:%S}"
-    return f"{text}.{value.microsecond:06d}Z" if value.microsecond else f"{text}Z"
 
 
 def stix_timestamp(value: dt.datetime) -> str:
@@ -166,31 +159,10 @@ def cwe_names() -> dict[str, str]:
 
 def tlp_v1(tlp: TLP) -> str:
     """TLP 2.0 as the TLP 1.0 label CSAF 2.0 knows: CLEAR is WHITE, AMBER+STRICT is AMBER."""
-    return {TLP.CLEAR: "WHITE", TLP.GREEN: "GREEN", TLP.AMBER: "AMBER", TLP.AMBER_STRICT: "AMBER"}.get(
-        tlp, "RED"
-    )
+    return tlp_v1_label(tlp.value)
 
 
 def deterministic_uuid(*parts: str) -> str:
     """A UUID derived from ``parts`` (SHA-1, as UUIDv5) but shaped as version 4, which
     STIX SDO ids and CVE org ids require: reproducible and still well-formed."""
     return str(uuid.UUID(bytes=uuid.uuid5(NAMESPACE, "\x1f".join(parts)).bytes, version=4))
-
-
-def cpe_of(vendor: str, product: str, version: str | None) -> str:
-    """A CPE 2.3 name for a vendor's product (characters CPE would escape become ``_``)."""
-
-    def part(text: str) -> str:
-        cleaned = re.sub(r"[^a-z0-9._-]+", "_", text.strip().lower()).strip("_")
-        return cleaned or "-"
-
-    return f"cpe:2.3:a:{part(vendor)}:{part(product)}:{part(version) if version else '*'}:*:*:*:*:*:*:*"
-
-
-def sorted_keys(value: Any) -> Any:
-    """The document with every object's keys in alphabetical order (CSAF 6.2.13)."""
-    if isinstance(value, dict):
-        return {k: sorted_keys(value[k]) for k in sorted(value)}
-    if isinstance(value, list):
-        return [sorted_keys(v) for v in value]
-    return value

@@ -13,20 +13,21 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import clearinghouse
 from clearinghouse.access import TLP
 from clearinghouse.domain import (
+    TLP_URL,
     AdvisoryRecord,
     AffectedPackage,
     ProductStatement,
     ProductStatus,
+    ProductStatusSets,
+    ProductTree,
     Revision,
 )
 from clearinghouse.sharing.exports._common import (
-    cpe_of,
     cve_ids,
     cwe_names,
     fixed_versions,
@@ -39,7 +40,6 @@ from clearinghouse.sharing.exports._common import (
 )
 
 MEDIA_TYPE = "application/json"
-TLP_URL = "https://www.first.org/tlp/"
 _UNSAFE = re.compile(r"[^+\-a-z0-9]+")
 _CREDIT_SUMMARY = {
     "FINDER": "finding the vulnerability",
@@ -74,52 +74,8 @@ def _initial_date(record: AdvisoryRecord) -> dt.datetime:
     return min(dates) if dates else record.modified
 
 
-@dataclass
-class _Tree:
-    """Product tree being built: branches and a product id for each product."""
-
-    vendors: dict[str, dict[str, list[dict[str, Any]]]] = field(default_factory=dict)
-    ids: dict[tuple[str, str, str], str] = field(default_factory=dict)
-
-    def add(self, vendor: str, product: str, category: str, version: str, purl: str | None) -> str:
-        key = (vendor, product, version)
-        if key in self.ids:
-            return self.ids[key]
-        pid = f"CSAFPID-{len(self.ids) + 1:04d}"
-        self.ids[key] = pid
-        full: dict[str, Any] = {"name": f"{vendor} {product} {version}", "product_id": pid}
-        if purl:
-            full["product_identification_helper"] = {"purl": purl}
-        else:
-            exact = None if category == "product_version_range" else version
-            full["product_identification_helper"] = {"cpe": cpe_of(vendor, product, exact)}
-        branch = {"category": category, "name": version, "product": full}
-        self.vendors.setdefault(vendor, {}).setdefault(product, []).append(branch)
-        return pid
-
-    def branches(self) -> list[dict[str, Any]]:
-        return [
-            {
-                "category": "vendor",
-                "name": vendor,
-                "branches": [
-                    {"category": "product_name", "name": product, "branches": versions}
-                    for product, versions in products.items()
-                ],
-            }
-            for vendor, products in self.vendors.items()
-        ]
-
-
-@dataclass
-class _Status:
-    known_affected: list[str] = field(default_factory=list)
-    fixed: list[str] = field(default_factory=list)
-    known_not_affected: list[str] = field(default_factory=list)
-    under_investigation: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> dict[str, list[str]]:
-        return {k: v for k, v in vars(self).items() if v}
+_Tree = ProductTree
+_Status = ProductStatusSets
 
 
 def _vendor_of(package: AffectedPackage) -> str:
