@@ -258,6 +258,25 @@ def report(floor: Pass, load: Pass, before: str, after: str) -> bool:
     return held
 
 
+def background(db: Path) -> str:
+    """What the in-process worker did and has left: jobs by name and status, findings not yet
+    placed in a case (read straight from the database file, after the server stopped)."""
+    import sqlite3
+
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    except sqlite3.Error as exc:
+        return f"background jobs: unknown ({exc})"
+    with conn:
+        jobs = conn.execute(
+            "SELECT name, status, count(*) FROM jobs GROUP BY name, status ORDER BY name"
+        ).fetchall()
+        unplaced = conn.execute("SELECT count(*) FROM findings WHERE case_id IS NULL").fetchone()[0]
+        findings = conn.execute("SELECT count(*) FROM findings").fetchone()[0]
+    runs = ", ".join(f"{name} {status} {count}" for name, status, count in jobs) or "none"
+    return f"background jobs: {runs}; findings {findings}, not yet in a case {unplaced}"
+
+
 def _loadavg() -> str:
     try:
         return " ".join(Path("/proc/loadavg").read_text().split()[:3])
@@ -322,9 +341,12 @@ def main() -> None:
                 server.wait(timeout=15)
             except subprocess.TimeoutExpired:
                 server.kill()
+        after = _loadavg()
+        jobs = background(home / "clearinghouse.db") if server is not None else ""
         if not args.keep:
             shutil.rmtree(home, ignore_errors=True)
-    held = report(floor, load, before, _loadavg())
+    held = report(floor, load, before, after)
+    print(jobs)
     if args.json is not None:
         figures = {
             run_name: {
