@@ -72,6 +72,10 @@ class Settings:
     max_request_bytes: int = 10 * 1024 * 1024
     max_batch_bytes: int = 512 * 1024 * 1024
     log_level: str = "INFO"
+    # Threads that run the API's blocking (database) work, and so the most requests in progress
+    # at once; more wait their turn in the event loop. Python runs one thread at a time, so more
+    # threads than this only contend for the interpreter lock and queue on SQLite's one writer.
+    request_threads: int = 16
     # Outbound requests to user-given URLs (``clearinghouse.outbound``): internal addresses an
     # operator allows (CIDRs, host names), and the timeouts every request has.
     outbound_allow: tuple[str, ...] = ()
@@ -153,6 +157,7 @@ class Settings:
             max_request_bytes=int(env.get("CLEARINGHOUSE_MAX_REQUEST_BYTES", 10 * 1024 * 1024)),
             max_batch_bytes=int(env.get("CLEARINGHOUSE_MAX_BATCH_BYTES", 512 * 1024 * 1024)),
             log_level=env.get("CLEARINGHOUSE_LOG_LEVEL", "INFO"),
+            request_threads=_positive(env, "CLEARINGHOUSE_REQUEST_THREADS", 16),
             outbound_allow=tuple(
                 e.strip() for e in env.get("CLEARINGHOUSE_OUTBOUND_ALLOW", "").split(",") if e.strip()
             ),
@@ -207,6 +212,16 @@ class Settings:
 
 def _toml_str(value: str) -> str:
     return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def _positive(env: dict[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 from ``name``, else ``default``; anything else is refused."""
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"{name} must be a whole number of at least 1, not {raw!r}")
+    return int(raw)
 
 
 def _operator(env: dict[str, str], config: dict[str, Any], key: str, default: str) -> str:

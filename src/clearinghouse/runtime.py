@@ -35,7 +35,8 @@ class Runtime:
     def __init__(self, settings: Settings) -> None:
         settings.ensure_home()
         self.settings = settings
-        self.engine = make_engine(settings.database_url)
+        # The request threads, the job worker and a nested unit of work or two.
+        self.engine = make_engine(settings.database_url, connections=settings.request_threads + 4)
         self.signing_key: SigningKey = load_or_create_signing_key(settings.keys_dir)
         self.ledger = Ledger(self.signing_key)
         self.envelope = Envelope.from_keys_dir(settings.keys_dir)

@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
@@ -84,12 +85,21 @@ def _install_docs(app: FastAPI) -> None:
         )
 
 
+def set_request_threads(threads: int) -> None:
+    """How many blocking endpoints (sync ``def`` routes and dependencies: the database work) run
+    at once; further requests wait in the event loop, first come first served. anyio's default
+    is 40, which under load only makes 40 threads contend for the interpreter lock (each
+    database call gives it up and waits to get it back) and for SQLite's one writer."""
+    anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+
+
 def create_app(runtime: Runtime, *, run_jobs: bool = False) -> FastAPI:
     """The API over ``runtime``. With ``run_jobs``, the in-process job worker
     runs alongside the server for its lifetime."""
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        set_request_threads(runtime.settings.request_threads)
         if run_jobs:
             runtime.jobs.start()
         try:

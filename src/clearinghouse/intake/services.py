@@ -32,6 +32,7 @@ from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.envelope import Envelope
 from clearinghouse.errors import InvalidInput, first_error, nul_pointer
 from clearinghouse.intake.models import Attachment, Finding, FindingState
+from clearinghouse.jobs import queued_behind
 from clearinghouse.storage import Actor, UnitOfWork, UnitOfWorkFactory, canonical_json, new_id
 from clearinghouse.triage import PackageCheckCache, admit, run_intake_checks
 from clearinghouse.triage.models import PipelineReputation
@@ -253,9 +254,11 @@ def _store_chunk_once(
                 existing[key] = (finding.id, finding.state)
                 report.created += 1
                 report.items.append(StoredItem(index, finding.id, True, finding.state))
-        if report.created:
+        if report.created and not queued_behind(uow, DEDUP_JOB):
             # Deduplication follows in the background; queued in this transaction,
-            # so it exists exactly when the findings do.
+            # so it exists exactly when the findings do. One already queued that cannot
+            # start before this commits places these findings too (SQLite): under load,
+            # one run then serves many submissions instead of a run (three writes) each.
             uow.enqueue(DEDUP_JOB, {})
         uow.commit()
     return report

@@ -24,6 +24,7 @@ from clearinghouse.jobs._inprocess import InProcessJobQueue
 from clearinghouse.jobs._procrastinate import JobFailedError, ProcrastinateJobQueue, WorkerTimings
 from clearinghouse.jobs._protocol import JobAttemptInfo, JobInfo, JobQueue
 from clearinghouse.jobs._registry import JobDefinition, get_job, job, on_first_lookup, registered_jobs
+from clearinghouse.jobs._store import queued_behind
 from clearinghouse.jobs.models import AttemptOutcome, JobStatus
 
 __all__ = [
@@ -48,5 +49,6 @@ __all__ = [
     "make_job_queue",
     "on_first_lookup",
     "prepare_backend",
+    "queued_behind",
     "registered_jobs",
 ]

@@ -119,6 +119,26 @@ class JobStore:
             return [JobAttemptInfo.of(row) for row in uow.session.scalars(query)]
 
 
+def queued_behind(uow: UnitOfWork, name: str) -> bool:
+    """Whether a job ``name`` is queued, due, and cannot start before ``uow`` commits, so that it
+    will see what ``uow`` writes: queuing another would only repeat its work (a job that sweeps
+    "everything pending", such as deduplication).
+
+    Only SQLite can promise that: a writing unit of work holds its one write lock from BEGIN,
+    and claiming a job needs that lock, so the queued job stays queued until this commits and runs
+    in a later transaction. On PostgreSQL a worker may be claiming it right now: False, and the
+    caller queues its own.
+    """
+    if uow.engine.dialect.name != "sqlite" or not uow.write:
+        return False
+    found = uow.session.scalar(
+        select(Job.id)
+        .where(Job.name == name, Job.status == JobStatus.QUEUED.value, Job.run_after <= utcnow())
+        .limit(1)
+    )
+    return found is not None
+
+
 def _new_row(
     name: str, payload: dict[str, Any], idempotency_key: str | None, run_after: dt.datetime | None
 ) -> Job:

@@ -34,8 +34,17 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql(f"BEGIN {mode}")
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine for ``url`` with the project's connection settings."""
+def make_engine(url: str, *, connections: int | None = None, **kwargs: Any) -> Engine:
+    """Create an engine for ``url`` with the project's connection settings.
+
+    ``connections``: how many connections the pool keeps open (for a server, at least its
+    request threads plus the job worker). A pool smaller than the threads that use it opens
+    and closes an overflow connection per use (with SQLite's pragmas each time) under load.
+    """
+    file_backed = not (url.startswith("sqlite") and (":memory:" in url or url.rstrip("/") == "sqlite:"))
+    if connections is not None and file_backed:
+        kwargs.setdefault("pool_size", connections)
+        kwargs.setdefault("max_overflow", connections)
     if url.startswith("sqlite"):
         if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
             Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
