@@ -291,6 +291,48 @@ class Affected:
         return "overlap" if any(_in_span(point, s) for s in spans) else "outside"
 
 
+FixRelation = Literal["agree", "differ", "unknown"]
+
+
+def _fix_edges(a: Affected) -> list[tuple[VersionKey, bool]]:
+    """The upper bounds of a range that are fixes or last affected versions: (version, inclusive)."""
+    if _points(a.spans) is not None:
+        return []
+    return [(hi, incl) for _, _, hi, incl in a.spans if hi is not None]
+
+
+def _release(key: VersionKey) -> tuple[int, ...]:
+    return tuple(v for kind, v, _ in key if kind == 2)
+
+
+def _edges_agree(x: tuple[VersionKey, bool], y: tuple[VersionKey, bool]) -> bool:
+    """Equal, or ``<= last affected`` just below ``< fixed`` (same release line, last number lower):
+    ``<=1.4.3`` and ``<1.4.4`` name one fix; ``<1.4.4`` and ``<1.6.1`` two."""
+    (kx, ix), (ky, iy) = x, y
+    if kx == ky:
+        return True
+    if ix == iy:
+        return False
+    last, fixed = (kx, ky) if ix else (ky, kx)
+    if not last < fixed:
+        return False
+    rl, rf = _release(last), _release(fixed)
+    width = max(len(rl), len(rf), 3)
+    rl, rf = rl + (0,) * (width - len(rl)), rf + (0,) * (width - len(rf))
+    return rl[:-1] == rf[:-1] or (rl[:-2] == rf[:-2] and rf[-1] == 0)
+
+
+def fix_relation(a: Affected, b: Affected) -> FixRelation:
+    """Whether two ranges end at the same fix: ``agree`` when some upper bound of one names the
+    same fix as one of the other's (see :func:`_edges_agree`), ``differ`` when both end at fixes
+    and none agrees (the same package fixed in different releases: usually different bugs),
+    ``unknown`` when either has no upper bound (an open range, a point version)."""
+    ea, eb = _fix_edges(a), _fix_edges(b)
+    if not ea or not eb:
+        return "unknown"
+    return "agree" if any(_edges_agree(x, y) for x in ea for y in eb) else "differ"
+
+
 def _points(spans: tuple[Span, ...]) -> tuple[VersionKey, ...] | None:
     """The versions of a range that only lists single versions (``None`` for a real range)."""
     if not spans or any(lo is None or lo != hi or not (li and hi_incl) for lo, li, hi, hi_incl in spans):
