@@ -132,13 +132,21 @@ def test_term_weights_discount_a_packages_own_vocabulary() -> None:
         )
         weights.add_finding(other.tokens)
         weights.add_case(other.package, other.tokens)
+    for _ in range(20):  # and findings of other packages
+        weights.add_finding(extract_features(native("Other", "unrelated words", version="1")).tokens)
     weighted = text_overlap(a, b, weights)
     assert weighted < plain
-    # Weights are cached until the next change, and recomputed after it.
+    # Weights are cached until the package takes a new case or the findings grow by an eighth.
     w1 = weights.weigh(a.package, a.tokens)
     assert weights.weigh(a.package, a.tokens) is w1
-    weights.add_finding(b.tokens)
-    assert weights.weigh(a.package, a.tokens) is not w1
+    weights.add_finding(b.tokens)  # one more finding: document frequencies barely move
+    assert weights.weigh(a.package, a.tokens) is w1
+    weights.add_case(b.package, b.tokens)  # a new case of the package: weighed again
+    w2 = weights.weigh(a.package, a.tokens)
+    assert w2 is not w1
+    for _ in range(8):
+        weights.add_finding(b.tokens)
+    assert weights.weigh(a.package, a.tokens) is not w2
     assert weights.weigh(a.package, np.empty(0, dtype=np.uint32)).size == 0
     assert text_overlap(a, a, weights) == 1.0
 

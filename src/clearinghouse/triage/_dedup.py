@@ -246,45 +246,54 @@ class TermWeights:
     configurations of rails-html-sanitizer") is shared by every bug of that package and tells its
     bugs apart no better than the package name does.
 
-    Deterministic in the order findings were added. Without weights (``None``) every word weighs 1.
+    A finding's weights are computed once and reused until its package takes a new case or the
+    number of findings grows by an eighth (document frequencies drift slowly), so a comparison
+    costs a few numpy operations. Deterministic in the order findings were added. Without weights
+    (``None``) every word weighs 1.
     """
 
-    __slots__ = ("_df", "_memo", "_n", "_package")
+    __slots__ = ("_df", "_memo", "_n", "_package", "_version")
+
+    MEMO_LIMIT = 200_000
 
     def __init__(self) -> None:
         self._df: dict[int, int] = {}
         self._n = 0
         self._package: dict[str, dict[int, int]] = {}
-        self._memo: dict[int, tuple[U32, npt.NDArray[np.float64]]] = {}  # valid until the next add
+        self._version: dict[str, int] = {}  # package -> cases added to it
+        # id(tokens) -> (tokens, findings counted, package version, weights)
+        self._memo: dict[int, tuple[U32, int, int, npt.NDArray[np.float32]]] = {}
 
     def add_finding(self, tokens: U32) -> None:
-        self._memo.clear()
         df = self._df
         for t in tokens.tolist():
             df[t] = df.get(t, 0) + 1
         self._n += 1
 
     def add_case(self, package: str, tokens: U32) -> None:
-        self._memo.clear()
         counts = self._package.setdefault(package, {})
         for t in tokens.tolist():
             counts[t] = counts.get(t, 0) + 1
+        self._version[package] = self._version.get(package, 0) + 1
 
-    def weigh(self, package: str, tokens: U32) -> npt.NDArray[np.float64]:
+    def weigh(self, package: str, tokens: U32) -> npt.NDArray[np.float32]:
         """The weight of each word of ``tokens`` in a comparison within ``package``."""
         if tokens.size == 0:
-            return np.empty(0, dtype=np.float64)
+            return np.empty(0, dtype=np.float32)
+        version = self._version.get(package, 0)
         hit = self._memo.get(id(tokens))
-        if hit is not None and hit[0] is tokens:
-            return hit[1]
+        if hit is not None and hit[0] is tokens and hit[2] == version and self._n <= hit[1] + hit[1] // 8:
+            return hit[3]
         df, counts = self._df, self._package.get(package, {})
         n = self._n + 1.0
         toks = tokens.tolist()
         dfs = np.fromiter((df.get(t, 0) for t in toks), dtype=np.float64, count=len(toks))
         cases = np.fromiter((counts.get(t, 0) for t in toks), dtype=np.float64, count=len(toks))
         idf = np.log((n + 1.0) / (np.minimum(dfs, n) + 0.5))
-        out: npt.NDArray[np.float64] = idf / np.maximum(cases, 1.0)
-        self._memo[id(tokens)] = (tokens, out)
+        out = (idf / np.maximum(cases, 1.0)).astype(np.float32)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[id(tokens)] = (tokens, self._n, version, out)
         return out
 
 
@@ -307,8 +316,8 @@ def text_overlap(a: FindingFeatures, b: FindingFeatures, weights: TermWeights | 
         return 0.5 * (jaccard + shared_n / smaller_n)
     _, ix, _ = np.intersect1d(x, y, assume_unique=True, return_indices=True)
     wx, wy = weights.weigh(a.package, x), weights.weigh(b.package, y)
-    shared = float(wx[ix].sum())
-    total_x, total_y = float(wx.sum()), float(wy.sum())
+    shared = float(wx[ix].sum(dtype=np.float64))
+    total_x, total_y = float(wx.sum(dtype=np.float64)), float(wy.sum(dtype=np.float64))
     union = total_x + total_y - shared
     if union <= 0.0:
         return 0.0
