@@ -148,6 +148,8 @@ class DedupConfig:
     fix_differ: float = -0.12
     """... or both end at fixes and no two name the same one (``<1.4.4``, ``<1.6.1``)."""
     title_identifier_bonus: float = 0.04
+    title_differ: float = 0.0
+    """Both titles say enough and share almost nothing (see ``_title_relation``)."""
     """Both titles name the same identifier (``Use-of-uninitialized-value in init_fuji_block``)."""
 
     @property
@@ -372,6 +374,27 @@ _TEXT_VERSION_ADJUST = {
 _TEXT_ALIAS_ADJUST = {"agree": 0.12, "unknown": 0.0, "conflict": -0.35}
 
 
+def _title_relation(a: FindingFeatures, b: FindingFeatures, weights: TermWeights | None) -> str:
+    """``differ`` when both titles say enough (``_TITLE_WORDS`` words each) and share (almost)
+    nothing: "File content disclosure in Action View" and "Denial of service in Action View"."""
+    x, y = a.title_tokens, b.title_tokens
+    if x.size < _TITLE_WORDS or y.size < _TITLE_WORDS:
+        return "unknown"
+    _, ix, _ = np.intersect1d(x, y, assume_unique=True, return_indices=True)
+    if weights is None:
+        share = ix.size / min(x.size, y.size)
+    else:
+        wx, wy = weights.weigh(a.package, x), weights.weigh(b.package, y)
+        share = float(wx[ix].sum(dtype=np.float64)) / max(
+            1e-9, min(float(wx.sum(dtype=np.float64)), float(wy.sum(dtype=np.float64)))
+        )
+    return "differ" if share < _TITLE_SHARE else ("agree" if share >= 0.5 else "partial")
+
+
+_TITLE_WORDS = 3
+_TITLE_SHARE = 0.2
+
+
 def _compare_text(
     a: FindingFeatures, b: FindingFeatures, cfg: DedupConfig, weights: TermWeights | None = None
 ) -> PairScore:
@@ -384,6 +407,7 @@ def _compare_text(
     alias = alias_agreement(a.aliases, b.aliases)
     fix = fix_relation(a.affected, b.affected) if ver in ("overlap", "same") else "unknown"
     titled = bool(a.title_rare & b.title_rare)
+    title = _title_relation(a, b, weights)
     reasons = (
         f"text={text:.2f}",
         "location=unknown",
@@ -391,10 +415,12 @@ def _compare_text(
         f"cwe={cwe}",
         f"versions={ver}",
         f"fix={fix}",
+        f"title={title}",
         f"aliases={alias}",
     )
     confidence = cfg.text_base + cfg.text_slope * text
     confidence += _RARE_ADJUST[rare] + _TEXT_CWE_ADJUST[cwe] + _TEXT_VERSION_ADJUST[ver]
+    confidence += cfg.title_differ if title == "differ" else 0.0
     confidence += cfg.fix_adjust[fix] + (cfg.title_identifier_bonus if titled and rare != "conflict" else 0.0)
     confidence += _TEXT_ALIAS_ADJUST[alias]
     confidence = round(max(0.0, min(1.0, confidence)), 3)

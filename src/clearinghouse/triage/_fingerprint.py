@@ -711,6 +711,8 @@ class FindingFeatures:
     """The web addresses the text cites (host and path, lowercase): an issue tracker's link names
     one report (``bugs.chromium.org/p/oss-fuzz/issues/detail?id=24266``)."""
     title_rare: frozenset[str] = frozenset()
+    title_tokens: U32 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint32))
+    """The title's normalized words' 32-bit hashes, sorted and unique."""
     """The identifiers the title names (the most telling ones: ``Heap overflow in parse_header``)."""
 
     def mentions(self, symbol: str) -> bool:
@@ -761,6 +763,7 @@ def _assemble(
     rare: frozenset[str],
     title_rare: frozenset[str],
     urls: frozenset[str] = frozenset(),
+    title_tokens: U32 | None = None,
 ) -> FindingFeatures:
     text = " ".join(tokens)[:MAX_TEXT_CHARS]
     return FindingFeatures(
@@ -778,6 +781,7 @@ def _assemble(
         rare,
         urls,
         title_rare,
+        title_tokens if title_tokens is not None else np.empty(0, dtype=np.uint32),
     )
 
 
@@ -851,6 +855,7 @@ def extract_features_many(subs: Sequence[FindingSubmission]) -> list[FindingFeat
             rare_tokens(texts[i]),
             rare_tokens(subs[i].title),
             cited_urls(texts[i]),
+            shingle_hashes(analyze_text(subs[i].title)[1]),
         )
         for i, (s, a) in enumerate(zip(structs, analyzed, strict=True))
     ]
