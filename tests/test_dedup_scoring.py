@@ -168,3 +168,13 @@ def test_results_are_deterministic() -> None:
     assert run(None) == run(None)
     assert run(DedupConfig(weigh_terms=False)) == run(DedupConfig(weigh_terms=False))
     assert run(None)[2][1] == "f0"
+
+
+def test_all_versions_on_both_sides_is_no_evidence() -> None:
+    text = XSS.format(tags="select and style", fix="1.4.4")
+    a = extract_features(native("XSS", text, vers="vers:gem/*"))
+    b = extract_features(native("XSS", text, vers="vers:gem/*"))
+    assert a.affected.unbounded and not normalize_affected(None, "vers:gem/<2").unbounded
+    assert "versions=unknown" in compare(a, b).reasons
+    assert "versions=same" in compare(a, b, DedupConfig(unbounded_is_unknown=False)).reasons
+    assert compare(a, b).confidence < compare(a, b, DedupConfig(unbounded_is_unknown=False)).confidence

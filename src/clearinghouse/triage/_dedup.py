@@ -149,6 +149,8 @@ class DedupConfig:
     """... or both end at fixes and no two name the same one (``<1.4.4``, ``<1.6.1``)."""
     title_identifier_bonus: float = 0.04
     title_differ: float = 0.0
+    unbounded_is_unknown: bool = True
+    """Two "all versions" ranges are no evidence of one bug (without a code location)."""
     """Both titles say enough and share almost nothing (see ``_title_relation``)."""
     """Both titles name the same identifier (``Use-of-uninitialized-value in init_fuji_block``)."""
 
@@ -405,6 +407,8 @@ def _compare_text(
     cwe = cwe_relation(a.cwes, b.cwes)
     ver = a.affected.relation(b.affected)
     alias = alias_agreement(a.aliases, b.aliases)
+    if ver == "same" and a.affected.unbounded and cfg.unbounded_is_unknown:
+        ver = "unknown"  # "all versions" on both sides: every malicious-package report says so
     fix = fix_relation(a.affected, b.affected) if ver in ("overlap", "same") else "unknown"
     titled = bool(a.title_rare & b.title_rare)
     title = _title_relation(a, b, weights)

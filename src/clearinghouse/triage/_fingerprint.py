@@ -257,6 +257,11 @@ class Affected:
     point: VersionKey | None = None
     spans: tuple[Span, ...] = ()
 
+    @property
+    def unbounded(self) -> bool:
+        """Every version (``vers:pypi/*``, ``>=0``): says nothing about which bug."""
+        return bool(self.spans) and all(lo is None and hi is None for lo, _, hi, _ in self.spans)
+
     def relation(self, other: Affected) -> RangeRelation:
         """How two claims relate.
 
