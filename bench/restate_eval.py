@@ -24,7 +24,7 @@ if __package__ in (None, ""):
 from bench.dedup import pairwise
 
 from clearinghouse.domain.finding import FindingSubmission
-from clearinghouse.triage._dedup import DedupDecision, DedupIndex, Relation
+from clearinghouse.triage._dedup import DedupConfig, DedupDecision, DedupIndex, Relation
 from clearinghouse.triage._fingerprint import extract_features_many
 
 
@@ -67,10 +67,12 @@ def accept_all(pred: Sequence[str], decisions: Sequence[DedupDecision]) -> list[
     return [find(c) for c in pred]
 
 
-def run_index(subs: Sequence[FindingSubmission]) -> tuple[DedupIndex, list[DedupDecision], float]:
+def run_index(
+    subs: Sequence[FindingSubmission], config: DedupConfig | None = None
+) -> tuple[DedupIndex, list[DedupDecision], float]:
     """Features in bulk and the index, in arrival order; returns the wall time."""
     t0 = time.perf_counter()
-    index = DedupIndex()
+    index = DedupIndex(config)
     decisions: list[DedupDecision] = []
     step = 2000
     for start in range(0, len(subs), step):
@@ -80,10 +82,10 @@ def run_index(subs: Sequence[FindingSubmission]) -> tuple[DedupIndex, list[Dedup
     return index, decisions, time.perf_counter() - t0
 
 
-def evaluate(flood: Path, via: str, errors: int = 0) -> dict[str, Any]:
+def evaluate(flood: Path, via: str, errors: int = 0, config: DedupConfig | None = None) -> dict[str, Any]:
     truth: list[str] = json.loads((flood / "truth.json").read_text())
     subs = submissions(flood, via)
-    index, decisions, seconds = run_index(subs)
+    index, decisions, seconds = run_index(subs, config)
     ids = [f"f{i}" for i in range(len(subs))]
     pred = [index.case_of(i) for i in ids]
     q = quality(pred, accept_all(pred, decisions), truth)
@@ -121,8 +123,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--flood", type=Path, required=True)
     parser.add_argument("--via", choices=("native", "osv"), default="native")
     parser.add_argument("--errors", type=int, default=0)
+    parser.add_argument(
+        "--set", action="append", default=[], metavar="FIELD=VALUE", help="a DedupConfig field (repeatable)"
+    )
     args = parser.parse_args(argv)
-    r = evaluate(args.flood, args.via, args.errors)
+    overrides: dict[str, Any] = {}
+    for item in args.set:
+        name, _, value = item.partition("=")
+        kind = type(getattr(DedupConfig(), name))
+        overrides[name] = value.lower() in ("1", "true", "yes") if kind is bool else kind(value)
+    r = evaluate(args.flood, args.via, args.errors, DedupConfig(**overrides))
     print(
         f"{r['findings']:,} findings via {args.via}: auto-merge precision {r['precision']:.3f} recall "
         f"{r['recall']:.3f}; proposals accepted precision {r['precision_accepted']:.3f} recall "

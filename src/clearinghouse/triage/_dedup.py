@@ -52,6 +52,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 from datasketch import MinHash, MinHashLSH
 from rapidfuzz import fuzz
 
@@ -61,6 +62,7 @@ from clearinghouse.triage._fingerprint import (
     U32,
     FindingFeatures,
     cwe_relation,
+    fix_relation,
     stem,
     symbols_agree,
     to_minhash,
@@ -129,13 +131,34 @@ class DedupConfig:
     """LSH hits considered per finding (the most similar by estimated Jaccard)."""
     ambiguity_margin: float = 0.05
     """A weak-location duplicate merges only if it beats the next case by this much."""
-    text_duplicate: float = 0.45
+    text_duplicate: float = 0.35
     """Without a code location: least :func:`text_overlap` of a (proposed) duplicate ..."""
-    text_duplicate_confidence: float = 0.62
+    text_duplicate_confidence: float = 0.55
     """... and least confidence (text with the structural evidence)."""
     text_related: float = 0.30
     """Without a code location: least text overlap for ``related``."""
     scan_package_cases: int = 48
+    weigh_terms: bool = True
+    """Weigh words by what they say about which bug (:class:`TermWeights`) in text comparisons."""
+    text_base: float = 0.42
+    """Without a code location: confidence = ``text_base + text_slope * text`` + the evidence."""
+    text_slope: float = 0.55
+    fix_agree: float = 0.04
+    """Without a code location: both ranges end at the same fix (``<1.4.4``, ``<=1.4.3``) ..."""
+    fix_differ: float = -0.12
+    """... or both end at fixes and no two name the same one (``<1.4.4``, ``<1.6.1``)."""
+    title_identifier_bonus: float = 0.04
+    title_differ: float = 0.0
+    unbounded_is_unknown: bool = True
+    """Two "all versions" ranges are no evidence of one bug (without a code location)."""
+    """Both titles say enough and share almost nothing (see ``_title_relation``)."""
+    """Both titles name the same identifier (``Use-of-uninitialized-value in init_fuji_block``)."""
+
+    @property
+    def fix_adjust(self) -> dict[str, float]:
+        return {"agree": self.fix_agree, "differ": self.fix_differ, "unknown": 0.0}
+
+    """Weigh words by what they say about which bug (:class:`TermWeights`) in text comparisons."""
     """A package with at most this many cases has every case checked (not only the LSH hits)."""
 
 
@@ -219,7 +242,66 @@ def alias_agreement(a: frozenset[str], b: frozenset[str]) -> Literal["agree", "c
     return "conflict" if kinds_a & kinds_b else "unknown"
 
 
-def text_overlap(a: FindingFeatures, b: FindingFeatures) -> float:
+class TermWeights:
+    """How much each normalized word says about *which bug* a write-up describes, learned from the
+    findings indexed so far: rare words weigh more (``log(N / df)`` over all findings), and words
+    that several cases of the same package already use weigh less (divided by that number of cases):
+    a package's own vocabulary ("federated learning infrastructure", "XSS with certain
+    configurations of rails-html-sanitizer") is shared by every bug of that package and tells its
+    bugs apart no better than the package name does.
+
+    A finding's weights are computed once and reused until its package takes a new case or the
+    number of findings grows by an eighth (document frequencies drift slowly), so a comparison
+    costs a few numpy operations. Deterministic in the order findings were added. Without weights
+    (``None``) every word weighs 1.
+    """
+
+    __slots__ = ("_df", "_memo", "_n", "_package", "_version")
+
+    MEMO_LIMIT = 200_000
+
+    def __init__(self) -> None:
+        self._df: dict[int, int] = {}
+        self._n = 0
+        self._package: dict[str, dict[int, int]] = {}
+        self._version: dict[str, int] = {}  # package -> cases added to it
+        # id(tokens) -> (tokens, findings counted, package version, weights)
+        self._memo: dict[int, tuple[U32, int, int, npt.NDArray[np.float32]]] = {}
+
+    def add_finding(self, tokens: U32) -> None:
+        df = self._df
+        for t in tokens.tolist():
+            df[t] = df.get(t, 0) + 1
+        self._n += 1
+
+    def add_case(self, package: str, tokens: U32) -> None:
+        counts = self._package.setdefault(package, {})
+        for t in tokens.tolist():
+            counts[t] = counts.get(t, 0) + 1
+        self._version[package] = self._version.get(package, 0) + 1
+
+    def weigh(self, package: str, tokens: U32) -> npt.NDArray[np.float32]:
+        """The weight of each word of ``tokens`` in a comparison within ``package``."""
+        if tokens.size == 0:
+            return np.empty(0, dtype=np.float32)
+        version = self._version.get(package, 0)
+        hit = self._memo.get(id(tokens))
+        if hit is not None and hit[0] is tokens and hit[2] == version and self._n <= hit[1] + hit[1] // 8:
+            return hit[3]
+        df, counts = self._df, self._package.get(package, {})
+        n = self._n + 1.0
+        toks = tokens.tolist()
+        dfs = np.fromiter((df.get(t, 0) for t in toks), dtype=np.float64, count=len(toks))
+        cases = np.fromiter((counts.get(t, 0) for t in toks), dtype=np.float64, count=len(toks))
+        idf = np.log((n + 1.0) / (np.minimum(dfs, n) + 0.5))
+        out = (idf / np.maximum(cases, 1.0)).astype(np.float32)
+        if len(self._memo) >= self.MEMO_LIMIT:
+            self._memo.clear()
+        self._memo[id(tokens)] = (tokens, self._n, version, out)
+        return out
+
+
+def text_overlap(a: FindingFeatures, b: FindingFeatures, weights: TermWeights | None = None) -> float:
     """Similarity of two findings' normalized words, blind to order and robust to rewording.
 
     The mean of the Jaccard index and the containment (shared words over the smaller set) of the
@@ -229,12 +311,24 @@ def text_overlap(a: FindingFeatures, b: FindingFeatures) -> float:
     x, y = a.tokens, b.tokens
     if x.size == 0 or y.size == 0:
         return 0.0
-    shared = int(np.intersect1d(x, y, assume_unique=True).size)
-    smaller = min(x.size, y.size)
-    jaccard = shared / (x.size + y.size - shared)
-    if smaller < _SHORT_TEXT:
+    if weights is None:
+        shared_n = int(np.intersect1d(x, y, assume_unique=True).size)
+        smaller_n = min(x.size, y.size)
+        jaccard = shared_n / (x.size + y.size - shared_n)
+        if smaller_n < _SHORT_TEXT:
+            return jaccard
+        return 0.5 * (jaccard + shared_n / smaller_n)
+    _, ix, _ = np.intersect1d(x, y, assume_unique=True, return_indices=True)
+    wx, wy = weights.weigh(a.package, x), weights.weigh(b.package, y)
+    shared = float(wx[ix].sum(dtype=np.float64))
+    total_x, total_y = float(wx.sum(dtype=np.float64)), float(wy.sum(dtype=np.float64))
+    union = total_x + total_y - shared
+    if union <= 0.0:
+        return 0.0
+    jaccard = shared / union
+    if min(x.size, y.size) < _SHORT_TEXT:
         return jaccard
-    return 0.5 * (jaccard + shared / smaller)
+    return 0.5 * (jaccard + shared / max(1e-9, min(total_x, total_y)))
 
 
 _SHORT_TEXT = 8
@@ -269,7 +363,6 @@ def rare_agreement(a: FindingFeatures, b: FindingFeatures) -> RareAgreement:
 
 
 # Text-only evidence (no code location on one side): confidence = base + slope * text + adjustments.
-_TEXT_BASE, _TEXT_SLOPE = 0.42, 0.55
 _RARE_ADJUST = {"agree": 0.07, "partial": -0.03, "conflict": -0.20, "unknown": 0.0}
 _TEXT_CWE_ADJUST = {"agree": 0.03, "near": 0.01, "unknown": 0.0, "conflict": -0.12}
 _TEXT_VERSION_ADJUST = {
@@ -283,24 +376,56 @@ _TEXT_VERSION_ADJUST = {
 _TEXT_ALIAS_ADJUST = {"agree": 0.12, "unknown": 0.0, "conflict": -0.35}
 
 
-def _compare_text(a: FindingFeatures, b: FindingFeatures, cfg: DedupConfig) -> PairScore:
+def _title_relation(a: FindingFeatures, b: FindingFeatures, weights: TermWeights | None) -> str:
+    """``differ`` when both titles say enough (``_TITLE_WORDS`` words each) and share (almost)
+    nothing: "File content disclosure in Action View" and "Denial of service in Action View"."""
+    x, y = a.title_tokens, b.title_tokens
+    if x.size < _TITLE_WORDS or y.size < _TITLE_WORDS:
+        return "unknown"
+    _, ix, _ = np.intersect1d(x, y, assume_unique=True, return_indices=True)
+    if weights is None:
+        share = ix.size / min(x.size, y.size)
+    else:
+        wx, wy = weights.weigh(a.package, x), weights.weigh(b.package, y)
+        share = float(wx[ix].sum(dtype=np.float64)) / max(
+            1e-9, min(float(wx.sum(dtype=np.float64)), float(wy.sum(dtype=np.float64)))
+        )
+    return "differ" if share < _TITLE_SHARE else ("agree" if share >= 0.5 else "partial")
+
+
+_TITLE_WORDS = 3
+_TITLE_SHARE = 0.2
+
+
+def _compare_text(
+    a: FindingFeatures, b: FindingFeatures, cfg: DedupConfig, weights: TermWeights | None = None
+) -> PairScore:
     """Findings without a shared code location: the package, the affected ranges, the public ids,
     the CWEs, the identifiers the texts name and the texts themselves decide."""
-    text = round(text_overlap(a, b), 3)
+    text = round(text_overlap(a, b, weights), 3)
     rare = rare_agreement(a, b)
     cwe = cwe_relation(a.cwes, b.cwes)
     ver = a.affected.relation(b.affected)
     alias = alias_agreement(a.aliases, b.aliases)
+    if ver == "same" and a.affected.unbounded and cfg.unbounded_is_unknown:
+        ver = "unknown"  # "all versions" on both sides: every malicious-package report says so
+    fix = fix_relation(a.affected, b.affected) if ver in ("overlap", "same") else "unknown"
+    titled = bool(a.title_rare & b.title_rare)
+    title = _title_relation(a, b, weights)
     reasons = (
         f"text={text:.2f}",
         "location=unknown",
-        f"identifiers={rare}",
+        f"identifiers={rare}{'+title' if titled else ''}",
         f"cwe={cwe}",
         f"versions={ver}",
+        f"fix={fix}",
+        f"title={title}",
         f"aliases={alias}",
     )
-    confidence = _TEXT_BASE + _TEXT_SLOPE * text
+    confidence = cfg.text_base + cfg.text_slope * text
     confidence += _RARE_ADJUST[rare] + _TEXT_CWE_ADJUST[cwe] + _TEXT_VERSION_ADJUST[ver]
+    confidence += cfg.title_differ if title == "differ" else 0.0
+    confidence += cfg.fix_adjust[fix] + (cfg.title_identifier_bonus if titled and rare != "conflict" else 0.0)
     confidence += _TEXT_ALIAS_ADJUST[alias]
     confidence = round(max(0.0, min(1.0, confidence)), 3)
     if alias == "conflict" or ver == "disjoint":
@@ -314,14 +439,20 @@ def _compare_text(a: FindingFeatures, b: FindingFeatures, cfg: DedupConfig) -> P
     return PairScore(Relation.NEW, 0.0, text, "unknown", reasons)
 
 
-def compare(a: FindingFeatures, b: FindingFeatures, config: DedupConfig | None = None) -> PairScore:
-    """Score one pair of findings of the same package (the index's pairwise test)."""
+def compare(
+    a: FindingFeatures,
+    b: FindingFeatures,
+    config: DedupConfig | None = None,
+    weights: TermWeights | None = None,
+) -> PairScore:
+    """Score one pair of findings of the same package (the index's pairwise test). ``weights``
+    (the index's :class:`TermWeights`) weigh the words of texts compared without a code location."""
     cfg = config or DedupConfig()
     if a.package != b.package:
         return _NO_MATCH
     loc = location_agreement(a, b)
     if loc == "unknown":
-        return _compare_text(a, b, cfg)
+        return _compare_text(a, b, cfg, weights)
     text = fuzz.token_set_ratio(a.text, b.text) / 100.0
     cwe = cwe_relation(a.cwes, b.cwes)
     ver = a.affected.relation(b.affected)
@@ -383,6 +514,7 @@ class DedupIndex:
         self._last: tuple[FindingFeatures, MinHash] | None = None
         self._symbols: dict[tuple[str, str], list[int]] = {}  # (package, symbol tail) -> canonicals
         self._package_cases: dict[int, list[int]] = {}  # package number -> canonicals (some stale)
+        self._weights: TermWeights | None = TermWeights() if cfg.weigh_terms else None
 
     # ------------------------------------------------------------------ queries
 
@@ -498,6 +630,8 @@ class DedupIndex:
         self._pos[finding_id] = i
         self._features.append(features)
         self._case.append(i)
+        if self._weights is not None:
+            self._weights.add_finding(features.tokens)
         if features.strong:
             holders = self._fingerprints.setdefault(features.fingerprint, [])
             if len(holders) < 8:
@@ -506,6 +640,8 @@ class DedupIndex:
 
     def _start_case(self, i: int) -> None:
         self._case[i] = i
+        if self._weights is not None:
+            self._weights.add_case(self._features[i].package, self._features[i].tokens)
         self._members[i] = [i]
         self._reps[i] = [i]
         self._index(i)
@@ -601,7 +737,10 @@ class DedupIndex:
             if canon in hs or len(hs) >= self.config.k_members:
                 return (canon if canon in hs else hs[0]), canon
         for canon, hs in by_case.items():
-            if compare(f, self._features[canon], self.config).relation is Relation.DUPLICATE_OF:
+            if (
+                compare(f, self._features[canon], self.config, self._weights).relation
+                is Relation.DUPLICATE_OF
+            ):
                 return hs[0], canon
         return None
 
@@ -672,7 +811,7 @@ class DedupIndex:
                 )
         scored: list[tuple[PairScore, int, int]] = []  # (score, case canonical, target finding)
         for canon in self._candidates(f):
-            s = compare(f, self._features[canon], cfg)
+            s = compare(f, self._features[canon], cfg, self._weights)
             target = canon
             others = [r for r in self._reps[canon] if r != canon]
             if (
@@ -680,7 +819,7 @@ class DedupIndex:
                 and s.location != "conflict"
                 and len(others) >= cfg.k_members
             ):
-                member_scores = [(compare(f, self._features[r], cfg), r) for r in others]
+                member_scores = [(compare(f, self._features[r], cfg, self._weights), r) for r in others]
                 dups = sorted(
                     (x for x in member_scores if x[0].relation is Relation.DUPLICATE_OF),
                     key=lambda x: -x[0].confidence,
@@ -703,7 +842,7 @@ class DedupIndex:
                 # No code location: the case's representatives are members it took with high
                 # confidence (or an analyst confirmed); the best direct match among them counts.
                 for r in others:
-                    m = compare(f, self._features[r], cfg)
+                    m = compare(f, self._features[r], cfg, self._weights)
                     if (_RANK[m.relation], m.confidence) > (_RANK[s.relation], s.confidence):
                         s = PairScore(
                             m.relation,
@@ -744,7 +883,7 @@ class DedupIndex:
                     # Without a location, two cases that match each other as well are one bug
                     # reported twice: joining the better one is no risk; two distinct bugs are.
                     best.location == "unknown"
-                    and compare(self._features[canon], self._features[runner[1]], cfg).relation
+                    and compare(self._features[canon], self._features[runner[1]], cfg, self._weights).relation
                     is Relation.DUPLICATE_OF
                 )
             ):

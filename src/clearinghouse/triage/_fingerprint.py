@@ -257,6 +257,11 @@ class Affected:
     point: VersionKey | None = None
     spans: tuple[Span, ...] = ()
 
+    @property
+    def unbounded(self) -> bool:
+        """Every version (``vers:pypi/*``, ``>=0``): says nothing about which bug."""
+        return bool(self.spans) and all(lo is None and hi is None for lo, _, hi, _ in self.spans)
+
     def relation(self, other: Affected) -> RangeRelation:
         """How two claims relate.
 
@@ -289,6 +294,48 @@ class Affected:
         if point is None or not spans:
             return "unknown"
         return "overlap" if any(_in_span(point, s) for s in spans) else "outside"
+
+
+FixRelation = Literal["agree", "differ", "unknown"]
+
+
+def _fix_edges(a: Affected) -> list[tuple[VersionKey, bool]]:
+    """The upper bounds of a range that are fixes or last affected versions: (version, inclusive)."""
+    if _points(a.spans) is not None:
+        return []
+    return [(hi, incl) for _, _, hi, incl in a.spans if hi is not None]
+
+
+def _release(key: VersionKey) -> tuple[int, ...]:
+    return tuple(v for kind, v, _ in key if kind == 2)
+
+
+def _edges_agree(x: tuple[VersionKey, bool], y: tuple[VersionKey, bool]) -> bool:
+    """Equal, or ``<= last affected`` just below ``< fixed`` (same release line, last number lower):
+    ``<=1.4.3`` and ``<1.4.4`` name one fix; ``<1.4.4`` and ``<1.6.1`` two."""
+    (kx, ix), (ky, iy) = x, y
+    if kx == ky:
+        return True
+    if ix == iy:
+        return False
+    last, fixed = (kx, ky) if ix else (ky, kx)
+    if not last < fixed:
+        return False
+    rl, rf = _release(last), _release(fixed)
+    width = max(len(rl), len(rf), 3)
+    rl, rf = rl + (0,) * (width - len(rl)), rf + (0,) * (width - len(rf))
+    return rl[:-1] == rf[:-1] or (rl[:-2] == rf[:-2] and rf[-1] == 0)
+
+
+def fix_relation(a: Affected, b: Affected) -> FixRelation:
+    """Whether two ranges end at the same fix: ``agree`` when some upper bound of one names the
+    same fix as one of the other's (see :func:`_edges_agree`), ``differ`` when both end at fixes
+    and none agrees (the same package fixed in different releases: usually different bugs),
+    ``unknown`` when either has no upper bound (an open range, a point version)."""
+    ea, eb = _fix_edges(a), _fix_edges(b)
+    if not ea or not eb:
+        return "unknown"
+    return "agree" if any(_edges_agree(x, y) for x in ea for y in eb) else "differ"
 
 
 def _points(spans: tuple[Span, ...]) -> tuple[VersionKey, ...] | None:
@@ -669,6 +716,8 @@ class FindingFeatures:
     """The web addresses the text cites (host and path, lowercase): an issue tracker's link names
     one report (``bugs.chromium.org/p/oss-fuzz/issues/detail?id=24266``)."""
     title_rare: frozenset[str] = frozenset()
+    title_tokens: U32 = field(repr=False, default_factory=lambda: np.empty(0, dtype=np.uint32))
+    """The title's normalized words' 32-bit hashes, sorted and unique."""
     """The identifiers the title names (the most telling ones: ``Heap overflow in parse_header``)."""
 
     def mentions(self, symbol: str) -> bool:
@@ -719,6 +768,7 @@ def _assemble(
     rare: frozenset[str],
     title_rare: frozenset[str],
     urls: frozenset[str] = frozenset(),
+    title_tokens: U32 | None = None,
 ) -> FindingFeatures:
     text = " ".join(tokens)[:MAX_TEXT_CHARS]
     return FindingFeatures(
@@ -736,6 +786,7 @@ def _assemble(
         rare,
         urls,
         title_rare,
+        title_tokens if title_tokens is not None else np.empty(0, dtype=np.uint32),
     )
 
 
@@ -809,6 +860,7 @@ def extract_features_many(subs: Sequence[FindingSubmission]) -> list[FindingFeat
             rare_tokens(texts[i]),
             rare_tokens(subs[i].title),
             cited_urls(texts[i]),
+            shingle_hashes(analyze_text(subs[i].title)[1]),
         )
         for i, (s, a) in enumerate(zip(structs, analyzed, strict=True))
     ]
