@@ -366,7 +366,9 @@ REAL_PAYLOADS: dict[str, Callable[[], bytes]] = {
     "PYSEC-2019-136": lambda: b"GET / HTTP/1.1\nHost: a\n\n",
     "PYSEC-2019-177": lambda: b"\x30\x04\x02\x00\x02\x00",
     "PYSEC-2020-149": lambda: b"http://a/?" + b"%aa" * 300000,
-    "PYSEC-2020-178": lambda: b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy",
+    "PYSEC-2020-178": lambda: (
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nxy"
+    ),
     "PYSEC-2020-99": lambda: b"\x00",
     "PYSEC-2021-108": lambda: b"http://" + b"@" * 30000 + b"[",
     "PYSEC-2021-140": lambda: b"exception",

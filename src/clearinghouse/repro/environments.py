@@ -37,7 +37,9 @@ class PreparedEnvironment:
     env: dict[str, str] = field(default_factory=dict)
 
 
-def cache_settings(cache_dir: Path | str | None = None, environ: Mapping[str, str] | None = None) -> ReproSettings:
+def cache_settings(
+    cache_dir: Path | str | None = None, environ: Mapping[str, str] | None = None
+) -> ReproSettings:
     """The lab's settings for a cache folder, without a data folder: the index, registry and
     ``allow_internal`` come from ``CLEARINGHOUSE_REPRO_*`` as for the lab itself."""
     env = dict(os.environ if environ is None else environ)
@@ -94,5 +96,7 @@ def prepare(
     smoke = sandbox.run(adapter.smoke(env), mounts=prepared.mounts, env=prepared.env)
     if smoke.exit_code != 0:
         tail = (smoke.stderr or smoke.stdout)[-1500:].decode(errors="replace").strip()
-        raise EnvironmentUnavailable(f"the installed {name} {version} cannot be loaded: {tail or smoke.exit_code}")
+        raise EnvironmentUnavailable(
+            f"the installed {name} {version} cannot be loaded: {tail or smoke.exit_code}"
+        )
     return prepared
