@@ -111,8 +111,8 @@ def test_a_capable_model_solves_every_task_and_scores_every_metric(tmp_path: Pat
         assert log.tallies.score_sum == log.tallies.attempts == log.tallies.scored, f"{name} was not solved"
         assert log.generation["seed"] == 7 and log.generation["max_tokens"] == 512
         if name in ctf.CHALLENGES:
-            assert log.epochs == 10
-            assert [(s.attempts, s.correct) for s in log.tallies.samples] == [(10, 10)]
+            assert log.epochs == 3
+            assert [(s.attempts, s.correct) for s in log.tallies.samples] == [(3, 3)]
     points = headline(metrics)
     assert len(points) > 100
     for name, value in points.items():
