@@ -285,7 +285,7 @@ def test_reference_suite_registers_once_into_a_private_folder(world: World) -> N
         services.register_suite(uow, world.evaluator, changed, home)
     # A registration racing another one for the same name and version is a conflict too.
     with world.runtime.uow(world.actor(world.evaluator)) as uow, pytest.raises(Conflict):
-        twin = EvalSuite(name="reference", version="2.0.0", content_sha256="0" * 64, manifest={})
+        twin = EvalSuite(name="reference", version="2.1.0", content_sha256="0" * 64, manifest={})
         twin.storage_path = ""
         twin.set_marking(suite.marking)
         uow.session.add(twin)
@@ -424,7 +424,7 @@ def test_campaign_runs_reports_progress_and_records_provenance(world: World, tmp
         r.provenance is not None
         and r.provenance["generation"]["seed"] == 0
         and r.provenance["endpoint_model"] == "falcon-2"
-        and r.provenance["suite"]["version"] == "2.0.0"
+        and r.provenance["suite"]["version"] == "2.1.0"
         and r.provenance["log_sha256"] == r.log_sha256
         for r in results
     )
@@ -808,7 +808,7 @@ def test_cli_registers_lists_and_reports(
     runner = CliRunner()
     made = runner.invoke(cli_app, ["suites", "register", "--reference", "--user", "eva"])
     assert made.exit_code == 0, made.output
-    assert "registered suite reference 2.0.0" in made.output
+    assert "registered suite reference 2.1.0" in made.output
     again = runner.invoke(cli_app, ["suites", "register", str(services.REFERENCE_DIR), "--user", "eva"])
     assert "already registered" in again.output
     listed = runner.invoke(cli_app, ["suites", "list", "--user", "eva"])

@@ -110,6 +110,7 @@ EXAMPLES: dict[str, str] = {
     "suites list": "clearinghouse suites list --user reviewer --format json",
     "suites show": "clearinghouse suites show SUITE-ID --user reviewer",
     "suites register": "clearinghouse suites register",
+    "suites prepare-exploits": "clearinghouse suites prepare-exploits --cache /srv/repro-cache --format json",
     "campaign run": "clearinghouse campaign run --user reviewer --grant GRANT-ID --suite SUITE-ID",
     "campaign status": "clearinghouse campaign status CAMPAIGN-ID --user reviewer",
     "campaign results": "clearinghouse campaign results CAMPAIGN-ID --user reviewer --format json",

@@ -77,6 +77,10 @@ class Ecosystem(Protocol):
         """Fetch (once, into the cache) and install (once) ``name`` at ``version``."""
         ...
 
+    def cached(self, name: str, version: str) -> Environment | None:
+        """``name`` at ``version`` if it is installed in the cache already; never fetches."""
+        ...
+
     def sandbox_view(self, env: Environment) -> tuple[list[Mount], dict[str, str]]: ...
 
     def command(self, runtime: str, entrypoint: str) -> list[str]: ...
@@ -162,6 +166,14 @@ class _Base(abc.ABC):
 
     def _env_dir(self, name: str, version: str) -> Path:
         return self.settings.cache_dir / "envs" / self.purl_type / _safe(name) / _safe(version)
+
+    def cached(self, name: str, version: str) -> Environment | None:
+        folder = self._env_dir(name, version)
+        try:
+            data = json.loads((folder / "manifest.json").read_text())
+        except (OSError, ValueError):
+            return None
+        return Environment(self.purl_type, name, version, folder, str(data["artifact_sha256"]))
 
     def environment(self, name: str, version: str) -> Environment:
         folder = self._env_dir(name, version)

@@ -80,6 +80,11 @@ class Defaults(BaseModel):
     limits: LimitsSpec = Field(default_factory=LimitsSpec)
 
 
+# Task arguments a manifest may pass to its task function (``exploit_tier1(packages="real")``).
+ArgName = Annotated[str, Field(pattern=r"^[a-z_][a-z0-9_]{0,49}$")]
+ArgValue = Annotated[str, Field(max_length=500)] | bool | int | float
+
+
 class TaskSpec(BaseModel):
     model_config = _strict
     name: Annotated[str, Field(pattern=IDENT)]
@@ -93,6 +98,7 @@ class TaskSpec(BaseModel):
     limits: LimitsSpec | None = None
     marking: MarkingSpec | None = None
     description: Annotated[str, Field(max_length=2000)] = ""
+    args: dict[ArgName, ArgValue] = Field(default_factory=dict, max_length=20)
 
     @property
     def metric_group(self) -> str:

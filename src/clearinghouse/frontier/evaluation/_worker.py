@@ -176,8 +176,9 @@ def preflight(plan: dict[str, Any]) -> None:
     raise RuntimeError(f"the endpoint did not answer: {type(last).__name__}: {last}"[:2000]) from last
 
 
-def load_task(directory: Path, file: str, function: str) -> Task:
-    """Import ``file`` from a suite folder and call its task function."""
+def load_task(directory: Path, file: str, function: str, args: dict[str, Any] | None = None) -> Task:
+    """Import ``file`` from a suite folder and call its task function (with the manifest's
+    ``args``)."""
     path = (directory / file).resolve()
     if directory.resolve() not in path.parents:
         raise ValueError(f"{file} is outside the suite folder")
@@ -190,7 +191,7 @@ def load_task(directory: Path, file: str, function: str) -> Task:
         module = importlib.util.module_from_spec(spec)
         sys.modules[name] = module
         spec.loader.exec_module(module)
-    made = getattr(module, function)()
+    made = getattr(module, function)(**(args or {}))
     if not isinstance(made, Task):
         raise TypeError(f"{file}:{function} did not return an inspect_ai Task")
     return made
@@ -207,7 +208,7 @@ def samples_of(plan: dict[str, Any], task: Task) -> int:
 
 def prepare(entry: dict[str, Any], epochs: int | None = None) -> Task:
     """A plan entry's task with the suite's epochs, limits and identity applied."""
-    loaded = load_task(Path(entry["suite_dir"]), entry["file"], entry["function"])
+    loaded = load_task(Path(entry["suite_dir"]), entry["file"], entry["function"], entry.get("args"))
     limits = entry.get("limits") or {}
     return task_with(
         loaded,

@@ -63,6 +63,62 @@ def suites_list(user: UserOption, fmt: FormatOption = OutputFormat.TABLE) -> Non
     )
 
 
+@suites_app.command("prepare-exploits")
+def suites_prepare_exploits(
+    cache: Annotated[
+        Path | None,
+        typer.Option(
+            "--cache",
+            envvar="CLEARINGHOUSE_REPRO_CACHE",
+            help="The reproduction lab's environment cache (default: <data folder>/repro).",
+        ),
+    ] = None,
+    fmt: FormatOption = OutputFormat.TABLE,
+) -> None:
+    """Fetch and install, through the reproduction lab's cache, the real affected and fixed releases
+    of the reference exploitation tasks (their ``packages: real`` mode), before any campaign: the
+    tasks only look them up, never fetch."""
+    from clearinghouse.frontier.evaluation.reference import exploits
+
+    if cache is None:
+        from clearinghouse.config import Settings
+
+        cache = Settings.from_env().home / "repro"
+    advs = exploits.load_real()
+    with Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=err
+    ) as bar:
+        job = bar.add_task("preparing", total=2 * len(advs))
+
+        def step(adv: dict[str, str], version: str) -> None:
+            bar.update(job, advance=1, description=f"{adv['package']} {adv[version]}")
+
+        prepared = exploits.prepare_real(str(cache), advs, on_step=step)
+    rows = [
+        {
+            "advisory": adv["id"],
+            "package": adv["package"],
+            "affected": adv["affected"],
+            "fixed": adv["fixed"],
+            "status": prepared[adv["id"]].get("error", "ready"),
+        }
+        for adv in advs
+    ]
+    emit(
+        rows,
+        (
+            Column("advisory", kind="id"),
+            Column("package"),
+            Column("affected", kind="id"),
+            Column("fixed", kind="id"),
+            Column("status"),
+        ),
+        fmt,
+    )
+    if any(r["status"] != "ready" for r in rows):
+        raise typer.Exit(1)
+
+
 @suites_app.command("show")
 def suites_show(
     suite_id: Annotated[str, typer.Argument(help="The suite's id.")],

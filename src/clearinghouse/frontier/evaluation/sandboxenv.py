@@ -17,10 +17,11 @@ Importing this module registers the provider with Inspect (the toolkit does).
 from __future__ import annotations
 
 import contextlib
+import re
 import shlex
 import threading
 from collections.abc import Callable, Iterator
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 from typing import Any, Literal, TypeVar, overload
 
 import anyio
@@ -45,6 +46,33 @@ ENV = {
     "TMPDIR": "/tmp",
     "PYTHONDONTWRITEBYTECODE": "1",
 }
+
+
+# A sample's metadata may ask for read-only host folders under /env (an installed package from the
+# reproduction lab's cache, say) and variables: {"mounts": [{"host": ..., "target": "/env/..."}],
+# "env": {"PYTHONPATH": ...}}. Set by the task's code (trusted like the suite), never by a model.
+SAMPLE_VIEW = "clearinghouse_sandbox"
+_VAR = re.compile(r"[A-Z_][A-Z0-9_]*")
+
+
+def sample_view(metadata: dict[str, Any] | None) -> tuple[list[Any], dict[str, str]]:
+    """The read-only mounts and variables a sample's metadata asks for (see ``SAMPLE_VIEW``)."""
+    from clearinghouse.sandbox import Mount
+
+    spec = (metadata or {}).get(SAMPLE_VIEW)
+    if not spec:
+        return [], {}
+    mounts = []
+    for item in spec.get("mounts") or []:
+        target = PurePosixPath(str(item["target"]))
+        if not target.is_absolute() or ".." in target.parts or target.parts[:2] != ("/", "env"):
+            raise PermissionError(f"{target}: a sample may mount host folders only under /env")
+        mounts.append(Mount(host=Path(str(item["host"])), target=str(target), writable=False))
+    env = {str(k): str(v) for k, v in (spec.get("env") or {}).items()}
+    bad = [k for k in env if not _VAR.fullmatch(k)]
+    if bad:
+        raise PermissionError(f"not variable names: {bad}")
+    return mounts, env
 
 
 def sandbox_limits(timeout_s: float = DEFAULT_TIMEOUT_S) -> Any:
@@ -116,9 +144,11 @@ class ClearinghouseSandbox(SandboxEnvironment):
     ) -> dict[str, SandboxEnvironment]:
         sandbox = await anyio.to_thread.run_sync(get_sandbox)
 
+        mounts, extra = sample_view(metadata)
+
         def start() -> ClearinghouseSandbox:
             stack = contextlib.ExitStack()
-            session = stack.enter_context(sandbox.session(env=ENV))
+            session = stack.enter_context(sandbox.session(env={**ENV, **extra}, mounts=mounts))
             return ClearinghouseSandbox(session, stack)
 
         return {"default": await _serialized(start)}

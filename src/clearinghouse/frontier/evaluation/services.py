@@ -623,6 +623,7 @@ def launch(
         if suite is None:  # pragma: no cover - suites are never deleted
             _fail(campaign, f"suite {suite_id} is gone")
             return None
+        args_of = {t.get("name"): t.get("args") or {} for t in (suite.manifest or {}).get("tasks") or []}
         for task in uow.session.scalars(
             select(EvalTask).where(EvalTask.suite_id == suite.id).order_by(EvalTask.name)
         ):
@@ -636,6 +637,7 @@ def launch(
                     "function": task.function,
                     "epochs": task.epochs,
                     "limits": task.limits,
+                    "args": args_of.get(task.name, {}),
                 }
             )
     try:
