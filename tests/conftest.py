@@ -20,10 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 import clearinghouse.tasks_registry  # noqa: F401  (as the entrypoints do: every job is known)
+from clearinghouse.access import services as access_services
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from tests.support import databases
@@ -38,6 +40,12 @@ __all__ = ["PG_URL", "REQUIRE_PG", "corpus_root"]  # kept importable from here f
 # consoles read the width when they print, as in a run without workers.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
+
+# Passwords: argon2's cheapest parameters in this process (tests hash hundreds of
+# passwords; the production default costs ~0.2 s of CPU each). Hashes and checks are
+# still real argon2id; subprocesses the tests start (the CLI, workers) keep the
+# default, and tests/test_trust_signin.py checks that the default is unchanged.
+access_services.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
