@@ -20,10 +20,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher, profiles
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy.engine import make_url
 
 import clearinghouse.tasks_registry  # noqa: F401  (as the entrypoints do: every job is known)
+from clearinghouse.access import services as access_services
 from clearinghouse.config import Settings
 from clearinghouse.runtime import Runtime
 from tests.support import databases
@@ -38,6 +40,12 @@ __all__ = ["PG_URL", "REQUIRE_PG", "corpus_root"]  # kept importable from here f
 # consoles read the width when they print, as in a run without workers.
 os.environ.pop("COLUMNS", None)
 os.environ.pop("LINES", None)
+
+# Passwords: argon2's cheapest parameters in this process (tests hash hundreds of
+# passwords; the production default costs ~0.2 s of CPU each). Hashes and checks are
+# still real argon2id; subprocesses the tests start (the CLI, workers) keep the
+# default, and tests/test_trust_signin.py checks that the default is unchanged.
+access_services.use_password_hasher(PasswordHasher.from_parameters(profiles.CHEAPEST))
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -126,7 +134,11 @@ SLOW: dict[str, frozenset[str] | None] = {
         }
     ),
     "test_csaf_provider.py": frozenset({"test_amber_never_reaches_a_partner_outside_its_group"}),
+    "test_workers_e2e_latency.py": None,  # `serve` and worker processes, a webhook receiver
+    "test_frontier_eval_probe.py": None,  # a scripted probe model through an Inspect evaluation
+    "test_frontier_eval_campaigns.py": None,  # campaigns in worker subprocesses, withdrawal, failures
 }
+BROWSER_FILES = frozenset({"test_web_browser.py", "test_web_home_browser.py"})
 # Tests that need the PostgreSQL server whatever their parameters.
 POSTGRES_FIXTURES = frozenset({"pg_home"})
 
@@ -136,17 +148,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         fixtures = set(getattr(item, "fixturenames", ()))
         callspec = getattr(item, "callspec", None)
         params = callspec.params if callspec is not None else {}
-        if params.get("database_url") == "postgresql" or fixtures & POSTGRES_FIXTURES:
+        # The PostgreSQL side of ``database_url`` or of any fixture parametrized the same way.
+        if any(value == "postgresql" for value in params.values()) or fixtures & POSTGRES_FIXTURES:
             item.add_marker(pytest.mark.postgres)
         if "corpus" in fixtures:
             item.add_marker(pytest.mark.corpus)
         module = item.path.name
-        if module == "test_web_browser.py":
+        if module in BROWSER_FILES:
             item.add_marker(pytest.mark.browser)
         if module in SLOW:
             names = SLOW[module]
             if names is None or getattr(item, "originalname", item.name) in names:
                 item.add_marker(pytest.mark.slow)
+    # The long tests first, so that under pytest-xdist none starts last and leaves the other
+    # workers idle while it finishes (scripts/test also lets idle workers steal queued tests).
+    items.sort(
+        key=lambda item: 0 if item.get_closest_marker("slow") or item.get_closest_marker("browser") else 1
+    )
 
 
 # -- hypothesis -----------------------------------------------------------------------------------

@@ -4,10 +4,13 @@ headers believed only from configured proxies."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import extract_parameters, profiles
 from typer.testing import CliRunner
 
 from clearinghouse.access import services as access
@@ -100,3 +103,25 @@ def test_serve_does_not_let_uvicorn_believe_forwarded_headers(
     result = CliRunner().invoke(cli_app, ["serve", "--port", "8999", "--no-jobs"])
     assert result.exit_code == 0, result.output
     assert seen["proxy_headers"] is False
+
+
+def test_production_hashes_passwords_with_argon2s_default_cost() -> None:
+    """The suite hashes with argon2's cheapest parameters (tests/conftest.py); a process
+    without that conftest, as in production, uses argon2-cffi's default (RFC 9106 low
+    memory), and the unknown-user dummy hash has the same cost as a real one."""
+    code = (
+        "from argon2 import PasswordHasher, extract_parameters as p\n"
+        "from clearinghouse.access import services as s\n"
+        "h = p(s.hash_password('x'))\n"
+        "print(h == p(s.dummy_password_hash()) == p(PasswordHasher().hash('x')))\n"
+        "print(p(s.hash_password('x')).memory_cost)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert out == ["True", str(profiles.RFC_9106_LOW_MEMORY.memory_cost)]
+    assert profiles.RFC_9106_LOW_MEMORY.memory_cost > profiles.CHEAPEST.memory_cost
+
+
+def test_the_dummy_hash_follows_the_hasher_in_use() -> None:
+    assert extract_parameters(access.dummy_password_hash()) == extract_parameters(access.hash_password("x"))

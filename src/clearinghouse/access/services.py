@@ -32,7 +32,8 @@ from clearinghouse.errors import Conflict, InvalidInput
 from clearinghouse.storage import UnitOfWork, utcnow
 
 TOKEN_PREFIX = "chs_"
-_password_hasher = PasswordHasher()
+_password_hasher = PasswordHasher()  # argon2id with argon2-cffi's RFC 9106 defaults
+_dummy_hash: tuple[PasswordHasher, str] | None = None
 
 # The local operator: whoever runs the CLI on the host that holds the data
 # folder and the database. It administers, but is cleared for nothing.
@@ -48,8 +49,27 @@ def hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def use_password_hasher(hasher: PasswordHasher) -> None:
+    """Hash new passwords with ``hasher`` in this process. Only the test suite calls
+    this, with argon2's cheapest parameters (as Django's tests use a fast hasher):
+    a stored hash names its own parameters, so checks stay real, only cheaper.
+    Production keeps the default above."""
+    global _password_hasher
+    _password_hasher = hasher
+
+
 def hash_password(password: str) -> str:
     return _password_hasher.hash(password)
+
+
+def dummy_password_hash() -> str:
+    """A hash of a random password with the current parameters, made on first use:
+    verifying a password against it when the username is unknown costs what a real
+    check costs, so timing does not tell which usernames exist."""
+    global _dummy_hash
+    if _dummy_hash is None or _dummy_hash[0] is not _password_hasher:
+        _dummy_hash = (_password_hasher, _password_hasher.hash(secrets.token_urlsafe(16)))
+    return _dummy_hash[1]
 
 
 def password_matches(password_hash: str, password: str) -> bool:

@@ -32,6 +32,7 @@ from clearinghouse.access import Action, Scope, Subject, authorize
 from clearinghouse.access.models import User
 from clearinghouse.access.services import (
     ADMIN_USERNAME,
+    dummy_password_hash,
     find_user,
     hash_password,
     password_matches,
@@ -55,10 +56,6 @@ SIGNINS = Counter(
     "Console sign-in attempts by outcome",
     ["outcome"],  # ok, bad_credentials, rate_limited, bad_csrf
 )
-
-# Verifying against this when the username is unknown costs the same time as a
-# real check, so timing does not tell which usernames exist.
-_DUMMY_HASH = hash_password(secrets.token_urlsafe(16))
 
 
 def secret_digest(secret: str) -> str:
@@ -232,7 +229,7 @@ def sign_in(
         )
     user = find_user(session, username) if username else None
     stored = user.password_hash if user is not None and user.active else None
-    ok = password_matches(stored or _DUMMY_HASH, password) and stored is not None
+    ok = password_matches(stored or dummy_password_hash(), password) and stored is not None
     if not ok or user is None:
         for key in (pair_key, client_key, account_key):
             _count_failure(session, key, limits.window, now)
