@@ -6,7 +6,7 @@ from typing import Any
 
 import numpy as np
 
-from clearinghouse.intake._format import FindingSubmission
+from clearinghouse.domain.finding import FindingSubmission
 from clearinghouse.triage._dedup import DedupConfig, DedupIndex, Relation, TermWeights, compare, text_overlap
 from clearinghouse.triage._fingerprint import extract_features, fix_relation, normalize_affected
 
