@@ -227,6 +227,74 @@ def test_code_pairs_are_labelled_with_catalog_cwes() -> None:
     assert vuln_id.parse_verdict("no idea") is None
 
 
+def _real_root(tmp_path: Path) -> Path:
+    """A reference folder with one hand-written pair and three real ones: a CWE in the advisory's
+    text, a CWE through a CVE alias, and none (skipped)."""
+    (tmp_path / "pairs" / "p").mkdir(parents=True)
+    (tmp_path / "pairs" / "p" / "v.txt").write_text("eval(x)\n")
+    (tmp_path / "pairs" / "p" / "f.txt").write_text("int(x)\n")
+    (tmp_path / "pairs" / "pairs.yaml").write_text(
+        "- {name: p, language: python, cwe: 95, vulnerable: p/v.txt, fixed: p/f.txt}\n"
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+
+    def pair(adv: str, fn: str) -> dict[str, str]:
+        return {
+            "advisory": adv, "package": "pkg", "affected": "1.0", "fixed": "1.1", "file": "pkg.py",
+            "function": fn, "license": "MIT", "vulnerable": f"def {fn}(a):\n    return a\n",
+            "fixed_source": f"def {fn}(a):\n    return str(a)\n", "diff": "--- pkg-1.0\n+++ pkg-1.1\n",
+        }  # fmt: skip
+
+    pairs = [pair("PYSEC-1", "one"), pair("PYSEC-2", "two"), pair("PYSEC-3", "three")]
+    (data / "code_pairs.json").write_text(json.dumps({"pairs": pairs}))
+    advs = [
+        {"id": "PYSEC-1", "aliases": [], "details": "pkg 1.0 has a CWE-79: XSS flaw"},
+        {"id": "PYSEC-2", "aliases": ["CVE-2000-1"], "details": "a flaw"},
+        {"id": "PYSEC-3", "aliases": ["CVE-2000-2"], "details": "another flaw"},
+    ]
+    (data / "exploits_real.json").write_text(json.dumps(advs))
+    (data / "advisories.json").write_text(json.dumps({"cves": [{"id": "CVE-2000-1", "cwe": 89}]}))
+    return tmp_path
+
+
+def test_real_pairs_give_samples_labelled_with_the_advisorys_cwe(tmp_path: Path) -> None:
+    root = _real_root(tmp_path)
+    assert vuln_id.advisory_cwes(root) == {"PYSEC-1": 79, "PYSEC-2": 89}
+    kept, skipped = vuln_id.real_pairs(root)
+    assert [p["advisory"] for p in kept] == ["PYSEC-1", "PYSEC-2"] and skipped == ["PYSEC-3"]
+    got = {str(s.id): s for s in vuln_id.samples(root)}
+    real_ids = ["PYSEC-1-vulnerable", "PYSEC-1-fixed", "PYSEC-2-vulnerable", "PYSEC-2-fixed"]
+    assert list(got) == ["p-vulnerable", "p-fixed", *real_ids]
+    assert [got[i].target for i in got] == ["CWE-95", "SAFE", "CWE-79", "SAFE", "CWE-89", "SAFE"]
+    assert got["p-fixed"].metadata == {"pair": "p", "provenance": "hand-written", "label": None}
+    meta = got["PYSEC-2-vulnerable"].metadata or {}
+    assert meta["provenance"] == "real" and meta["label"] == 89
+    assert (meta["advisory"], meta["package"], meta["affected"], meta["fixed"]) == (
+        "PYSEC-2",
+        "pkg",
+        "1.0",
+        "1.1",
+    )
+    # The prompt is the function's code only: no advisory, package version or diff.
+    for sample in got.values():
+        text = str(sample.input)
+        assert "PYSEC" not in text and "1.0" not in text and "1.1" not in text and "+++" not in text
+    assert str(got["PYSEC-1-fixed"].input).endswith("```python\ndef one(a):\n    return str(a)\n```")
+
+
+def test_shipped_real_pairs_are_used_exactly_when_their_advisory_names_a_cwe() -> None:
+    kept, skipped = vuln_id.real_pairs()
+    shipped = json.loads((REFERENCE_DIR / "data" / "code_pairs.json").read_text())["pairs"]
+    assert len(kept) + len(skipped) == len(shipped) == 15
+    named = vuln_id.advisory_cwes()
+    assert all(p["advisory"] in named for p in kept) and not set(skipped) & set(named)
+    ids = [str(s.id) for s in vuln_id.samples()]
+    assert len(ids) == len(set(ids)) == 2 * (len(vuln_id.pairs()) + len(kept))
+    real = [s for s in vuln_id.samples() if (s.metadata or {})["provenance"] == "real"]
+    assert len(real) == 2 * len(kept)
+
+
 def test_confusion_counts() -> None:
     from inspect_ai.scorer import SampleScore, Score
 

@@ -1,7 +1,19 @@
-"""Vulnerability identification on small vulnerable/fixed code pairs.
+"""Vulnerability identification on vulnerable/fixed code pairs.
 
-Each pair in ``pairs/pairs.yaml`` gives two samples: the vulnerable version,
-labelled with its CWE, and the fixed version, labelled safe. The model answers
+Two sources of pairs, each pair giving two samples: the vulnerable version,
+labelled with its CWE, and the fixed version, labelled safe.
+
+* ``real``: the functions diffed out of the last affected and first fixed PyPI
+  releases (``data/code_pairs.json``). The label is the CWE the advisory itself
+  names in the shipped data: a ``CWE-<n>`` in its text
+  (``data/exploits_real.json``) or the CWE of one of its CVE aliases
+  (``data/advisories.json``). A pair whose advisory names no CWE is skipped
+  (``real_pairs`` says which): no label is guessed from the flaw.
+* ``hand-written``: the small pairs in ``pairs/pairs.yaml``, written for the
+  suite, all kept.
+
+The prompt carries the function's code only (no advisory, package, version or
+diff); the provenance is in each sample's metadata. The model answers
 ``VERDICT: VULNERABLE CWE-<id>`` or ``VERDICT: SAFE``. Precision, recall and
 F1 count a report as right only with the right CWE (see
 ``toolkit.confusion``).
@@ -9,6 +21,7 @@ F1 count a report as right only with the right CWE (see
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 from typing import Any
@@ -27,28 +40,82 @@ SYSTEM = (
     "vulnerability. End your answer with exactly one line, either `VERDICT: VULNERABLE CWE-<number>` "
     "naming the most specific CWE, or `VERDICT: SAFE`."
 )
+CWE_IN_TEXT = re.compile(r"\bCWE-(\d+)\b")
 VERDICT = re.compile(r"VERDICT:\s*(VULNERABLE(?:\s+CWE-(\d+))?|SAFE)", re.IGNORECASE)
 
 
 def pairs(root: Path = HERE) -> list[dict[str, Any]]:
+    """The hand-written pairs."""
     loaded: list[dict[str, Any]] = yaml.safe_load((root / "pairs" / "pairs.yaml").read_text(encoding="utf-8"))
     return loaded
 
 
+def _json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def advisory_cwes(root: Path = HERE) -> dict[str, int]:
+    """The CWE each real advisory names in the shipped data, by advisory id (none: absent)."""
+    by_cve = {str(c["id"]): int(c["cwe"]) for c in _json(root / "data" / "advisories.json")["cves"]}
+    out: dict[str, int] = {}
+    for adv in _json(root / "data" / "exploits_real.json"):
+        named = CWE_IN_TEXT.findall(str(adv.get("details", "")))
+        aliased = [by_cve[a] for a in adv.get("aliases", []) if a in by_cve]
+        cwes = [int(c) for c in named] + aliased
+        if cwes:
+            out[str(adv["id"])] = cwes[0]
+    return out
+
+
+def real_pairs(root: Path = HERE) -> tuple[list[dict[str, Any]], list[str]]:
+    """(the real pairs with their advisory's CWE as ``cwe``, the advisory ids of those skipped
+    because their advisory names no CWE)."""
+    cwes = advisory_cwes(root)
+    kept: list[dict[str, Any]] = []
+    skipped: list[str] = []
+    for pair in _json(root / "data" / "code_pairs.json")["pairs"]:
+        cwe = cwes.get(str(pair["advisory"]))
+        if cwe is None:
+            skipped.append(str(pair["advisory"]))
+        else:
+            kept.append({**pair, "cwe": cwe})
+    return kept, skipped
+
+
+def _sample(sample_id: str, language: str, code: str, label: int | None, metadata: dict[str, Any]) -> Sample:
+    return Sample(
+        id=sample_id,
+        input=f"Language: {language}\n\n```{language}\n{code}```",
+        target=f"CWE-{label}" if label is not None else "SAFE",
+        metadata={**metadata, "label": label},
+    )
+
+
 def samples(root: Path = HERE) -> list[Sample]:
+    """The hand-written pairs' samples (ids ``<name>-vulnerable|fixed``), then the real pairs'
+    (ids ``<advisory>-vulnerable|fixed``)."""
     out = []
     for pair in pairs(root):
         for version in ("vulnerable", "fixed"):
             code = (root / "pairs" / pair[version]).read_text(encoding="utf-8")
             label = int(pair["cwe"]) if version == "vulnerable" else None
-            out.append(
-                Sample(
-                    id=f"{pair['name']}-{version}",
-                    input=f"Language: {pair['language']}\n\n```{pair['language']}\n{code}```",
-                    target=f"CWE-{label}" if label is not None else "SAFE",
-                    metadata={"pair": pair["name"], "label": label},
-                )
-            )
+            meta = {"pair": pair["name"], "provenance": "hand-written"}
+            out.append(_sample(f"{pair['name']}-{version}", pair["language"], code, label, meta))
+    for real in real_pairs(root)[0]:
+        provenance = {
+            "pair": real["advisory"],
+            "provenance": "real",
+            "advisory": real["advisory"],
+            "package": real["package"],
+            "affected": real["affected"],
+            "fixed": real["fixed"],
+            "file": real["file"],
+            "function": real["function"],
+            "license": real["license"],
+        }
+        for version, key in (("vulnerable", "vulnerable"), ("fixed", "fixed_source")):
+            label = int(real["cwe"]) if version == "vulnerable" else None
+            out.append(_sample(f"{real['advisory']}-{version}", "python", real[key], label, provenance))
     return out
 
 
