@@ -300,7 +300,8 @@ class Oracle:
                 if not self.decide("short", str(sample.id), attempt):
                     answer = {"yes": "no", "no": "yes"}.get(answer, answer + ".1")
                 return Turn(text=f"From the advisory.\nANSWER: {answer}")
-        for code, sample in self._pairs.items():
+        # Longest first: a fixed function may extend its vulnerable version's text.
+        for code, sample in sorted(self._pairs.items(), key=lambda item: -len(item[0])):
             if code.strip() and code.strip() in user:
                 attempt = self._attempt("vuln", str(sample.id), first_turn)
                 label = (sample.metadata or {}).get("label")
