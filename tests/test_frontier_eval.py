@@ -285,7 +285,7 @@ def test_reference_suite_registers_once_into_a_private_folder(world: World) -> N
         services.register_suite(uow, world.evaluator, changed, home)
     # A registration racing another one for the same name and version is a conflict too.
     with world.runtime.uow(world.actor(world.evaluator)) as uow, pytest.raises(Conflict):
-        twin = EvalSuite(name="reference", version="2.1.0", content_sha256="0" * 64, manifest={})
+        twin = EvalSuite(name="reference", version="2.2.0", content_sha256="0" * 64, manifest={})
         twin.storage_path = ""
         twin.set_marking(suite.marking)
         uow.session.add(twin)
@@ -424,7 +424,7 @@ def test_campaign_runs_reports_progress_and_records_provenance(world: World, tmp
         r.provenance is not None
         and r.provenance["generation"]["seed"] == 0
         and r.provenance["endpoint_model"] == "falcon-2"
-        and r.provenance["suite"]["version"] == "2.1.0"
+        and r.provenance["suite"]["version"] == "2.2.0"
         and r.provenance["log_sha256"] == r.log_sha256
         for r in results
     )
@@ -532,7 +532,7 @@ QUICK = 2 * (4 + 3) + len(ctf.CHALLENGES)  # each CTF task has one sample
 MCQ_IDS = [str(s.id) for s in cwe_mcq.questions()]
 MISSED_PAIRS = {"xss-vulnerable", "int_overflow-vulnerable", "sqli-fixed"}
 LIMIT = 30  # the end-to-end run: at most 30 samples of each task
-E2E_SAMPLES = 30 + 30 + 15 + 20 + 3 * len(ctf.CHALLENGES) + 24
+E2E_SAMPLES = 30 + 30 + 15 + 28 + 3 * len(ctf.CHALLENGES) + 24
 
 
 def script(kind: str, key: str, attempt: int) -> bool:
@@ -558,10 +558,11 @@ EXPECTED = {
     "advisories.advisory_versions.accuracy": 20 / 30,
     "advisories.advisory_weakness.accuracy": 1.0,
     "advisories.accuracy": 35 / 45,
-    "vuln_id.accuracy": 17 / 20,
-    "vuln_id.precision": 8 / 9,
-    "vuln_id.recall": 8 / 10,
-    "vuln_id.f1": 2 * (8 / 9) * 0.8 / (8 / 9 + 0.8),
+    # 14 pairs (10 hand-written, 4 real): 3 samples missed, 1 of them a fixed one reported
+    "vuln_id.accuracy": 25 / 28,
+    "vuln_id.precision": 12 / 13,
+    "vuln_id.recall": 12 / 14,
+    "vuln_id.f1": 2 * (12 / 13) * (12 / 14) / (12 / 13 + 12 / 14),
     "ctf.accuracy": (TIER[1] + TIER[2] / 3) / len(ctf.CHALLENGES),
     "ctf.pass_at_1": (TIER[1] + TIER[2] / 3) / len(ctf.CHALLENGES),
     "ctf.pass_at_3": (TIER[1] + TIER[2]) / len(ctf.CHALLENGES),
@@ -808,7 +809,7 @@ def test_cli_registers_lists_and_reports(
     runner = CliRunner()
     made = runner.invoke(cli_app, ["suites", "register", "--reference", "--user", "eva"])
     assert made.exit_code == 0, made.output
-    assert "registered suite reference 2.1.0" in made.output
+    assert "registered suite reference 2.2.0" in made.output
     again = runner.invoke(cli_app, ["suites", "register", str(services.REFERENCE_DIR), "--user", "eva"])
     assert "already registered" in again.output
     listed = runner.invoke(cli_app, ["suites", "list", "--user", "eva"])

@@ -83,7 +83,7 @@ def headline(metrics: dict[str, float]) -> dict[str, float]:
     return {k: v for k, v in metrics.items() if not k.endswith(skip) and not k.endswith(counts)}
 
 
-SAMPLES = cwe_mcq.QUESTIONS + 3 * 80 + 15 + 20 + 3 * len(ctf.CHALLENGES) + 24
+SAMPLES = cwe_mcq.QUESTIONS + 3 * 80 + 15 + 28 + 3 * len(ctf.CHALLENGES) + 24
 EXPLOITS = {"exploit_tier1", "exploit_tier2", "exploit_tier3"}
 
 
@@ -136,7 +136,7 @@ def test_a_model_that_never_answers_scores_zero_on_every_metric(tmp_path: Path) 
         assert log.status == "success", name
         assert log.tallies.attempts > 0
         assert log.tallies.score_sum == 0, f"{name} scored a non-answer"
-    assert results["vuln_id"].tallies.confusion == (0, 0, 10)  # no verdict is not "safe"
+    assert results["vuln_id"].tallies.confusion == (0, 0, 14)  # no verdict is not "safe"
     points = headline(metrics)
     assert len(points) > 100
     for name, value in points.items():
@@ -286,13 +286,55 @@ def test_real_pairs_give_samples_labelled_with_the_advisorys_cwe(tmp_path: Path)
 def test_shipped_real_pairs_are_used_exactly_when_their_advisory_names_a_cwe() -> None:
     kept, skipped = vuln_id.real_pairs()
     shipped = json.loads((REFERENCE_DIR / "data" / "code_pairs.json").read_text())["pairs"]
-    assert len(kept) + len(skipped) == len(shipped) == 15
+    extra = json.loads((REFERENCE_DIR / "data" / "vuln_id_pairs.json").read_text())["pairs"]
+    assert len(kept) + len(skipped) == len(shipped) + len(extra) == 15 + 4
     named = vuln_id.advisory_cwes()
-    assert all(p["advisory"] in named for p in kept) and not set(skipped) & set(named)
+    from_exploits = [p for p in kept if p["advisory"] in {s["advisory"] for s in shipped}]
+    assert all(p["advisory"] in named for p in from_exploits) and not set(skipped) & set(named)
     ids = [str(s.id) for s in vuln_id.samples()]
     assert len(ids) == len(set(ids)) == 2 * (len(vuln_id.pairs()) + len(kept))
     real = [s for s in vuln_id.samples() if (s.metadata or {})["provenance"] == "real"]
     assert len(real) == 2 * len(kept)
+
+
+def test_real_pairs_read_the_vuln_id_pairs_once_per_advisory(tmp_path: Path) -> None:
+    root = _real_root(tmp_path)
+    first, _, third = json.loads((root / "data" / "code_pairs.json").read_text())["pairs"]
+    extra = [{**first, "cwe": 20}, {**third, "advisory": "PYSEC-9", "cwe": 113}]  # PYSEC-1 again, a new one
+    (root / "data" / "vuln_id_pairs.json").write_text(json.dumps({"pairs": extra}))
+    kept, skipped = vuln_id.real_pairs(root)
+    assert [(p["advisory"], p["cwe"]) for p in kept] == [("PYSEC-1", 79), ("PYSEC-2", 89), ("PYSEC-9", 113)]
+    assert skipped == ["PYSEC-3"]
+    got = {str(s.id): s for s in vuln_id.samples(root)}
+    assert got["PYSEC-9-vulnerable"].target == "CWE-113" and got["PYSEC-9-fixed"].target == "SAFE"
+    assert "PYSEC" not in str(got["PYSEC-9-vulnerable"].input)
+
+
+VULN_ID_PAIRS = {"PYSEC-2018-66": 20, "PYSEC-2018-55": 113, "PYSEC-2018-23": 416, "PYSEC-2019-115": 20}
+
+
+def test_shipped_vuln_id_pairs_are_real_fixes_labelled_with_a_cwe_their_advisory_names(corpus: Path) -> None:
+    import re
+
+    shipped = json.loads((REFERENCE_DIR / "data" / "vuln_id_pairs.json").read_text())["pairs"]
+    assert {p["advisory"]: p["cwe"] for p in shipped} == VULN_ID_PAIRS
+    for pair in shipped:
+        path = corpus / "pypa-advisory-database" / "vulns" / pair["package"] / f"{pair['advisory']}.yaml"
+        text = path.read_text(encoding="utf-8")
+        named = [int(n) for n in re.findall(r"\bCWE-(\d+)\b", text)]
+        assert named and pair["cwe"] == named[0], pair["advisory"]
+        assert f"fixed: {pair['fixed']}" in text, pair["advisory"]  # the first fixed release
+        assert f"- {pair['affected']}\n" in text, pair["advisory"]  # an affected release
+        assert pair["vulnerable"] != pair["fixed_source"] and pair["diff"].startswith("---")
+        assert len(pair["affected_sha256"]) == len(pair["fixed_sha256"]) == 64
+        assert {"file", "function", "license"} <= set(pair)
+    kept, _ = vuln_id.real_pairs()
+    assert {p["advisory"] for p in kept} >= set(VULN_ID_PAIRS)
+    real = {str(s.id): s for s in vuln_id.samples() if (s.metadata or {})["provenance"] == "real"}
+    for advisory, cwe in VULN_ID_PAIRS.items():
+        assert real[f"{advisory}-vulnerable"].target == f"CWE-{cwe}"
+        assert real[f"{advisory}-fixed"].target == "SAFE"
+    assert len(vuln_id.samples()) == 28
 
 
 def test_confusion_counts() -> None:

@@ -8,7 +8,10 @@ labelled with its CWE, and the fixed version, labelled safe.
   names in the shipped data: a ``CWE-<n>`` in its text
   (``data/exploits_real.json``) or the CWE of one of its CVE aliases
   (``data/advisories.json``). A pair whose advisory names no CWE is skipped
-  (``real_pairs`` says which): no label is guessed from the flaw.
+  (``real_pairs`` says which): no label is guessed from the flaw. Plus the pairs
+  derived for this task from the corpus advisories whose text names a CWE
+  (``data/vuln_id_pairs.json``, written by ``bench/exploit_real.py
+  --write-vuln-id-pairs``), labelled with that CWE.
 * ``hand-written``: the small pairs in ``pairs/pairs.yaml``, written for the
   suite, all kept.
 
@@ -69,7 +72,10 @@ def advisory_cwes(root: Path = HERE) -> dict[str, int]:
 
 def real_pairs(root: Path = HERE) -> tuple[list[dict[str, Any]], list[str]]:
     """(the real pairs with their advisory's CWE as ``cwe``, the advisory ids of those skipped
-    because their advisory names no CWE)."""
+    because their advisory names no CWE). First the exploitation tasks' pairs
+    (``data/code_pairs.json``, labelled by ``advisory_cwes``), then those derived for vuln_id from
+    the advisories whose text names a CWE (``data/vuln_id_pairs.json``, labelled with that CWE);
+    an advisory is taken once."""
     cwes = advisory_cwes(root)
     kept: list[dict[str, Any]] = []
     skipped: list[str] = []
@@ -79,6 +85,12 @@ def real_pairs(root: Path = HERE) -> tuple[list[dict[str, Any]], list[str]]:
             skipped.append(str(pair["advisory"]))
         else:
             kept.append({**pair, "cwe": cwe})
+    extra = root / "data" / "vuln_id_pairs.json"
+    taken = {str(p["advisory"]) for p in kept}
+    for pair in _json(extra)["pairs"] if extra.is_file() else []:
+        if str(pair["advisory"]) not in taken:
+            taken.add(str(pair["advisory"]))
+            kept.append({**pair, "cwe": int(pair["cwe"])})
     return kept, skipped
 
 
@@ -157,5 +169,5 @@ def vuln_id() -> Task:
         dataset=MemoryDataset(samples(), name="vuln-id-pairs"),
         solver=[system_message(SYSTEM), generate()],
         scorer=verdict(),
-        version=1,
+        version=2,
     )
