@@ -219,9 +219,6 @@ def _filtered(
     return [MatchItemOut.model_validate(worklist.item_json(i)) for i in chosen]
 
 
-_SORTS = "^(due|severity|epss|asset|created)$"
-
-
 @router.get(
     "/{asset_id}/matches",
     summary="Validated cases and public advisories that affect this asset, with why and what to do",
@@ -232,7 +229,7 @@ def asset_matches(
     status: MatchStatus | None = None,
     severity: str | None = Query(None, max_length=20),
     kev: bool | None = None,
-    sort: str = Query("due", pattern=_SORTS),
+    sort: str = Query("due", pattern=worklist.SORT_PATTERN),
 ) -> list[MatchItemOut]:
     with context.reading() as uow:
         asset = services.get_asset(uow.session, context.subject, asset_id)
@@ -273,7 +270,7 @@ def all_matches(
     status: MatchStatus | None = None,
     severity: str | None = Query(None, max_length=20),
     kev: bool | None = None,
-    sort: str = Query("due", pattern=_SORTS),
+    sort: str = Query("due", pattern=worklist.SORT_PATTERN),
     limit: int = Query(1000, ge=1, le=100_000),
     offset: int = Query(0, ge=0, description="skip this many (the next page: offset + limit)"),
 ) -> list[MatchItemOut]:

@@ -483,6 +483,8 @@ SORTS: dict[str, Any] = {
     "asset": lambda i: (i.asset_name, i.component_name, sort_key(i)),
     "created": lambda i: (-_created(i),),
 }
+# The query-parameter pattern that admits exactly those orders.
+SORT_PATTERN = "^(" + "|".join(SORTS) + ")$"
 
 
 def select_items(

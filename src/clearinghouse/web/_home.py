@@ -302,7 +302,7 @@ def matches_page(
     status: Annotated[str, Query(max_length=20)] = "open",
     severity: Annotated[str, Query(max_length=20)] = "",
     kev: Annotated[str, Query(pattern="^(|yes|no)$")] = "",
-    sort: Annotated[str, Query(pattern="^(due|severity|epss|asset|created)$")] = "due",
+    sort: Annotated[str, Query(pattern=worklist.SORT_PATTERN)] = "due",
     number: Annotated[int, Query(alias="page", ge=1, le=1_000_000)] = 1,
     size: Annotated[int, Query(ge=1, le=500)] = PAGE_SIZE,
 ) -> Response:
